@@ -1,0 +1,1 @@
+"""The imperative shell: storage, network, mempool, runtime, JSON-RPC and the CLI."""

@@ -1,0 +1,186 @@
+"""A JSON-RPC 2.0 dispatcher with Diem's envelope, error codes and limits (diem-compat §1.2-1.3)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr, ValidationError
+
+# Limits (Diem's json_rpc_config.rs defaults).
+MAX_REQUEST_BODY_BYTES = 32 * 1024
+MAX_BATCH_SIZE = 20
+MAX_PAGE_SIZE = 1000
+
+# Error codes: JSON-RPC 2.0 plus Diem's server range.
+PARSE_ERROR = -32700
+INVALID_REQUEST = -32600
+METHOD_NOT_FOUND = -32601
+INVALID_PARAMS = -32602
+INTERNAL_ERROR = -32603
+INVALID_FORMAT = -32604
+SERVER_ERROR = -32000
+VM_VALIDATION_ERROR = -32001
+MEMPOOL_INVALID_SEQUENCE_NUMBER = -32007
+MEMPOOL_IS_FULL = -32008
+MEMPOOL_TOO_MANY_TRANSACTIONS = -32009
+MEMPOOL_INVALID_UPDATE = -32010
+MEMPOOL_VM_ERROR = -32011
+MEMPOOL_UNKNOWN_ERROR = -32012
+
+JSONRPC_VERSION = "2.0"
+
+
+class JsonRpcError(Exception):
+    """An error returned to the client as a JSON-RPC error object (always with HTTP 200)."""
+
+    def __init__(self, code: int, message: str, data: Any = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.data = data
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the JSON-RPC error object."""
+        return {"code": self.code, "message": self.message, "data": self.data}
+
+
+def invalid_request(detail: str | None = None) -> JsonRpcError:
+    """Return Diem's -32600 error, optionally with its detail message."""
+    message = "Invalid Request" if detail is None else f"Invalid Request: {detail}"
+    return JsonRpcError(INVALID_REQUEST, message)
+
+
+def invalid_params(method: str) -> JsonRpcError:
+    """Return Diem's -32602 error for a method whose params do not validate."""
+    return JsonRpcError(INVALID_PARAMS, f"Invalid params for method '{method}'")
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerSnapshot:
+    """The ledger state one request (or one batch) is answered from."""
+
+    chain_id: int
+    version: int
+    timestamp_usecs: int
+
+
+class RequestModel(BaseModel):
+    """One JSON-RPC request object, validated strictly."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    jsonrpc: StrictStr
+    method: StrictStr
+    id: StrictInt | StrictStr | None = None
+    params: list[Any] = []
+
+
+Handler = Callable[[LedgerSnapshot, list[Any]], Awaitable[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Method:
+    """A served method: its handler and how many positional params it takes."""
+
+    name: str
+    handler: Handler
+    min_params: int
+    max_params: int
+
+
+class Dispatcher:
+    """Turns a request body into a response body; never raises on bad input."""
+
+    def __init__(
+        self,
+        methods: Sequence[Method],
+        get_snapshot: Callable[[], LedgerSnapshot],
+        batch_size_max: int = MAX_BATCH_SIZE,
+        body_bytes_max: int = MAX_REQUEST_BODY_BYTES,
+    ) -> None:
+        self._methods: Mapping[str, Method] = {method.name: method for method in methods}
+        self._get_snapshot = get_snapshot
+        self.batch_size_max = batch_size_max
+        self.body_bytes_max = body_bytes_max
+
+    @property
+    def method_names(self) -> list[str]:
+        """Return the names of every served method."""
+        return sorted(self._methods)
+
+    async def dispatch(self, body: bytes) -> Any:
+        """Return the JSON value (object or list) answering one HTTP request body."""
+        snapshot = self._get_snapshot()
+        if len(body) > self.body_bytes_max:
+            detail = f"request body of {len(body)} bytes exceeds limit {self.body_bytes_max}"
+            return compose_error(snapshot, None, invalid_request(detail))
+        try:
+            decoded = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+            return compose_error(snapshot, None, JsonRpcError(PARSE_ERROR, "Parse error"))
+        if isinstance(decoded, list):
+            return await self._dispatch_batch(snapshot, decoded)
+        return await self._dispatch_one(snapshot, decoded)
+
+    async def _dispatch_batch(self, snapshot: LedgerSnapshot, requests: list[Any]) -> Any:
+        if not requests:
+            return compose_error(snapshot, None, invalid_request("empty batch"))
+        if len(requests) > self.batch_size_max:
+            detail = f"batch size = {len(requests)}, exceed limit {self.batch_size_max}"
+            return compose_error(snapshot, None, invalid_request(detail))
+        return [await self._dispatch_one(snapshot, request) for request in requests]
+
+    async def _dispatch_one(self, snapshot: LedgerSnapshot, raw: Any) -> dict[str, Any]:
+        request_id = raw.get("id") if isinstance(raw, dict) else None
+        if not isinstance(raw, dict) or "id" not in raw:
+            error = JsonRpcError(INVALID_FORMAT, "Invalid Format")
+            return compose_error(snapshot, _json_id(request_id), error)
+        try:
+            request = RequestModel.model_validate(raw)
+        except ValidationError:
+            return compose_error(snapshot, _json_id(request_id), invalid_request())
+        if request.jsonrpc != JSONRPC_VERSION:
+            return compose_error(snapshot, request.id, invalid_request("jsonrpc must be 2.0"))
+        method = self._methods.get(request.method)
+        if method is None:
+            return compose_error(snapshot, request.id, JsonRpcError(METHOD_NOT_FOUND, "Method not found"))
+        if not method.min_params <= len(request.params) <= method.max_params:
+            return compose_error(snapshot, request.id, invalid_params(method.name))
+        try:
+            result = await method.handler(snapshot, list(request.params))
+        except JsonRpcError as error:
+            return compose_error(snapshot, request.id, error)
+        return compose_result(snapshot, request.id, result)
+
+
+def _json_id(value: Any) -> Any:
+    # Echo an id back only when it is a legal JSON-RPC id.
+    return value if isinstance(value, (int, str)) and not isinstance(value, bool) else None
+
+
+def compose_envelope(snapshot: LedgerSnapshot, request_id: Any) -> dict[str, Any]:
+    """Return the fields Diem puts on every response, errors included."""
+    return {
+        "diem_chain_id": snapshot.chain_id,
+        "diem_ledger_version": snapshot.version,
+        "diem_ledger_timestampusec": snapshot.timestamp_usecs,
+        "jsonrpc": JSONRPC_VERSION,
+        "id": request_id,
+    }
+
+
+def compose_result(snapshot: LedgerSnapshot, request_id: Any, result: Any) -> dict[str, Any]:
+    """Return a success response; result is present even when null (the SDK requires it)."""
+    response = compose_envelope(snapshot, request_id)
+    response["result"] = result
+    return response
+
+
+def compose_error(snapshot: LedgerSnapshot, request_id: Any, error: JsonRpcError) -> dict[str, Any]:
+    """Return an error response with the full envelope."""
+    response = compose_envelope(snapshot, request_id)
+    response["error"] = error.to_json()
+    return response
