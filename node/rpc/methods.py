@@ -1,0 +1,221 @@
+"""The Diem JSON-RPC methods (diem-compat §1.4) over a LedgerReader and a submit callable."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from contracts.framework import dual_attestation, system
+from contracts.scripts import get_legacy_script
+from node.rpc.accounts import compute_account_view, compute_currency_views, read_resource
+from node.rpc.events import compute_event_view
+from node.rpc.jsonrpc import (
+    INVALID_PARAMS,
+    INVALID_REQUEST,
+    MAX_PAGE_SIZE,
+    SERVER_ERROR,
+    VM_VALIDATION_ERROR,
+    Dispatcher,
+    JsonRpcError,
+    LedgerSnapshot,
+    Method,
+)
+from node.rpc.params import (
+    check_page_size,
+    get_param,
+    parse_address,
+    parse_bool,
+    parse_event_key,
+    parse_hex,
+    parse_optional_u64,
+    parse_u64,
+)
+from node.rpc.views import compute_transaction_view
+from primitives.errors import DecodeError
+from primitives.limits import MAX_TRANSACTION_SIZE_BYTES
+from primitives.types import AccountAddress, SignedTransaction
+
+# A submitted transaction's hex may not exceed twice the largest transaction we accept.
+SUBMIT_HEX_LENGTH_MAX = 2 * MAX_TRANSACTION_SIZE_BYTES
+EXCEEDED_MAX_TRANSACTION_SIZE = 10
+
+
+class LedgerReader(Protocol):
+    """What the methods read; see docs/notes/rpc-ledger-api.md."""
+
+    chain_id: int
+
+    def get_snapshot(self) -> LedgerSnapshot: ...
+    def get_state_view(self, version: int) -> Any: ...
+    def get_accumulator_root(self, version: int) -> bytes: ...
+    def get_timestamp_usecs(self, version: int) -> int: ...
+    def get_transactions(self, start_version: int, limit: int) -> list[Any]: ...
+    def get_transaction_by_sequence(self, sender: bytes, sequence_number: int) -> Any | None: ...
+    def get_events(self, event_key: bytes, start_sequence: int, limit: int) -> list[Any]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitResult:
+    """The mempool's answer to a submission: accepted, or a JSON-RPC code with its message."""
+
+    accepted: bool
+    json_rpc_code: int = 0
+    message: str = ""
+    status_code: int | None = None
+
+
+Submit = Callable[[SignedTransaction], SubmitResult]
+
+
+def get_script_name(code: bytes) -> str | None:
+    """Return the Diem name of a known legacy script."""
+    script = get_legacy_script(code)
+    return None if script is None else script.name
+
+
+def render_transaction(committed: Any, include_events: bool) -> dict[str, Any]:
+    """Render one committed transaction, with its events when asked for."""
+    events = [compute_event_view(event, committed.version) for event in committed.events] if include_events else []
+    return compute_transaction_view(
+        committed.version, committed.transaction, committed.status, committed.gas_used, events, get_script_name
+    )
+
+
+class Methods:
+    """Handlers bound to one ledger reader and one submit path."""
+
+    def __init__(self, ledger: LedgerReader, submit: Submit, page_size_max: int = MAX_PAGE_SIZE) -> None:
+        self.ledger = ledger
+        self.submit_transaction = submit
+        self.page_size_max = page_size_max
+
+    async def get_metadata(self, snapshot: LedgerSnapshot, params: list[Any]) -> dict[str, Any]:
+        version = parse_optional_u64("get_metadata", get_param(params, 0))
+        is_latest = version is None or version == snapshot.version
+        if version is None:
+            version = snapshot.version
+        if version > snapshot.version:
+            raise JsonRpcError(INVALID_PARAMS, f"Invalid param version should be <= known latest version {snapshot.version}")
+        metadata: dict[str, Any] = {
+            "version": version,
+            "accumulator_root_hash": self.ledger.get_accumulator_root(version).hex(),
+            "timestamp": self.ledger.get_timestamp_usecs(version),
+            "chain_id": snapshot.chain_id,
+            "script_hash_allow_list": None,
+            "module_publishing_allowed": None,
+            "diem_version": None,
+            "dual_attestation_limit": None,
+        }
+        if is_latest:
+            metadata.update(self._get_latest_configs(version))
+        return metadata
+
+    def _get_latest_configs(self, version: int) -> dict[str, Any]:
+        view = self.ledger.get_state_view(version)
+        root = AccountAddress.DIEM_ROOT.value
+        publishing = read_resource(view, system.PUBLISHING, root)
+        diem_version = read_resource(view, system.VERSION, root)
+        limit = read_resource(view, dual_attestation.LIMIT, root)
+        return {
+            "script_hash_allow_list": [] if publishing is None else [item.hex() for item in publishing.script_allow_list],
+            "module_publishing_allowed": False if publishing is None else publishing.module_publishing_allowed,
+            "diem_version": None if diem_version is None else diem_version.major,
+            "dual_attestation_limit": None if limit is None else limit.micro_xdx_limit,
+        }
+
+    async def get_currencies(self, snapshot: LedgerSnapshot, _params: list[Any]) -> list[dict[str, Any]]:
+        return compute_currency_views(self.ledger.get_state_view(snapshot.version))
+
+    async def get_account(self, snapshot: LedgerSnapshot, params: list[Any]) -> dict[str, Any] | None:
+        address = parse_address("get_account", params[0])
+        version = parse_optional_u64("get_account", get_param(params, 1))
+        if version is None:
+            version = snapshot.version
+        if version > snapshot.version:
+            raise JsonRpcError(INVALID_PARAMS, f"Invalid param version should be <= known latest version {snapshot.version}")
+        return compute_account_view(self.ledger.get_state_view(version), address, version)
+
+    async def get_account_transaction(self, snapshot: LedgerSnapshot, params: list[Any]) -> dict[str, Any] | None:
+        method = "get_account_transaction"
+        address, sequence = parse_address(method, params[0]), parse_u64(method, params[1])
+        include_events = parse_bool(method, get_param(params, 2))
+        committed = self.ledger.get_transaction_by_sequence(address, sequence)
+        if committed is None or committed.version > snapshot.version:
+            return None
+        return render_transaction(committed, include_events)
+
+    async def get_account_transactions(self, snapshot: LedgerSnapshot, params: list[Any]) -> list[dict[str, Any]]:
+        method = "get_account_transactions"
+        address, start, limit = parse_address(method, params[0]), parse_u64(method, params[1]), parse_u64(method, params[2])
+        include_events = parse_bool(method, get_param(params, 3))
+        check_page_size(limit, self.page_size_max)
+        account = compute_account_view(self.ledger.get_state_view(snapshot.version), address, snapshot.version)
+        if account is None:
+            raise JsonRpcError(INVALID_REQUEST, f"Invalid Request: could not find account by address {address.hex()}")
+        end = min(start + limit, account["sequence_number"])
+        found = (self.ledger.get_transaction_by_sequence(address, sequence) for sequence in range(start, end))
+        return [render_transaction(committed, include_events) for committed in found if committed is not None]
+
+    async def get_transactions(self, snapshot: LedgerSnapshot, params: list[Any]) -> list[dict[str, Any]]:
+        method = "get_transactions"
+        start, limit = parse_u64(method, params[0]), parse_u64(method, params[1])
+        include_events = parse_bool(method, get_param(params, 2))
+        check_page_size(limit, self.page_size_max)
+        if limit == 0 or start > snapshot.version:
+            return []
+        limit = min(limit, snapshot.version - start + 1)
+        return [render_transaction(item, include_events) for item in self.ledger.get_transactions(start, limit)]
+
+    async def get_events(self, snapshot: LedgerSnapshot, params: list[Any]) -> list[dict[str, Any]]:
+        method = "get_events"
+        key, start, limit = parse_event_key(method, params[0]), parse_u64(method, params[1]), parse_u64(method, params[2])
+        check_page_size(limit, self.page_size_max)
+        if limit == 0:
+            return []
+        events = self.ledger.get_events(key, start, limit)
+        return [
+            compute_event_view(item.event, item.transaction_version)
+            for item in events
+            if item.transaction_version <= snapshot.version
+        ]
+
+    async def submit(self, _snapshot: LedgerSnapshot, params: list[Any]) -> None:
+        raw = params[0]
+        if isinstance(raw, str) and len(raw) > SUBMIT_HEX_LENGTH_MAX:
+            raise compose_vm_validation_error("EXCEEDED_MAX_TRANSACTION_SIZE", EXCEEDED_MAX_TRANSACTION_SIZE)
+        data = parse_hex("submit", raw)
+        try:
+            signed = SignedTransaction.from_bcs(data)
+        except DecodeError as error:
+            raise JsonRpcError(INVALID_PARAMS, f"Invalid params for method 'submit': {error}") from None
+        result = self.submit_transaction(signed)
+        if not result.accepted:
+            data_field = None if result.status_code is None else {"StatusCode": result.status_code}
+            raise JsonRpcError(result.json_rpc_code or SERVER_ERROR, result.message, data_field)
+        return None
+
+    def get_methods(self) -> list[Method]:
+        """Return every method served, with its positional-parameter bounds."""
+        return [
+            Method("get_metadata", self.get_metadata, 0, 1),
+            Method("get_currencies", self.get_currencies, 0, 0),
+            Method("get_account", self.get_account, 1, 2),
+            Method("get_account_transaction", self.get_account_transaction, 2, 3),
+            Method("get_account_transactions", self.get_account_transactions, 3, 4),
+            Method("get_transactions", self.get_transactions, 2, 3),
+            Method("get_events", self.get_events, 3, 3),
+            Method("submit", self.submit, 1, 1),
+        ]
+
+
+def compose_vm_validation_error(status_name: str, status_code: int) -> JsonRpcError:
+    """Return Diem's -32001 error for a transaction the VM refuses at submission."""
+    return JsonRpcError(VM_VALIDATION_ERROR, f"Server error: VM Validation error: {status_name}", {"StatusCode": status_code})
+
+
+def create_dispatcher(ledger: LedgerReader, submit: Submit, batch_size_max: int, body_bytes_max: int,
+                      page_size_max: int = MAX_PAGE_SIZE) -> Dispatcher:
+    """Return the dispatcher serving every method over ledger and submit."""
+    methods = Methods(ledger, submit, page_size_max)
+    return Dispatcher(methods.get_methods(), ledger.get_snapshot, batch_size_max, body_bytes_max)
