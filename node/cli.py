@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+from rich.console import Console
+from rich.table import Table
 
 app = typer.Typer(
     help="stablechain: a permissioned proof-of-stake BFT chain for a reserve-backed stablecoin.",
     no_args_is_help=True,
+    pretty_exceptions_enable=False,
 )
+node_app = typer.Typer(help="Run and set up a validator.", no_args_is_help=True)
+devnet_app = typer.Typer(help="A local network of validators on 127.0.0.1.", no_args_is_help=True)
+app.add_typer(node_app, name="node")
+app.add_typer(devnet_app, name="devnet")
+console = Console()
+error_console = Console(stderr=True)
+
+DEFAULT_DEVNET_DIR = Path(".devnet")
+DEFAULT_RPC_URL = "http://127.0.0.1:8080/v1"
+
+
+def fail(message: str, code: int = 1) -> None:
+    """Print a clear error and exit non-zero (no traceback for operator mistakes)."""
+    error_console.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code)
 
 
 @app.command()
@@ -18,15 +38,190 @@ def version() -> None:
     typer.echo(get_version("stablechain"))
 
 
+@node_app.command("start")
+def node_start(config: Path = typer.Option(..., "--config", "-c", help="The node's TOML config.")) -> None:
+    """Start a validator from its config; Ctrl-C or SIGTERM stops it cleanly."""
+    import asyncio
+
+    from node.config import ConfigError, load_config
+    from node.genesis_file import GenesisFileError
+    from node.keys import KeyFileError
+
+    try:
+        loaded = load_config(config)
+        from node.service import run_node
+
+        asyncio.run(run_node(loaded))
+    except (ConfigError, KeyFileError, GenesisFileError) as error:
+        fail(str(error))
+    except KeyboardInterrupt:
+        pass
+
+
+@node_app.command("init")
+def node_init(
+    directory: Path = typer.Option(..., "--dir", help="Where to create keys and the config."),
+    genesis: Path = typer.Option(..., "--genesis", help="The network's genesis file."),
+    rpc_port: int = typer.Option(8080, help="JSON-RPC port."),
+    network_port: int = typer.Option(6180, help="Validator network port."),
+    passphrase_env: str = typer.Option(None, help="Encrypt the keys with the passphrase in this environment variable."),
+) -> None:
+    """Create a validator's keys and a config skeleton; prints the public keys for genesis."""
+    import os
+
+    from node.keys import save_private_key
+    from primitives.keys import PrivateKey
+
+    import nacl.utils
+
+    if (directory / "node.toml").exists():
+        fail(f"{directory / 'node.toml'} exists; refusing to overwrite a validator's keys")
+    passphrase = os.environ.get(passphrase_env) if passphrase_env else None
+    if passphrase_env and passphrase is None:
+        fail(f"environment variable {passphrase_env} is not set")
+    keys = {name: PrivateKey(nacl.utils.random(32)) for name in ("consensus", "network", "account")}
+    for name, key in keys.items():
+        save_private_key(directory / "keys" / f"{name}.key", key, passphrase)
+    passphrase_line = f'passphrase_env = "{passphrase_env}"\n' if passphrase_env else ""
+    (directory / "node.toml").write_text(
+        f'data_dir = "data"\ngenesis_file = "{genesis.resolve()}"\n\n[keys]\n'
+        f'consensus_key_file = "keys/consensus.key"\nnetwork_key_file = "keys/network.key"\n{passphrase_line}\n'
+        f"[network]\nlisten_port = {network_port}\npeers = []\n\n[rpc]\nlisten_port = {rpc_port}\n"
+    )
+    table = Table(title=f"validator keys in {directory}")
+    table.add_column("key")
+    table.add_column("public key / address")
+    for name, key in keys.items():
+        table.add_row(name, key.public_key().hex())
+    table.add_row("account address", keys["account"].public_key().address().hex())
+    console.print(table)
+
+
+def _get_devnet_layout(directory: Path, validators: int, base_port: int, network_base_port: int):  # noqa: ANN202
+    from devnet.layout import LayoutError, prepare_devnet
+    from devnet.manifest import Manifest
+
+    try:
+        manifest = Manifest(validators=validators, base_port=base_port, network_base_port=network_base_port)
+        return prepare_devnet(directory, manifest)
+    except (LayoutError, ValueError) as error:
+        fail(str(error))
+
+
+def _load_existing_layout(directory: Path):  # noqa: ANN202
+    from devnet.layout import get_layout
+    from devnet.manifest import Manifest
+
+    manifest_path = directory / "manifest.json"
+    if not manifest_path.exists():
+        fail(f"no devnet in {directory} (run `stablechain devnet up --dir {directory}`)")
+    return get_layout(directory, Manifest.model_validate_json(manifest_path.read_text()))
+
+
+@devnet_app.command("up")
+def devnet_up(
+    validators: int = typer.Option(4, help="Number of validators."),
+    base_port: int = typer.Option(8080, help="Node i serves JSON-RPC on base-port + i."),
+    network_base_port: int = typer.Option(None, help="Node i's validator port (default base-port - 1900)."),
+    directory: Path = typer.Option(DEFAULT_DEVNET_DIR, "--dir", help="Data directory (reused when it exists)."),
+) -> None:
+    """Start N validators on 127.0.0.1; Ctrl-C stops every process started."""
+    from devnet.launcher import Devnet, DevnetError, run_until_interrupted
+    from devnet.layout import describe
+
+    network_base = network_base_port if network_base_port is not None else base_port - 1900
+    layout = _get_devnet_layout(directory, validators, base_port, network_base)
+
+    def on_ready() -> None:
+        table = Table(title=f"devnet: {validators} validators, data in {directory}")
+        for column in ("node", "JSON-RPC", "validator port"):
+            table.add_column(column)
+        for row in describe(layout):
+            table.add_row(str(row["index"]), str(row["rpc"]), str(row["network_port"]))
+        console.print(table)
+        if layout.manifest.faucet:
+            console.print(f"faucet: http://127.0.0.1:{base_port}/mint    Ctrl-C stops the devnet")
+
+    try:
+        run_until_interrupted(Devnet(layout), on_ready)
+    except DevnetError as error:
+        fail(str(error))
+
+
+@devnet_app.command("down")
+def devnet_down(directory: Path = typer.Option(DEFAULT_DEVNET_DIR, "--dir")) -> None:
+    """Stop the node processes a devnet launcher recorded."""
+    from devnet.launcher import stop_recorded_processes
+
+    stopped = stop_recorded_processes(_load_existing_layout(directory))
+    console.print(f"stopped {stopped} node process(es)")
+
+
+@devnet_app.command("status")
+def devnet_status(directory: Path = typer.Option(DEFAULT_DEVNET_DIR, "--dir")) -> None:
+    """Show each node's health, ledger version and timestamp."""
+    layout = _load_existing_layout(directory)
+    table = Table(title=f"devnet in {directory}")
+    for column in ("node", "JSON-RPC", "version", "timestamp (µs)", "state"):
+        table.add_column(column)
+    for files in layout.validators:
+        url = layout.manifest.get_rpc_url(files.index)
+        table.add_row(str(files.index), url, *_get_node_state(url))
+    console.print(table)
+
+
+def _get_node_state(url: str) -> tuple[str, str, str]:
+    from devnet.launcher import call_rpc
+
+    try:
+        response = call_rpc(url, "get_metadata", [])
+        return str(response["diem_ledger_version"]), str(response["diem_ledger_timestampusec"]), "up"
+    except OSError:
+        return "-", "-", "down"
+
+
+@devnet_app.command("check")
+def devnet_check(directory: Path = typer.Option(DEFAULT_DEVNET_DIR, "--dir")) -> None:
+    """Check over JSON-RPC that all nodes agree and that the supply adds up."""
+    from devnet.check import CheckFailed, run_checks
+
+    layout = _load_existing_layout(directory)
+    urls = [layout.manifest.get_rpc_url(files.index) for files in layout.validators]
+    try:
+        report = run_checks(urls)
+    except (CheckFailed, OSError) as error:
+        fail(f"check failed: {error}")
+    console.print(f"agreement: all {len(urls)} nodes match at version {report.common_version} (versions {report.versions})")
+    for code, supply in report.supply_micro.items():
+        console.print(f"supply {code}: minted - burned = {supply}, held by {report.accounts} accounts = {report.held_micro[code]}")
+
+
+@app.command("status")
+def status(url: str = typer.Option(DEFAULT_RPC_URL, help="A node's JSON-RPC URL.")) -> None:
+    """Show a node's chain id, ledger version and timestamp."""
+    from devnet.launcher import call_rpc
+
+    try:
+        response = call_rpc(url, "get_metadata", [])
+    except OSError as error:
+        fail(f"{url}: {error}")
+    result = response.get("result") or {}
+    console.print(f"chain id {response['diem_chain_id']}  version {response['diem_ledger_version']}  "
+                  f"timestamp {response['diem_ledger_timestampusec']} µs  accumulator {result.get('accumulator_root_hash')}")
+
+
 @app.command("bench-executor")
 def bench_executor(
     block_size: int = typer.Option(1000, help="Transfers per block."),
     blocks: int = typer.Option(10, help="Blocks to execute."),
 ) -> None:
     """Measure executed peer-to-peer transfers per second on one core, state root included."""
-    from contracts.bench import run_benchmark
+    import sys
 
-    run_benchmark(block_size=block_size, blocks=blocks)
+    from contracts import bench
+
+    sys.argv = ["contracts.bench", "--block-size", str(block_size), "--blocks", str(blocks)]
+    bench.main()
 
 
 if __name__ == "__main__":

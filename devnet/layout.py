@@ -1,0 +1,195 @@
+"""Lay a devnet out on disk: keys, the genesis file and one TOML config per validator.
+
+Layout of DATA_DIR:
+    manifest.json           the manifest the directory was built from (reuse needs the same one)
+    genesis.json            the genesis config every node rebuilds genesis from
+    keys/{root,treasury,dealer,auditor}.key    issuer keys (the faucet signs with treasury and dealer)
+    node-I/node.toml        validator I's config; node-I/keys/*.key; node-I/data/ its database
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import nacl.utils
+
+from contracts.genesis import DealerConfig, GenesisConfig, ValidatorConfig
+from devnet.manifest import Manifest
+from node.genesis_file import save_genesis_file
+from node.keys import load_private_key, save_private_key
+from primitives.hashing import sha3_256
+from primitives.keys import PrivateKey
+from primitives.types import AccountAddress
+
+DEALER_ADDRESS = AccountAddress.TESTNET_DD.value
+DEALER_INITIAL_BALANCE_MICRO = 9_223_370_036_854_775_807
+INITIAL_RESERVES_MICRO = 2**63
+# A devnet never goes stale: the genesis attestation stays valid for a year of block time.
+RESERVE_MAX_AGE_US = 365 * 24 * 3600 * 1_000_000
+GENESIS_RESERVE_REPORT = b"stablechain devnet genesis reserve report"
+SEED_LENGTH = 32
+
+
+ISSUER_KEY_NAMES = ("root", "treasury", "dealer", "auditor")
+
+
+class LayoutError(ValueError):
+    """The data directory holds a devnet built from a different manifest."""
+
+
+@dataclass(frozen=True, slots=True)
+class ValidatorFiles:
+    """Where one validator's files live."""
+
+    index: int
+    directory: Path
+    config_path: Path
+    log_path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class DevnetLayout:
+    """The files of a devnet."""
+
+    root: Path
+    manifest: Manifest
+    genesis_path: Path
+    validators: tuple[ValidatorFiles, ...]
+
+    @property
+    def pid_path(self) -> Path:
+        """The file listing the launcher's node processes."""
+        return self.root / "pids.json"
+
+    def get_key_path(self, name: str) -> Path:
+        """Return the path of a devnet-wide key (root, treasury, dealer)."""
+        return self.root / "keys" / f"{name}.key"
+
+
+def get_layout(root: Path, manifest: Manifest) -> DevnetLayout:
+    """Return the file layout of a devnet without touching the disk."""
+    validators = tuple(
+        ValidatorFiles(i, root / f"node-{i}", root / f"node-{i}" / "node.toml", root / f"node-{i}" / "node.log")
+        for i in range(manifest.validators)
+    )
+    return DevnetLayout(root, manifest, root / "genesis.json", validators)
+
+
+def prepare_devnet(root: Path, manifest: Manifest) -> DevnetLayout:
+    """Create keys, genesis and configs, or reuse them when the directory was built from this manifest."""
+    layout = get_layout(root, manifest)
+    manifest_path = root / "manifest.json"
+    if manifest_path.exists():
+        existing = Manifest.model_validate_json(manifest_path.read_text())
+        if existing != manifest:
+            raise LayoutError(f"{root} holds a devnet built from another manifest; use another --dir or remove it")
+        return layout
+    root.mkdir(parents=True, exist_ok=True)
+    keys = {name: _create_key(layout.get_key_path(name)) for name in ISSUER_KEY_NAMES}
+    validator_keys = [_create_validator_keys(files.directory) for files in layout.validators]
+    config = compose_genesis_config(manifest, keys, validator_keys)
+    save_genesis_file(layout.genesis_path, config)
+    for files, keys in zip(layout.validators, validator_keys):
+        files.config_path.write_text(compose_node_toml(manifest, files, validator_keys, layout))
+    manifest_path.write_text(manifest.model_dump_json(indent=2))
+    return layout
+
+
+def _create_key(path: Path) -> PrivateKey:
+    key = PrivateKey(nacl.utils.random(SEED_LENGTH))
+    save_private_key(path, key)
+    return key
+
+
+def _create_validator_keys(directory: Path) -> dict[str, PrivateKey]:
+    return {name: _create_key(directory / "keys" / f"{name}.key") for name in ("consensus", "network", "account")}
+
+
+def compose_genesis_config(
+    manifest: Manifest, keys: dict[str, PrivateKey], validator_keys: list[dict[str, PrivateKey]]
+) -> GenesisConfig:
+    """Return the genesis config of a devnet: Diem roles, an auditor, attested reserves, a funded dealer."""
+    validators = tuple(
+        ValidatorConfig(
+            address=keys["account"].public_key().address(),
+            stake=manifest.get_stake_micro(index),
+            consensus_public_key=keys["consensus"].public_key().data,
+            network_public_key=keys["network"].public_key().data,
+            account_public_key=keys["account"].public_key().data,
+            human_name=f"validator-{index}".encode(),
+        )
+        for index, keys in enumerate(validator_keys)
+    )
+    dealer = DealerConfig(DEALER_ADDRESS, keys["dealer"].public_key().data, initial_balance=DEALER_INITIAL_BALANCE_MICRO)
+    auditor = keys["auditor"].public_key()
+    return GenesisConfig(
+        diem_root_key=keys["root"].public_key().data,
+        treasury_compliance_key=keys["treasury"].public_key().data,
+        chain_id=manifest.chain_id,
+        dealers=(dealer,),
+        validators=validators,
+        reserve_auditors=((auditor.address(), auditor.data),),
+        initial_reserves={"XUS": (INITIAL_RESERVES_MICRO, sha3_256(GENESIS_RESERVE_REPORT), 0)},
+        max_reserve_age_us=RESERVE_MAX_AGE_US,
+    )
+
+
+def compose_node_toml(
+    manifest: Manifest, files: ValidatorFiles, validator_keys: list[dict[str, PrivateKey]], layout: DevnetLayout
+) -> str:
+    """Return validator files.index's TOML config."""
+    index = files.index
+    peers = []
+    for other, keys in enumerate(validator_keys):
+        if other == index:
+            continue
+        peers.append(
+            f'{{ address = "{keys["account"].public_key().address().hex()}", host = "{manifest.host}", '
+            f'port = {manifest.get_network_port(other)}, '
+            f'network_public_key = "{keys["network"].public_key().hex()}" }}'
+        )
+    faucet_line = f"faucet_enabled = {'true' if manifest.faucet and index == 0 else 'false'}"
+    return "\n".join([
+        f"chain_id = {manifest.chain_id}",
+        'data_dir = "data"',
+        f'genesis_file = "{layout.genesis_path.resolve()}"',
+        "",
+        "[keys]",
+        'consensus_key_file = "keys/consensus.key"',
+        'network_key_file = "keys/network.key"',
+        "",
+        "[network]",
+        f'listen_host = "{manifest.host}"',
+        f"listen_port = {manifest.get_network_port(index)}",
+        "peers = [\n    " + ",\n    ".join(peers) + ",\n]" if peers else "peers = []",
+        "",
+        "[rpc]",
+        f'listen_host = "{manifest.host}"',
+        f"listen_port = {manifest.get_rpc_port(index)}",
+        faucet_line,
+        "",
+        "[consensus]",
+        f"round_timeout_ms = {manifest.round_timeout_ms}",
+        "",
+    ])
+
+
+def load_issuer_keys(layout: DevnetLayout) -> dict[str, PrivateKey]:
+    """Return the devnet's root, treasury, dealer and auditor keys (faucet and treasury CLI sign with them)."""
+    return {name: load_private_key(layout.get_key_path(name)) for name in ISSUER_KEY_NAMES}
+
+
+def describe(layout: DevnetLayout) -> list[dict[str, object]]:
+    """Return one row per validator for status tables."""
+    return [
+        {"index": files.index, "rpc": layout.manifest.get_rpc_url(files.index),
+         "network_port": layout.manifest.get_network_port(files.index), "config": str(files.config_path)}
+        for files in layout.validators
+    ]
+
+
+def dump_pids(layout: DevnetLayout, pids: dict[int, int]) -> None:
+    """Record the launcher's node processes so `devnet down` can stop them."""
+    layout.pid_path.write_text(json.dumps({str(index): pid for index, pid in pids.items()}))
