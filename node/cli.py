@@ -210,6 +210,25 @@ def status(url: str = typer.Option(DEFAULT_RPC_URL, help="A node's JSON-RPC URL.
                   f"timestamp {response['diem_ledger_timestampusec']} µs  accumulator {result.get('accumulator_root_hash')}")
 
 
+@app.command("bench")
+def bench(
+    validators: int = typer.Option(4, help="Validators in the benchmark's own devnet."),
+    duration: float = typer.Option(60.0, help="Seconds of load."),
+    rate: float = typer.Option(0.0, help="Transfers submitted per second (0 = as fast as possible)."),
+    accounts: int = typer.Option(64, help="Sending accounts."),
+    base_port: int = typer.Option(28080, help="JSON-RPC base port of the benchmark devnet."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Measure committed transfers/s and submit-to-commit latency on a fresh local devnet."""
+    from devnet.bench import format_result, run_bench
+
+    try:
+        result = run_bench(validators, duration, rate, base_port, accounts)
+    except (RuntimeError, OSError) as error:
+        fail(f"benchmark failed: {error}")
+    typer.echo(format_result(result, as_json))
+
+
 @app.command("bench-executor")
 def bench_executor(
     block_size: int = typer.Option(1000, help="Transfers per block."),
