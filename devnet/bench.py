@@ -20,7 +20,7 @@ from devnet.launcher import Devnet, call_rpc
 from devnet.layout import load_issuer_keys, prepare_devnet
 from devnet.manifest import Manifest
 from primitives.types import AccountAddress
-from wallet.builder import Account, compose_create_parent_vasp, compose_peer_to_peer
+from contracts.transaction_builder import Account, compose_create_parent_vasp, compose_peer_to_peer
 
 SENDER_ACCOUNTS = 64
 IN_FLIGHT_PER_ACCOUNT_MAX = 32
@@ -172,7 +172,8 @@ def fund_senders(url: str, keys: dict, count: int, chain_id: int) -> list[Accoun
     """Create count parent-VASP senders (signed by treasury compliance) and fund them from the dealer."""
     from primitives.keys import PrivateKey
 
-    treasury, dealer = Account(keys["treasury"]), Account(keys["dealer"])
+    treasury = Account(keys["treasury"], AccountAddress.TREASURY_COMPLIANCE.value)
+    dealer = Account(keys["dealer"], AccountAddress.TESTNET_DD.value)
     senders = [Account(PrivateKey(os.urandom(32))) for _ in range(count)]
     expiration = int(time.time()) + EXPIRATION_S
     treasury_sequence = get_sequence_number(url, AccountAddress.TREASURY_COMPLIANCE.value)

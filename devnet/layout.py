@@ -150,7 +150,12 @@ def compose_node_toml(
             f'port = {manifest.get_network_port(other)}, '
             f'network_public_key = "{keys["network"].public_key().hex()}" }}'
         )
-    faucet_line = f"faucet_enabled = {'true' if manifest.faucet and index == 0 else 'false'}"
+    faucet_lines = [
+        "[faucet]",
+        f'treasury_key_file = "{layout.get_key_path("treasury").resolve()}"',
+        f'dealer_key_file = "{layout.get_key_path("dealer").resolve()}"',
+        "",
+    ] if manifest.faucet and index == 0 else []
     return "\n".join([
         f"chain_id = {manifest.chain_id}",
         'data_dir = "data"',
@@ -168,8 +173,8 @@ def compose_node_toml(
         "[rpc]",
         f'listen_host = "{manifest.host}"',
         f"listen_port = {manifest.get_rpc_port(index)}",
-        faucet_line,
         "",
+        *faucet_lines,
         "[consensus]",
         f"round_timeout_ms = {manifest.round_timeout_ms}",
         "",

@@ -70,7 +70,13 @@ class RpcConfig(Section):
     body_bytes_max: int = Field(default=32 * 1024, gt=0)
     batch_size_max: int = Field(default=20, gt=0)
     page_size_max: int = Field(default=1000, gt=0)
-    faucet_enabled: bool = False
+
+
+class FaucetConfig(Section):
+    """The devnet faucet (POST /mint on the JSON-RPC port); present only on test networks."""
+
+    treasury_key_file: Path
+    dealer_key_file: Path
 
 
 class KeysConfig(Section):
@@ -119,6 +125,7 @@ class NodeConfig(BaseSettings):
     rpc: RpcConfig = RpcConfig()
     consensus: ConsensusConfig = ConsensusConfig()
     mempool: MempoolConfig = MempoolConfig()
+    faucet: FaucetConfig | None = None
 
     @classmethod
     def settings_customise_sources(
@@ -160,8 +167,15 @@ def resolve_paths(config: NodeConfig, base: Path) -> NodeConfig:
             "network_key_file": absolute(config.keys.network_key_file),
         }
     )
+    faucet = None if config.faucet is None else config.faucet.model_copy(
+        update={
+            "treasury_key_file": absolute(config.faucet.treasury_key_file),
+            "dealer_key_file": absolute(config.faucet.dealer_key_file),
+        }
+    )
     return config.model_copy(
-        update={"data_dir": absolute(config.data_dir), "genesis_file": absolute(config.genesis_file), "keys": keys}
+        update={"data_dir": absolute(config.data_dir), "genesis_file": absolute(config.genesis_file), "keys": keys,
+                "faucet": faucet}
     )
 
 

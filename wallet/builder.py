@@ -1,117 +1,22 @@
-"""Build and sign Diem script-function transactions (the payloads wallets and the issuer send)."""
+"""The wallet SDK's transaction builder: the framework's own builder, re-exported for SDK users."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from primitives.bcs import Serializer
-from primitives.keys import PrivateKey
-from primitives.types import (
-    AccountAddress,
-    ChainId,
-    ModuleId,
-    RawTransaction,
-    ScriptFunction,
-    SignedTransaction,
-    TransactionPayload,
-    TypeTag,
-    currency_type_tag,
-    sign_raw_transaction,
+from contracts.transaction_builder import (  # noqa: F401 - re-exported API
+    DEFAULT_CHAIN_ID,
+    DEFAULT_EXPIRATION_S,
+    DEFAULT_GAS_CURRENCY,
+    DEFAULT_GAS_UNIT_PRICE,
+    DEFAULT_MAX_GAS_AMOUNT,
+    Account,
+    compose_create_child_vasp,
+    compose_create_designated_dealer,
+    compose_create_parent_vasp,
+    compose_diem_id_domain,
+    compose_peer_to_peer,
+    compose_rotate_dual_attestation_info,
+    compose_script_function,
+    encode_bool,
+    encode_bytes,
+    encode_u64,
 )
-
-DEFAULT_MAX_GAS_AMOUNT = 1_000_000
-DEFAULT_GAS_UNIT_PRICE = 0
-DEFAULT_GAS_CURRENCY = "XUS"
-DEFAULT_EXPIRATION_S = 30
-DEFAULT_CHAIN_ID = 2
-AUTH_KEY_PREFIX_LENGTH = 16
-
-
-def encode_u64(value: int) -> bytes:
-    """Return the BCS of a u64 Move value."""
-    return value.to_bytes(8, "little")
-
-
-def encode_bool(value: bool) -> bytes:
-    """Return the BCS of a bool Move value."""
-    return b"\x01" if value else b"\x00"
-
-
-def encode_bytes(value: bytes) -> bytes:
-    """Return the BCS of a vector<u8> Move value."""
-    ser = Serializer()
-    ser.bytes(value)
-    return ser.output()
-
-
-def compose_script_function(module: str, function: str, ty_args: tuple[TypeTag, ...], args: tuple[bytes, ...]) -> TransactionPayload:
-    """Return a ScriptFunction payload of a framework module at 0x1."""
-    return TransactionPayload(ScriptFunction(ModuleId(AccountAddress.CORE_CODE, module), function, ty_args, args))
-
-
-def compose_peer_to_peer(payee: bytes, amount_micro: int, currency: str = "XUS", metadata: bytes = b"",
-                         metadata_signature: bytes = b"") -> TransactionPayload:
-    """PaymentScripts::peer_to_peer_with_metadata<currency>(payee, amount, metadata, signature)."""
-    args = (payee, encode_u64(amount_micro), encode_bytes(metadata), encode_bytes(metadata_signature))
-    return compose_script_function("PaymentScripts", "peer_to_peer_with_metadata", (currency_type_tag(currency),), args)
-
-
-def compose_create_parent_vasp(address: bytes, auth_key_prefix: bytes, human_name: bytes, currency: str = "XUS",
-                               add_all_currencies: bool = False, sliding_nonce: int = 0) -> TransactionPayload:
-    """AccountCreationScripts::create_parent_vasp_account<currency> (treasury compliance signs)."""
-    args = (encode_u64(sliding_nonce), address, encode_bytes(auth_key_prefix), encode_bytes(human_name),
-            encode_bool(add_all_currencies))
-    return compose_script_function("AccountCreationScripts", "create_parent_vasp_account", (currency_type_tag(currency),), args)
-
-
-def compose_create_child_vasp(address: bytes, auth_key_prefix: bytes, initial_balance_micro: int = 0,
-                              currency: str = "XUS", add_all_currencies: bool = False) -> TransactionPayload:
-    """AccountCreationScripts::create_child_vasp_account<currency> (the parent VASP signs)."""
-    args = (address, encode_bytes(auth_key_prefix), encode_bool(add_all_currencies), encode_u64(initial_balance_micro))
-    return compose_script_function("AccountCreationScripts", "create_child_vasp_account", (currency_type_tag(currency),), args)
-
-
-def compose_create_designated_dealer(address: bytes, auth_key_prefix: bytes, human_name: bytes, currency: str = "XUS",
-                                     add_all_currencies: bool = False, sliding_nonce: int = 0) -> TransactionPayload:
-    """AccountCreationScripts::create_designated_dealer<currency> (treasury compliance signs)."""
-    args = (encode_u64(sliding_nonce), address, encode_bytes(auth_key_prefix), encode_bytes(human_name),
-            encode_bool(add_all_currencies))
-    return compose_script_function("AccountCreationScripts", "create_designated_dealer", (currency_type_tag(currency),), args)
-
-
-def compose_rotate_dual_attestation_info(base_url: bytes, compliance_public_key: bytes) -> TransactionPayload:
-    """AccountAdministrationScripts::rotate_dual_attestation_info(new_url, new_key)."""
-    args = (encode_bytes(base_url), encode_bytes(compliance_public_key))
-    return compose_script_function("AccountAdministrationScripts", "rotate_dual_attestation_info", (), args)
-
-
-@dataclass(frozen=True, slots=True)
-class Account:
-    """A local account: its private key, and the address and auth key derived from it."""
-
-    key: PrivateKey
-
-    @property
-    def address(self) -> bytes:
-        """The account address (last 16 bytes of the auth key)."""
-        return self.key.public_key().address()
-
-    @property
-    def auth_key(self) -> bytes:
-        """The 32-byte authentication key."""
-        return self.key.public_key().auth_key()
-
-    @property
-    def auth_key_prefix(self) -> bytes:
-        """The first 16 bytes of the auth key, which account-creation scripts take."""
-        return self.auth_key[:AUTH_KEY_PREFIX_LENGTH]
-
-    def sign(self, payload: TransactionPayload, sequence_number: int, expiration_timestamp_secs: int,
-             chain_id: int = DEFAULT_CHAIN_ID, max_gas_amount: int = DEFAULT_MAX_GAS_AMOUNT,
-             gas_unit_price: int = DEFAULT_GAS_UNIT_PRICE, gas_currency: str = DEFAULT_GAS_CURRENCY) -> SignedTransaction:
-        """Return the signed transaction of payload at sequence_number."""
-        raw = RawTransaction(
-            AccountAddress(self.address), sequence_number, payload, max_gas_amount, gas_unit_price,
-            gas_currency, expiration_timestamp_secs, ChainId(chain_id),
-        )
-        return sign_raw_transaction(self.key, raw)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from aiohttp import web
 
@@ -14,8 +15,8 @@ JSON_CONTENT_TYPE = "application/json"
 BODY_READ_SLACK_BYTES = 1024
 
 
-def create_app(dispatcher: Dispatcher) -> web.Application:
-    """Return an aiohttp application serving the dispatcher."""
+def create_app(dispatcher: Dispatcher, faucet: Any | None = None) -> web.Application:
+    """Return an aiohttp application serving the dispatcher (and the faucet on POST /mint, if any)."""
     app = web.Application(client_max_size=dispatcher.body_bytes_max + BODY_READ_SLACK_BYTES)
 
     async def handle_rpc(request: web.Request) -> web.Response:
@@ -44,6 +45,8 @@ def create_app(dispatcher: Dispatcher) -> web.Application:
         app.router.add_post(path, handle_rpc)
         app.router.add_route("OPTIONS", path, handle_options)
     app.router.add_get("/-/healthy", handle_healthy)
+    if faucet is not None:
+        app.router.add_post("/mint", faucet.handle)
     return app
 
 

@@ -22,13 +22,15 @@ def test_a_four_validator_devnet_gets_keys_genesis_and_configs(tmp_path: Path) -
         config = load_config(files.config_path)
         assert config.rpc.listen_port == 18080 + files.index
         assert config.network.listen_port == 16180 + files.index
-        assert config.rpc.faucet_enabled == (files.index == 0)
+        assert (config.faucet is not None) == (files.index == 0)
         peer_ports = sorted(peer.port for peer in config.network.peers)
         assert peer_ports == [16180 + i for i in range(4) if i != files.index]
         network_key = load_private_key(config.keys.network_key_file).public_key().data
         assert network_key == genesis.validators[files.index].network_public_key
         consensus_key = load_private_key(config.keys.consensus_key_file).public_key().data
         assert consensus_key == genesis.validators[files.index].consensus_public_key
+    faucet = load_config(layout.validators[0].config_path).faucet
+    assert load_private_key(faucet.dealer_key_file) == load_issuer_keys(layout)["dealer"]
     keys = load_issuer_keys(layout)
     assert keys["treasury"].public_key().data == genesis.treasury_compliance_key
     assert genesis.reserve_auditors[0][1] == keys["auditor"].public_key().data

@@ -1,0 +1,186 @@
+"""The devnet faucet (diem-compat §2): POST /mint creates and funds accounts, returning the txns it sent.
+
+Every transaction it returns must end `executed` (the Diem SDK crashes otherwise), so it checks
+before signing: it never re-creates an existing account, adds a domain only when absent, removes
+one only when present, and never pays more than the dealer holds. Requests are serialized so the
+treasury and dealer sequence numbers never race.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from contracts.framework import diem_id
+from node.rpc.accounts import compute_account_view, read_resource
+from primitives.bcs import Serializer
+from primitives.types import AccountAddress, SignedTransaction
+from contracts.transaction_builder import (
+    Account,
+    compose_create_designated_dealer,
+    compose_create_parent_vasp,
+    compose_diem_id_domain,
+    compose_peer_to_peer,
+)
+
+AUTH_KEY_HEX_LENGTH = 64
+DOMAIN_LENGTH_MAX = 63
+EXPIRATION_S = 30
+AMOUNT_MAX_MICRO = 2**63
+TRUE_VALUES = ("true", "1")
+
+
+class FaucetRefusal(Exception):
+    """A mint request that cannot succeed; answered with HTTP 400 and the reason."""
+
+
+@dataclass(frozen=True, slots=True)
+class MintRequest:
+    """The parsed query of POST /mint."""
+
+    amount_micro: int
+    auth_key: bytes
+    currency: str
+    return_txns: bool
+    is_designated_dealer: bool
+    diem_id_domain: bytes | None
+    is_remove_domain: bool
+
+    @property
+    def receiver(self) -> bytes:
+        """The receiving address: the last 16 bytes of the auth key."""
+        return self.auth_key[16:]
+
+
+def parse_mint_request(query: Any, known_currencies: set[str]) -> MintRequest:
+    """Validate the query parameters of a mint request."""
+    try:
+        amount = int(query.get("amount", ""))
+        auth_key = bytes.fromhex(query.get("auth_key", ""))
+    except ValueError:
+        raise FaucetRefusal("amount must be an integer and auth_key 64 hex characters") from None
+    if len(auth_key) * 2 != AUTH_KEY_HEX_LENGTH:
+        raise FaucetRefusal("auth_key must be 64 hex characters")
+    if not 0 < amount <= AMOUNT_MAX_MICRO:
+        raise FaucetRefusal(f"amount must be between 1 and {AMOUNT_MAX_MICRO}")
+    currency = query.get("currency_code", "")
+    if currency not in known_currencies:
+        raise FaucetRefusal(f"unknown currency_code {currency!r}")
+    domain = query.get("diem_id_domain")
+    if domain is not None and (not domain or len(domain) > DOMAIN_LENGTH_MAX or not domain.replace(".", "").isalnum()):
+        raise FaucetRefusal("diem_id_domain must be 1 to 63 letters, digits or dots")
+    return MintRequest(
+        amount, auth_key, currency, query.get("return_txns", "").lower() in TRUE_VALUES,
+        query.get("is_designated_dealer", "").lower() in TRUE_VALUES,
+        None if domain is None else domain.encode("ascii"), query.get("is_remove_domain", "").lower() in TRUE_VALUES,
+    )
+
+
+class Faucet:
+    """Signs with the treasury-compliance and dealer keys; one request at a time."""
+
+    def __init__(self, ledger: Any, submit: Callable[[SignedTransaction], Any], treasury: Account, dealer: Account,
+                 chain_id: int) -> None:
+        self.ledger, self.submit, self.treasury, self.dealer, self.chain_id = ledger, submit, treasury, dealer, chain_id
+        self.lock = asyncio.Lock()
+        self.next_sequence: dict[bytes, int] = {}
+
+    def get_next_sequence(self, view: Any, version: int, account: Account) -> int:
+        """Return the signer's next sequence number, counting transactions still in the mempool."""
+        on_chain = compute_account_view(view, account.address, version)
+        committed = 0 if on_chain is None else on_chain["sequence_number"]
+        return max(committed, self.next_sequence.get(account.address, 0))
+
+    def sign(self, signer: Account, payload: Any, view: Any, version: int) -> SignedTransaction:
+        """Sign payload with the signer's next sequence number."""
+        sequence = self.get_next_sequence(view, version, signer)
+        self.next_sequence[signer.address] = sequence + 1
+        return signer.sign(payload, sequence, int(time.time()) + EXPIRATION_S, chain_id=self.chain_id)
+
+    def compose_transactions(self, request: MintRequest) -> list[SignedTransaction]:
+        """Return the transactions that create (if needed), tag and fund the receiver."""
+        snapshot = self.ledger.get_snapshot()
+        view = self.ledger.get_state_view(snapshot.version)
+        receiver = compute_account_view(view, request.receiver, snapshot.version)
+        transactions = []
+        if receiver is None:
+            prefix, name = request.auth_key[:16], f"No. {self.get_next_sequence(view, snapshot.version, self.treasury)}"
+            payload = (compose_create_designated_dealer(request.receiver, prefix, f"{name} DD".encode(), request.currency)
+                       if request.is_designated_dealer
+                       else compose_create_parent_vasp(request.receiver, prefix, f"{name} VASP".encode(), request.currency))
+            transactions.append(self.sign(self.treasury, payload, view, snapshot.version))
+        elif not any(b["currency"] == request.currency for b in receiver["balances"]):
+            raise FaucetRefusal(f"account {request.receiver.hex()} cannot hold {request.currency}")
+        if request.diem_id_domain is not None and self.is_domain_change_possible(view, request, receiver is None):
+            payload = compose_diem_id_domain(request.receiver, request.diem_id_domain, request.is_remove_domain)
+            transactions.append(self.sign(self.treasury, payload, view, snapshot.version))
+        dealer = compute_account_view(view, self.dealer.address, snapshot.version)
+        held = sum(b["amount"] for b in (dealer or {}).get("balances", []) if b["currency"] == request.currency)
+        if held < request.amount_micro:
+            raise FaucetRefusal(f"the faucet holds {held} {request.currency}, less than {request.amount_micro}")
+        payment = compose_peer_to_peer(request.receiver, request.amount_micro, request.currency)
+        transactions.append(self.sign(self.dealer, payment, view, snapshot.version))
+        return transactions
+
+    def is_domain_change_possible(self, view: Any, request: MintRequest, is_new: bool) -> bool:
+        """Return True iff adding (removing) the domain will succeed for a parent VASP."""
+        if request.is_designated_dealer:
+            return False
+        domains = None if is_new else read_resource(view, diem_id.DiemIdDomains.rtype(), request.receiver)
+        if not is_new and domains is None:
+            return False
+        present = domains is not None and any(item.domain == request.diem_id_domain for item in domains.domains)
+        return present if request.is_remove_domain else not present
+
+    async def handle(self, request: web.Request) -> web.Response:
+        """Serve POST /mint."""
+        known = {info["code"] for info in _get_currency_codes(self.ledger)}
+        async with self.lock:
+            try:
+                mint = parse_mint_request(request.query, known)
+                transactions = self.compose_transactions(mint)
+                for transaction in transactions:
+                    result = self.submit(transaction)
+                    if not result.accepted:
+                        self.next_sequence.clear()
+                        raise FaucetRefusal(f"submission refused: {result.message}")
+            except FaucetRefusal as refusal:
+                return web.Response(status=400, text=str(refusal))
+        if not mint.return_txns:
+            return web.Response(text=str(self.next_sequence.get(self.dealer.address, 0)))
+        return web.Response(text=encode_transaction_list(transactions).hex())
+
+
+def _get_currency_codes(ledger: Any) -> list[dict[str, Any]]:
+    from node.rpc.accounts import compute_currency_views
+
+    snapshot = ledger.get_snapshot()
+    return compute_currency_views(ledger.get_state_view(snapshot.version))
+
+
+def encode_transaction_list(transactions: list[SignedTransaction]) -> bytes:
+    """Return BCS(Vec<SignedTransaction>), the faucet's response body."""
+    ser = Serializer()
+    ser.uleb128(len(transactions))
+    for transaction in transactions:
+        ser.fixed_bytes(transaction.to_bcs())
+    return ser.output()
+
+
+DEALER_ADDRESS = AccountAddress.TESTNET_DD.value
+
+
+def create_faucet(config: Any, ledger: Any, submit: Callable[[SignedTransaction], Any]) -> Faucet | None:
+    """Return the faucet a node config asks for (its `[faucet]` section), or None."""
+    if config.faucet is None:
+        return None
+    from node.keys import load_private_key
+
+    treasury = Account(load_private_key(config.faucet.treasury_key_file), AccountAddress.TREASURY_COMPLIANCE.value)
+    dealer = Account(load_private_key(config.faucet.dealer_key_file), DEALER_ADDRESS)
+    return Faucet(ledger, submit, treasury, dealer, config.chain_id)
