@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 from typing import Any, Protocol
 
 from contracts.framework import dual_attestation, system
@@ -66,6 +69,12 @@ class SubmitResult:
 
 
 Submit = Callable[[SignedTransaction], SubmitResult]
+
+
+@cache
+def load_openrpc_document() -> dict[str, Any]:
+    """Return the OpenRPC document of the API (node/rpc/openrpc.json)."""
+    return json.loads(resources.files("node.rpc").joinpath("openrpc.json").read_text())
 
 
 def get_script_name(code: bytes) -> str | None:
@@ -195,9 +204,13 @@ class Methods:
             raise JsonRpcError(result.json_rpc_code or SERVER_ERROR, result.message, data_field)
         return None
 
+    async def discover(self, _snapshot: LedgerSnapshot, _params: list[Any]) -> dict[str, Any]:
+        return load_openrpc_document()
+
     def get_methods(self) -> list[Method]:
         """Return every method served, with its positional-parameter bounds."""
         return [
+            Method("rpc.discover", self.discover, 0, 0),
             Method("get_metadata", self.get_metadata, 0, 1),
             Method("get_currencies", self.get_currencies, 0, 0),
             Method("get_account", self.get_account, 1, 2),

@@ -1,0 +1,388 @@
+"""Authenticated, encrypted TCP between validators: Noise IK handshakes, framed msgpack messages."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import Coroutine, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from node.network import framing
+from node.network.framing import FrameTooLarge, MalformedMessage
+from node.network.noise import (
+    DecryptError,
+    HandshakeError,
+    Initiator,
+    KeyPair,
+    Responder,
+    Session,
+)
+from node.network.peers import (
+    PENALTY_MALFORMED_FRAME,
+    PENALTY_OVERSIZE_FRAME,
+    PeerInfo,
+    PeerScores,
+    PeerSet,
+)
+from primitives.errors import invariant
+
+HANDSHAKE_TIMEOUT_MS = 5_000
+CONNECT_TIMEOUT_MS = 3_000
+WRITE_TIMEOUT_MS = 10_000
+CLOSE_TIMEOUT_MS = 2_000
+# An idle connection sends a keep-alive; one silent for IDLE_PINGS_MAX intervals is dead.
+PING_INTERVAL_MS = 5_000
+IDLE_PINGS_MAX = 3
+RECONNECT_DELAY_MS_MIN = 50
+RECONNECT_DELAY_MS_MAX = 5_000
+INBOUND_QUEUE_MAX_MESSAGES = 10_000
+OUTBOUND_QUEUE_MAX_MESSAGES = 1_000
+# Operating errors of one connection: they end that connection, never the node.
+CONNECTION_ERRORS = (ConnectionError, asyncio.IncompleteReadError, OSError, TimeoutError)
+
+invariant(RECONNECT_DELAY_MS_MIN <= RECONNECT_DELAY_MS_MAX, "backoff bounds are ordered")
+
+log = logging.getLogger(__name__)
+
+
+def compute_next_delay_ms(delay_ms: int) -> int:
+    """Return the reconnect delay after a failed attempt: doubled, capped at the maximum."""
+    return min(delay_ms * 2, RECONNECT_DELAY_MS_MAX)
+
+
+def generate_key_pair() -> KeyPair:
+    """Return a fresh random X25519 network key pair."""
+    return KeyPair.from_private_key(os.urandom(32))
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkConfig:
+    """Identity, listening address and limits of one validator's network."""
+
+    peer_id: bytes
+    key_pair: KeyPair
+    listen_host: str = "127.0.0.1"
+    listen_port: int = 0
+    prologue: bytes = b"stablechain/network/v1"
+    max_frame_bytes: int = framing.MAX_FRAME_BYTES
+    inbound_queue_max_messages: int = INBOUND_QUEUE_MAX_MESSAGES
+    ping_interval_ms: int = PING_INTERVAL_MS
+
+
+@dataclass(slots=True)
+class NetworkStats:
+    """Counters of refused and dropped connections, for metrics and tests."""
+
+    handshake_failures: int = 0
+    refused_unknown_keys: int = 0
+    refused_banned: int = 0
+    refused_replays: int = 0
+    misbehaviours: int = 0
+    dropped_outbound_messages: int = 0
+
+
+@dataclass(eq=False, slots=True)
+class Connection:
+    """One authenticated connection to a peer."""
+
+    peer_id: bytes
+    session: Session
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
+    outbound: asyncio.Queue[bytes] = field(
+        default_factory=lambda: asyncio.Queue(maxsize=OUTBOUND_QUEUE_MAX_MESSAGES)
+    )
+
+    def abort(self) -> None:
+        """Drop the TCP connection at once; the reader and writer loops then end."""
+        self.writer.transport.abort()
+
+
+class Network:
+    """Validator-to-validator messaging: start(), send(), broadcast(), inbound, update_peers()."""
+
+    def __init__(self, config: NetworkConfig, peers: Iterable[PeerInfo] = ()) -> None:
+        self.config = config
+        self.peers = PeerSet(peer for peer in peers if peer.peer_id != config.peer_id)
+        self.inbound: asyncio.Queue[tuple[bytes, bytes]] = asyncio.Queue(
+            maxsize=config.inbound_queue_max_messages
+        )
+        self.connections: dict[bytes, Connection] = {}
+        self.scores = PeerScores()
+        self.stats = NetworkStats()
+        self.listen_port = config.listen_port
+        self.server: asyncio.Server | None = None
+        self.tasks: set[asyncio.Task[Any]] = set()
+        self.handler_tasks: set[asyncio.Task[Any]] = set()
+        self.handler_writers: set[asyncio.StreamWriter] = set()
+        self.last_hello_ms: dict[bytes, int] = {}
+        self.last_sent_hello_ms = 0
+        self.dialers: dict[bytes, asyncio.Task[Any]] = {}
+        self.failures: list[BaseException] = []
+        self.connections_changed = asyncio.Event()
+        self.max_payload_bytes = framing.get_max_payload_bytes(config.max_frame_bytes)
+
+    # ---- lifecycle ----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Listen for peers and start dialing the ones this node connects to."""
+        self.server = await asyncio.start_server(
+            self._on_inbound, self.config.listen_host, self.config.listen_port
+        )
+        self.listen_port = self.server.sockets[0].getsockname()[1]
+        self._start_dialers()
+
+    async def close(self) -> None:
+        """Stop listening, drop every connection and end every task this network started."""
+        if self.server is not None:
+            self.server.close()
+        for writer in list(self.handler_writers):
+            writer.transport.abort()
+        tasks = list(self.tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        # Handler tasks belong to asyncio's server, which logs an error if they end cancelled
+        # (Python 3.11); with their sockets aborted and their children cancelled they end alone.
+        handlers = list(self.handler_tasks)
+        _, pending = await asyncio.wait(handlers, timeout=CLOSE_TIMEOUT_MS / 1000) if handlers else ((), ())
+        for task in pending:
+            task.cancel()
+        if self.server is not None:
+            await self.server.wait_closed()
+        if self.failures:
+            raise self.failures[0]
+
+    def _get_hello_timestamp_ms(self) -> int:
+        """Return a wall-clock stamp in ms, strictly above every stamp this process sent."""
+        self.last_sent_hello_ms = max(time.time_ns() // 1_000_000, self.last_sent_hello_ms + 1)
+        return self.last_sent_hello_ms
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        """Start a task that close() will cancel; an unexpected crash is kept for close()."""
+        task = asyncio.get_running_loop().create_task(coroutine, name=name)
+        self.tasks.add(task)
+        task.add_done_callback(self._on_task_done)
+        return task
+
+    def _on_task_done(self, task: asyncio.Task[Any]) -> None:
+        """Forget a finished task, remembering a crash so that it is not silent."""
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("network task %s crashed", task.get_name(), exc_info=task.exception())
+            self.failures.append(task.exception())  # type: ignore[arg-type]
+
+    # ---- peers --------------------------------------------------------------------------------
+
+    def update_peers(self, peers: Iterable[PeerInfo]) -> None:
+        """Replace the peer set (at an epoch boundary): drop leavers, dial newcomers."""
+        old = self.peers
+        self.peers = PeerSet(peer for peer in peers if peer.peer_id != self.config.peer_id)
+        for peer_id, peer in old.by_id.items():
+            if self.peers.by_id.get(peer_id) != peer:
+                dialer = self.dialers.pop(peer_id, None)
+                if dialer is not None:
+                    dialer.cancel()
+                connection = self.connections.get(peer_id)
+                if connection is not None:
+                    connection.abort()
+        if self.server is not None:
+            self._start_dialers()
+
+    def _start_dialers(self) -> None:
+        """Dial every peer with a higher id than ours (so each pair has exactly one dialer)."""
+        for peer_id, peer in self.peers.by_id.items():
+            if peer_id > self.config.peer_id and peer_id not in self.dialers:
+                self.dialers[peer_id] = self._spawn(self._dial_forever(peer), f"dial-{peer_id.hex()}")
+
+    def get_connected_peers(self) -> set[bytes]:
+        """Return the ids of peers with an authenticated connection."""
+        return set(self.connections)
+
+    async def wait_connected(self, peer_ids: Iterable[bytes]) -> None:
+        """Wait until every given peer is connected."""
+        wanted = set(peer_ids)
+        while not wanted <= set(self.connections):
+            self.connections_changed.clear()
+            await self.connections_changed.wait()
+
+    async def wait_disconnected(self, peer_id: bytes) -> None:
+        """Wait until a peer has no connection."""
+        while peer_id in self.connections:
+            self.connections_changed.clear()
+            await self.connections_changed.wait()
+
+    # ---- sending ------------------------------------------------------------------------------
+
+    def send(self, peer_id: bytes, data: bytes) -> bool:
+        """Queue data for one peer without waiting; False when not connected or its queue is full."""
+        invariant(len(data) <= self.max_payload_bytes, f"message of {len(data)} bytes above cap")
+        connection = self.connections.get(peer_id)
+        if connection is None:
+            return False
+        try:
+            connection.outbound.put_nowait(data)
+        except asyncio.QueueFull:
+            self.stats.dropped_outbound_messages += 1
+            return False
+        return True
+
+    def broadcast(self, data: bytes) -> int:
+        """Queue data for every connected peer; return how many accepted it."""
+        return sum(self.send(peer_id, data) for peer_id in list(self.connections))
+
+    # ---- connections --------------------------------------------------------------------------
+
+    async def _dial_forever(self, peer: PeerInfo) -> None:
+        """Keep one connection to a peer open, reconnecting with exponential backoff."""
+        delay_ms = RECONNECT_DELAY_MS_MIN
+        while True:
+            ban_ms = self.scores.get_ban_remaining_ms(peer.peer_id)
+            if ban_ms > 0:
+                await asyncio.sleep(ban_ms / 1000)
+            connection = await self._dial(peer)
+            if connection is not None:
+                delay_ms = RECONNECT_DELAY_MS_MIN
+                await self._run_connection(connection)
+            await asyncio.sleep(delay_ms / 1000)
+            delay_ms = compute_next_delay_ms(delay_ms)
+
+    async def _dial(self, peer: PeerInfo) -> Connection | None:
+        """Connect to a peer and run the initiator handshake; None when it fails."""
+        try:
+            async with asyncio.timeout(CONNECT_TIMEOUT_MS / 1000):
+                reader, writer = await asyncio.open_connection(peer.host, peer.port)
+        except CONNECTION_ERRORS:
+            return None
+        try:
+            async with asyncio.timeout(HANDSHAKE_TIMEOUT_MS / 1000):
+                initiator = Initiator(
+                    self.config.key_pair, peer.network_public_key, self.config.prologue,
+                    generate_key_pair(),
+                )
+                hello = framing.encode_hello(self._get_hello_timestamp_ms())
+                writer.write(framing.encode_frame(initiator.write_message1(hello)))
+                await writer.drain()
+                message2 = await framing.read_frame(reader, framing.MAX_HANDSHAKE_FRAME_BYTES)
+                _, session = initiator.read_message2(message2)
+        except (HandshakeError, FrameTooLarge, *CONNECTION_ERRORS):
+            self.stats.handshake_failures += 1
+            writer.transport.abort()
+            return None
+        return Connection(peer.peer_id, session, reader, writer)
+
+    async def _on_inbound(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Authenticate an inbound connection as a current validator, then serve it."""
+        task = asyncio.current_task()
+        invariant(task is not None, "inbound handler runs in a task")
+        self.handler_tasks.add(task)  # type: ignore[arg-type]
+        self.handler_writers.add(writer)
+        try:
+            connection = await self._accept(reader, writer)
+            if connection is not None:
+                await self._run_connection(connection)
+        finally:
+            writer.transport.abort()
+            self.handler_writers.discard(writer)
+            self.handler_tasks.discard(task)  # type: ignore[arg-type]
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> Connection | None:
+        """Run the responder handshake; refuse strangers and banned peers before anything else."""
+        try:
+            async with asyncio.timeout(HANDSHAKE_TIMEOUT_MS / 1000):
+                responder = Responder(self.config.key_pair, self.config.prologue, generate_key_pair())
+                message1 = await framing.read_frame(reader, framing.MAX_HANDSHAKE_FRAME_BYTES)
+                timestamp_ms = framing.decode_hello(responder.read_message1(message1))
+                if timestamp_ms is None:
+                    self.stats.handshake_failures += 1
+                    return None
+                peer = self.peers.get_by_key(responder.remote_static_key)
+                if peer is None:
+                    self.stats.refused_unknown_keys += 1
+                    return None
+                if self.scores.is_banned(peer.peer_id):
+                    self.stats.refused_banned += 1
+                    return None
+                # A replayed message 1 must not replace the peer's live connection.
+                if timestamp_ms <= self.last_hello_ms.get(peer.network_public_key, -1):
+                    self.stats.refused_replays += 1
+                    return None
+                self.last_hello_ms[peer.network_public_key] = timestamp_ms
+                message2, session = responder.write_message2(b"")
+                writer.write(framing.encode_frame(message2))
+                await writer.drain()
+        except (HandshakeError, FrameTooLarge, *CONNECTION_ERRORS):
+            self.stats.handshake_failures += 1
+            return None
+        return Connection(peer.peer_id, session, reader, writer)
+
+    async def _run_connection(self, connection: Connection) -> None:
+        """Serve one connection until it fails or is replaced; the newest one per peer wins."""
+        previous = self.connections.get(connection.peer_id)
+        if previous is not None:
+            previous.abort()
+        self.connections[connection.peer_id] = connection
+        self.connections_changed.set()
+        reader_task = self._spawn(self._read_loop(connection), f"read-{connection.peer_id.hex()}")
+        writer_task = self._spawn(self._write_loop(connection), f"write-{connection.peer_id.hex()}")
+        try:
+            await asyncio.wait([reader_task, writer_task], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            reader_task.cancel()
+            writer_task.cancel()
+            await asyncio.gather(reader_task, writer_task, return_exceptions=True)
+            connection.abort()
+            if self.connections.get(connection.peer_id) is connection:
+                del self.connections[connection.peer_id]
+            self.connections_changed.set()
+
+    async def _read_loop(self, connection: Connection) -> None:
+        """Decrypt and deliver frames; malformed or oversize input scores the peer down and ends it."""
+        cipher = connection.session.receive_cipher
+        idle_timeout_secs = self.config.ping_interval_ms * IDLE_PINGS_MAX / 1000
+        try:
+            while True:
+                # A peer that vanished without closing (power loss, partition) is detected here.
+                async with asyncio.timeout(idle_timeout_secs):
+                    frame = await framing.read_frame(connection.reader, self.config.max_frame_bytes)
+                data = framing.decode_message(cipher.decrypt(b"", frame))
+                if data is not None:
+                    await self.inbound.put((connection.peer_id, data))
+        except FrameTooLarge:
+            self._on_misbehaviour(connection.peer_id, PENALTY_OVERSIZE_FRAME)
+        except (DecryptError, MalformedMessage):
+            self._on_misbehaviour(connection.peer_id, PENALTY_MALFORMED_FRAME)
+        except CONNECTION_ERRORS:
+            pass
+
+    async def _write_loop(self, connection: Connection) -> None:
+        """Encrypt and write queued messages, draining after each burst; ping when idle."""
+        cipher = connection.session.send_cipher
+        try:
+            while True:
+                envelopes = [await self._get_next_envelope(connection)]
+                while not connection.outbound.empty():
+                    envelopes.append(framing.encode_message(connection.outbound.get_nowait()))
+                for envelope in envelopes:
+                    connection.writer.write(framing.encode_frame(cipher.encrypt(b"", envelope)))
+                async with asyncio.timeout(WRITE_TIMEOUT_MS / 1000):
+                    await connection.writer.drain()
+        except CONNECTION_ERRORS:
+            pass
+
+    async def _get_next_envelope(self, connection: Connection) -> bytes:
+        """Return the next queued message's envelope, or a keep-alive after an idle interval."""
+        try:
+            async with asyncio.timeout(self.config.ping_interval_ms / 1000):
+                return framing.encode_message(await connection.outbound.get())
+        except TimeoutError:
+            return framing.encode_ping()
+
+    def _on_misbehaviour(self, peer_id: bytes, penalty: int) -> None:
+        """Count a protocol violation against a peer."""
+        self.stats.misbehaviours += 1
+        self.scores.on_misbehaviour(peer_id, penalty)
+        log.warning("peer %s misbehaved; score %d", peer_id.hex(), self.scores.get_score(peer_id))

@@ -1,0 +1,174 @@
+"""Every storage key of the node, built in one place with versioned prefixes."""
+
+from __future__ import annotations
+
+from primitives.errors import invariant
+
+# Bump on any incompatible change of a key or value layout; old databases then refuse to open.
+SCHEMA_VERSION = 1
+# The schema version lives outside every versioned prefix so that any future reader can find it.
+SCHEMA_VERSION_KEY = b"schema_version"
+
+ADDRESS_LENGTH_BYTES = 16
+EVENT_KEY_LENGTH_BYTES = 24
+STATE_KEY_HASH_LENGTH_BYTES = 32
+BLOCK_ID_LENGTH_BYTES = 32
+U64_LENGTH_BYTES = 8
+EVENT_INDEX_LENGTH_BYTES = 4
+
+_V = b"v1/"
+META_CHAIN_ID_KEY = _V + b"meta/chain_id"
+META_GENESIS_HASH_KEY = _V + b"meta/genesis_hash"
+META_LATEST_VERSION_KEY = _V + b"meta/latest_version"
+META_LATEST_BLOCK_KEY = _V + b"meta/latest_block"
+META_SYNC_INFO_KEY = _V + b"meta/sync_info"
+SAFETY_DATA_KEY = _V + b"safety"
+
+BLOCK_PREFIX = _V + b"blk/"
+BLOCK_ID_PREFIX = _V + b"bid/"
+PENDING_BLOCK_PREFIX = _V + b"pbk/"
+QUORUM_CERT_PREFIX = _V + b"qc/"
+COMMIT_CERT_PREFIX = _V + b"cc/"
+LEDGER_INFO_PREFIX = _V + b"li/"
+EPOCH_LEDGER_INFO_PREFIX = _V + b"lie/"
+TRANSACTION_PREFIX = _V + b"txn/"
+ACCOUNT_TRANSACTION_PREFIX = _V + b"acc/"
+TRANSACTION_INFO_PREFIX = _V + b"tin/"
+EVENT_BY_KEY_PREFIX = _V + b"evk/"
+EVENT_BY_VERSION_PREFIX = _V + b"evv/"
+STATE_NODE_PREFIX = _V + b"stn/"
+ACCUMULATOR_NODE_PREFIX = _V + b"acn/"
+STATE_VALUE_PREFIX = _V + b"stv/"
+
+ALL_PREFIXES = (
+    BLOCK_PREFIX, BLOCK_ID_PREFIX, PENDING_BLOCK_PREFIX, QUORUM_CERT_PREFIX, COMMIT_CERT_PREFIX,
+    LEDGER_INFO_PREFIX, EPOCH_LEDGER_INFO_PREFIX, TRANSACTION_PREFIX, ACCOUNT_TRANSACTION_PREFIX,
+    TRANSACTION_INFO_PREFIX, EVENT_BY_KEY_PREFIX, EVENT_BY_VERSION_PREFIX, STATE_NODE_PREFIX,
+    ACCUMULATOR_NODE_PREFIX, STATE_VALUE_PREFIX,
+)
+
+
+def encode_u64(value: int) -> bytes:
+    """Return value as 8 big-endian bytes, so that byte order is numeric order."""
+    invariant(0 <= value < 2**64, f"u64 out of range: {value}")
+    return value.to_bytes(U64_LENGTH_BYTES, "big")
+
+
+def decode_u64(data: bytes) -> int:
+    """Return the integer of 8 big-endian bytes."""
+    invariant(len(data) == U64_LENGTH_BYTES, "a u64 key part has 8 bytes")
+    return int.from_bytes(data, "big")
+
+
+def _fixed(part: bytes, length: int, name: str) -> bytes:
+    """Return part after checking its fixed length; fixed widths keep prefix scans exact."""
+    invariant(len(part) == length, f"{name} must have {length} bytes, got {len(part)}")
+    return part
+
+
+def encode_epoch_round(epoch: int, round_number: int) -> bytes:
+    """Return (epoch, round) as 16 bytes that sort in commit order (rounds restart every epoch)."""
+    return encode_u64(epoch) + encode_u64(round_number)
+
+
+def decode_epoch_round(data: bytes) -> tuple[int, int]:
+    """Return the (epoch, round) of 16 bytes written by encode_epoch_round."""
+    invariant(len(data) == 2 * U64_LENGTH_BYTES, "an (epoch, round) key part has 16 bytes")
+    return decode_u64(data[:U64_LENGTH_BYTES]), decode_u64(data[U64_LENGTH_BYTES:])
+
+
+def block_key(epoch: int, round_number: int) -> bytes:
+    """Key of the committed block of (epoch, round)."""
+    return BLOCK_PREFIX + encode_epoch_round(epoch, round_number)
+
+
+def block_id_key(block_id: bytes) -> bytes:
+    """Key of the index from a committed block id to its (epoch, round)."""
+    return BLOCK_ID_PREFIX + _fixed(block_id, BLOCK_ID_LENGTH_BYTES, "block id")
+
+
+def pending_block_key(block_id: bytes) -> bytes:
+    """Key of a certified but not yet committed block, kept to rebuild the block tree."""
+    return PENDING_BLOCK_PREFIX + _fixed(block_id, BLOCK_ID_LENGTH_BYTES, "block id")
+
+
+def quorum_cert_key(epoch: int, round_number: int) -> bytes:
+    """Key of the quorum certificate carried by the committed block of (epoch, round)."""
+    return QUORUM_CERT_PREFIX + encode_epoch_round(epoch, round_number)
+
+
+def commit_cert_key(epoch: int, round_number: int) -> bytes:
+    """Key of the certificate that committed the block of (epoch, round)."""
+    return COMMIT_CERT_PREFIX + encode_epoch_round(epoch, round_number)
+
+
+def ledger_info_key(version: int) -> bytes:
+    """Key of the signed ledger info whose last transaction is version."""
+    return LEDGER_INFO_PREFIX + encode_u64(version)
+
+
+def epoch_ledger_info_key(epoch: int) -> bytes:
+    """Key of the signed ledger info that ended an epoch (the epoch-change proof)."""
+    return EPOCH_LEDGER_INFO_PREFIX + encode_u64(epoch)
+
+
+def transaction_key(version: int) -> bytes:
+    """Key of the transaction at a version."""
+    return TRANSACTION_PREFIX + encode_u64(version)
+
+
+def account_transaction_prefix(sender: bytes) -> bytes:
+    """Prefix of every (sender, sequence number) index entry of an account."""
+    return ACCOUNT_TRANSACTION_PREFIX + _fixed(sender, ADDRESS_LENGTH_BYTES, "address")
+
+
+def account_transaction_key(sender: bytes, sequence_number: int) -> bytes:
+    """Key of the index from (sender, sequence number) to a version."""
+    return account_transaction_prefix(sender) + encode_u64(sequence_number)
+
+
+def transaction_info_key(version: int) -> bytes:
+    """Key of the transaction info (status, gas, hashes) at a version."""
+    return TRANSACTION_INFO_PREFIX + encode_u64(version)
+
+
+def event_by_key_prefix(event_key: bytes) -> bytes:
+    """Prefix of every event of one event stream."""
+    return EVENT_BY_KEY_PREFIX + _fixed(event_key, EVENT_KEY_LENGTH_BYTES, "event key")
+
+
+def event_by_key_key(event_key: bytes, sequence_number: int) -> bytes:
+    """Key of the index from (event key, sequence number) to (version, index)."""
+    return event_by_key_prefix(event_key) + encode_u64(sequence_number)
+
+
+def event_by_version_prefix(version: int) -> bytes:
+    """Prefix of every event emitted by the transaction at a version."""
+    return EVENT_BY_VERSION_PREFIX + encode_u64(version)
+
+
+def event_by_version_key(version: int, index: int) -> bytes:
+    """Key of the index-th event emitted at a version (the event bytes live here)."""
+    invariant(0 <= index < 2**32, f"event index out of range: {index}")
+    return event_by_version_prefix(version) + index.to_bytes(EVENT_INDEX_LENGTH_BYTES, "big")
+
+
+def state_node_key(node_key: bytes) -> bytes:
+    """Key of a node of the authenticated state tree (the node key is opaque to storage)."""
+    invariant(len(node_key) > 0, "a state node key is not empty")
+    return STATE_NODE_PREFIX + node_key
+
+
+def accumulator_node_key(position: int) -> bytes:
+    """Key of a node of the transaction accumulator by its position."""
+    return ACCUMULATOR_NODE_PREFIX + encode_u64(position)
+
+
+def state_value_prefix(state_key_hash: bytes) -> bytes:
+    """Prefix of every version of one state value."""
+    return STATE_VALUE_PREFIX + _fixed(state_key_hash, STATE_KEY_HASH_LENGTH_BYTES, "state key")
+
+
+def state_value_key(state_key_hash: bytes, version: int) -> bytes:
+    """Key of a state value as written at a version."""
+    return state_value_prefix(state_key_hash) + encode_u64(version)

@@ -1,0 +1,397 @@
+"""The node's durable store: one atomic synced batch per committed block, and typed readers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import msgpack
+
+from node.storage import schema
+from node.storage.backends import KeyValueBackend, LevelBackend, MemoryBackend
+from node.storage.records import (
+    BlockCommit,
+    EventRecord,
+    LedgerInfoRecord,
+    StoredBlock,
+    TransactionRecord,
+)
+from primitives.errors import invariant
+
+# Page sizes match the JSON-RPC page limit (diem-compat §1.3) so a reader never asks for more.
+SCAN_LIMIT_MAX = 1000
+_TOMBSTONE = b"\x00"
+_PRESENT = b"\x01"
+
+
+class StoreOpenError(Exception):
+    """The database on disk cannot be used by this node (schema, chain id or genesis differ)."""
+
+
+def _pack(value: object) -> bytes:
+    """Encode a stored record as msgpack (bytes stay bytes)."""
+    return msgpack.packb(value, use_bin_type=True)
+
+
+def _unpack(data: bytes) -> list:
+    """Decode a stored record written by _pack."""
+    return msgpack.unpackb(data, raw=False)
+
+
+class Store:
+    """Typed reads and writes over an ordered key-value backend; every key comes from schema."""
+
+    def __init__(
+        self, backend: KeyValueBackend, location: str, chain_id: int | None, genesis_hash: bytes | None
+    ) -> None:
+        self.backend = backend
+        self.location = location
+        try:
+            self._check_identity(chain_id, genesis_hash)
+        except StoreOpenError:
+            backend.close()
+            raise
+
+    def _check_identity(self, chain_id: int | None, genesis_hash: bytes | None) -> None:
+        """Refuse a database of another schema, chain or genesis; stamp a new one."""
+        puts: list[tuple[bytes, bytes]] = []
+        stored_schema = self.backend.get(schema.SCHEMA_VERSION_KEY)
+        if stored_schema is None:
+            if not self.backend.is_empty():
+                raise StoreOpenError(
+                    f"{self.location}: not a stablechain database (no schema version key); "
+                    "point the node at an empty directory"
+                )
+            puts.append((schema.SCHEMA_VERSION_KEY, schema.encode_u64(schema.SCHEMA_VERSION)))
+        elif schema.decode_u64(stored_schema) != schema.SCHEMA_VERSION:
+            raise StoreOpenError(
+                f"{self.location}: written with storage schema version "
+                f"{schema.decode_u64(stored_schema)}, this node reads version "
+                f"{schema.SCHEMA_VERSION}; re-sync into an empty directory or run a matching node"
+            )
+        for key, expected, name in (
+            (schema.META_CHAIN_ID_KEY, None if chain_id is None else schema.encode_u64(chain_id), "chain id"),
+            (schema.META_GENESIS_HASH_KEY, genesis_hash, "genesis hash"),
+        ):
+            stored = self.backend.get(key)
+            if expected is None:
+                continue
+            if stored is None:
+                puts.append((key, expected))
+            elif stored != expected:
+                raise StoreOpenError(
+                    f"{self.location}: belongs to {name} {stored.hex()}, "
+                    f"this node is configured for {expected.hex()}"
+                )
+        if puts:
+            self.backend.write(puts, [], sync=True)
+
+    def close(self) -> None:
+        """Release the database."""
+        self.backend.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # ---- writes -------------------------------------------------------------------------------
+
+    def commit_block(self, commit: BlockCommit) -> None:
+        """Write everything of one committed block in a single atomic batch, synced to disk."""
+        self.commit_blocks([commit])
+
+    def commit_blocks(self, commits: Sequence[BlockCommit]) -> None:
+        """Write consecutive committed blocks (one certificate's chain) in one atomic synced batch."""
+        invariant(len(commits) > 0, "commit_blocks needs at least one block")
+        latest_version = self.get_latest_version()
+        latest_block = self.get_latest_epoch_round()
+        next_version = 0 if latest_version is None else latest_version + 1
+        puts: list[tuple[bytes, bytes]] = []
+        deletes = []
+        for commit in commits:
+            position = (commit.ledger_info.epoch, commit.round_number)
+            invariant(
+                latest_block is None or position > latest_block,
+                f"committed (epoch, round) must increase: {position} after {latest_block}",
+            )
+            for record in commit.transactions:
+                invariant(
+                    record.version == next_version,
+                    f"transaction versions must be contiguous: got {record.version}, expected {next_version}",
+                )
+                next_version += 1
+            # An ancestor committed by a descendant's certificate carries that later ledger info.
+            invariant(
+                commit.ledger_info.version >= next_version - 1,
+                f"ledger info version {commit.ledger_info.version} below last version {next_version - 1}",
+            )
+            latest_block = position
+            puts += self._get_block_puts(commit) + self._get_transaction_puts(commit)
+            puts += self._get_state_puts(commit)
+            deletes.append(schema.pending_block_key(commit.block_id))
+        last = commits[-1]
+        invariant(
+            last.ledger_info.version == next_version - 1,
+            f"the last ledger info ends at {last.ledger_info.version}, transactions at {next_version - 1}",
+        )
+        puts.append((schema.META_LATEST_VERSION_KEY, schema.encode_u64(last.ledger_info.version)))
+        puts.append((schema.META_LATEST_BLOCK_KEY, schema.encode_epoch_round(*latest_block)))
+        self.backend.write(puts, deletes, sync=True)
+
+    def _get_block_puts(self, commit: BlockCommit) -> list[tuple[bytes, bytes]]:
+        """Return the block, certificate and ledger info entries of a commit."""
+        info = commit.ledger_info
+        epoch, round_number = info.epoch, commit.round_number
+        version_be8 = schema.encode_u64(info.version)
+        puts = [
+            (schema.block_key(epoch, round_number), _pack([commit.block_id, commit.block])),
+            (schema.block_id_key(commit.block_id), schema.encode_epoch_round(epoch, round_number)),
+            (schema.quorum_cert_key(epoch, round_number), commit.quorum_cert),
+            (schema.commit_cert_key(epoch, round_number), commit.commit_cert),
+            (schema.ledger_info_key(info.version), _pack([info.epoch, info.is_epoch_end, info.ledger_info])),
+        ]
+        if info.is_epoch_end:
+            puts.append((schema.epoch_ledger_info_key(info.epoch), version_be8))
+        return puts
+
+    def _get_transaction_puts(self, commit: BlockCommit) -> list[tuple[bytes, bytes]]:
+        """Return the transaction, index, info and event entries of a commit."""
+        puts = []
+        for record in commit.transactions:
+            stored = _pack([record.sender, record.sequence_number, record.transaction])
+            puts.append((schema.transaction_key(record.version), stored))
+            puts.append((schema.transaction_info_key(record.version), record.info))
+            if record.sender is not None and record.sequence_number is not None:
+                index_key = schema.account_transaction_key(record.sender, record.sequence_number)
+                puts.append((index_key, schema.encode_u64(record.version)))
+        for event in commit.events:
+            location = schema.encode_u64(event.version) + event.index.to_bytes(
+                schema.EVENT_INDEX_LENGTH_BYTES, "big"
+            )
+            stored = _pack([event.event_key, event.sequence_number, event.event])
+            puts.append((schema.event_by_version_key(event.version, event.index), stored))
+            puts.append((schema.event_by_key_key(event.event_key, event.sequence_number), location))
+        return puts
+
+    def _get_state_puts(self, commit: BlockCommit) -> list[tuple[bytes, bytes]]:
+        """Return the state-tree, accumulator and state-value entries of a commit."""
+        puts = [(schema.state_node_key(key), node) for key, node in commit.state_nodes]
+        puts += [(schema.accumulator_node_key(pos), node) for pos, node in commit.accumulator_nodes]
+        for write in commit.state_values:
+            value = _TOMBSTONE if write.value is None else _PRESENT + write.value
+            puts.append((schema.state_value_key(write.state_key_hash, write.version), value))
+        return puts
+
+    def save_safety_data(self, safety_data: bytes) -> None:
+        """Persist the consensus safety record, synced before returning (before any vote leaves)."""
+        self.backend.write([(schema.SAFETY_DATA_KEY, safety_data)], [], sync=True)
+
+    def save_sync_info(self, sync_info: bytes) -> None:
+        """Persist the consensus sync info (highest certificates seen), synced before returning."""
+        self.backend.write([(schema.META_SYNC_INFO_KEY, sync_info)], [], sync=True)
+
+    def save_pending_block(self, block_id: bytes, block: bytes) -> None:
+        """Persist a certified, uncommitted block so that a restart can rebuild the block tree."""
+        self.backend.write([(schema.pending_block_key(block_id), block)], [], sync=True)
+
+    def delete_pending_blocks(self, block_ids: list[bytes]) -> None:
+        """Forget uncommitted blocks that were pruned from the block tree."""
+        deletes = [schema.pending_block_key(block_id) for block_id in block_ids]
+        self.backend.write([], deletes, sync=False)
+
+    # ---- reads --------------------------------------------------------------------------------
+
+    def load_safety_data(self) -> bytes | None:
+        """Return the last persisted safety record, or None on a fresh node."""
+        return self.backend.get(schema.SAFETY_DATA_KEY)
+
+    def load_sync_info(self) -> bytes | None:
+        """Return the last persisted sync info, or None on a fresh node."""
+        return self.backend.get(schema.META_SYNC_INFO_KEY)
+
+    def get_pending_blocks(self) -> list[tuple[bytes, bytes]]:
+        """Return every persisted uncommitted block as (block id, block)."""
+        prefix = schema.PENDING_BLOCK_PREFIX
+        return [(key[len(prefix):], value) for key, value in self.backend.scan(prefix, prefix, False)]
+
+    def _get_u64(self, key: bytes) -> int | None:
+        """Return a stored u64, or None."""
+        data = self.backend.get(key)
+        return None if data is None else schema.decode_u64(data)
+
+    def get_chain_id(self) -> int | None:
+        """Return the chain id the database belongs to."""
+        return self._get_u64(schema.META_CHAIN_ID_KEY)
+
+    def get_genesis_hash(self) -> bytes | None:
+        """Return the genesis hash the database belongs to."""
+        return self.backend.get(schema.META_GENESIS_HASH_KEY)
+
+    def get_latest_version(self) -> int | None:
+        """Return the version of the last committed transaction, or None before genesis."""
+        return self._get_u64(schema.META_LATEST_VERSION_KEY)
+
+    def get_latest_epoch_round(self) -> tuple[int, int] | None:
+        """Return (epoch, round) of the last committed block, or None before genesis."""
+        data = self.backend.get(schema.META_LATEST_BLOCK_KEY)
+        return None if data is None else schema.decode_epoch_round(data)
+
+    def get_block(self, epoch: int, round_number: int) -> StoredBlock | None:
+        """Return the committed block of (epoch, round)."""
+        data = self.backend.get(schema.block_key(epoch, round_number))
+        if data is None:
+            return None
+        block_id, block = _unpack(data)
+        return StoredBlock(epoch, round_number, block_id, block)
+
+    def get_block_epoch_round(self, block_id: bytes) -> tuple[int, int] | None:
+        """Return (epoch, round) of a committed block by id."""
+        data = self.backend.get(schema.block_id_key(block_id))
+        return None if data is None else schema.decode_epoch_round(data)
+
+    def get_blocks(self, start_epoch: int, start_round: int, limit: int) -> list[StoredBlock]:
+        """Return up to limit committed blocks in commit order from (epoch, round) on."""
+        rows = self._scan(schema.BLOCK_PREFIX, schema.block_key(start_epoch, start_round), limit)
+        result = []
+        for key, value in rows:
+            epoch, round_number = schema.decode_epoch_round(key[len(schema.BLOCK_PREFIX):])
+            block_id, block = _unpack(value)
+            result.append(StoredBlock(epoch, round_number, block_id, block))
+        return result
+
+    def get_quorum_cert(self, epoch: int, round_number: int) -> bytes | None:
+        """Return the quorum certificate carried by the committed block of (epoch, round)."""
+        return self.backend.get(schema.quorum_cert_key(epoch, round_number))
+
+    def get_commit_cert(self, epoch: int, round_number: int) -> bytes | None:
+        """Return the certificate that committed the block of (epoch, round)."""
+        return self.backend.get(schema.commit_cert_key(epoch, round_number))
+
+    def get_ledger_info(self, version: int) -> LedgerInfoRecord | None:
+        """Return the certified ledger info ending at version."""
+        data = self.backend.get(schema.ledger_info_key(version))
+        if data is None:
+            return None
+        epoch, is_epoch_end, ledger_info = _unpack(data)
+        return LedgerInfoRecord(version, epoch, ledger_info, is_epoch_end)
+
+    def get_latest_ledger_info(self) -> LedgerInfoRecord | None:
+        """Return the certified ledger info of the last committed block."""
+        version = self.get_latest_version()
+        return None if version is None else self.get_ledger_info(version)
+
+    def get_epoch_ending_ledger_info(self, epoch: int) -> LedgerInfoRecord | None:
+        """Return the ledger info that ended an epoch (one link of an epoch-change proof)."""
+        version = self._get_u64(schema.epoch_ledger_info_key(epoch))
+        return None if version is None else self.get_ledger_info(version)
+
+    def get_transaction(self, version: int) -> TransactionRecord | None:
+        """Return the committed transaction at a version with its info."""
+        data = self.backend.get(schema.transaction_key(version))
+        if data is None:
+            return None
+        sender, sequence_number, transaction = _unpack(data)
+        info = self.backend.get(schema.transaction_info_key(version))
+        invariant(info is not None, f"transaction {version} has no info: the batch was split")
+        return TransactionRecord(version, transaction, info, sender, sequence_number)
+
+    def get_transactions(self, start_version: int, limit: int) -> list[TransactionRecord]:
+        """Return up to limit committed transactions from start_version on."""
+        start = schema.transaction_key(start_version)
+        rows = self._scan(schema.TRANSACTION_PREFIX, start, limit)
+        return [self._get_present_transaction(key, schema.TRANSACTION_PREFIX) for key, _ in rows]
+
+    def _get_present_transaction(self, key: bytes, prefix: bytes) -> TransactionRecord:
+        """Return the transaction whose version ends a scanned key."""
+        record = self.get_transaction(schema.decode_u64(key[len(prefix):]))
+        invariant(record is not None, "a scanned transaction disappeared")
+        return record  # type: ignore[return-value]
+
+    def get_account_transaction(self, sender: bytes, sequence_number: int) -> TransactionRecord | None:
+        """Return the committed transaction of (sender, sequence number)."""
+        version = self._get_u64(schema.account_transaction_key(sender, sequence_number))
+        return None if version is None else self.get_transaction(version)
+
+    def get_account_transactions(
+        self, sender: bytes, start_sequence_number: int, limit: int
+    ) -> list[TransactionRecord]:
+        """Return up to limit committed transactions of sender from a sequence number on."""
+        prefix = schema.account_transaction_prefix(sender)
+        start = schema.account_transaction_key(sender, start_sequence_number)
+        rows = self._scan(prefix, start, limit)
+        records = [self.get_transaction(schema.decode_u64(value)) for _, value in rows]
+        invariant(all(record is not None for record in records), "index points to nothing")
+        return records  # type: ignore[return-value]
+
+    def get_transaction_info(self, version: int) -> bytes | None:
+        """Return the transaction info at a version."""
+        return self.backend.get(schema.transaction_info_key(version))
+
+    def get_events_by_version(self, version: int) -> list[EventRecord]:
+        """Return the events emitted by the transaction at a version, in emission order."""
+        prefix = schema.event_by_version_prefix(version)
+        rows = self._scan(prefix, prefix, SCAN_LIMIT_MAX)
+        return [self._decode_event(key, value) for key, value in rows]
+
+    def get_events_by_key(self, event_key: bytes, start_sequence_number: int, limit: int) -> list[EventRecord]:
+        """Return up to limit events of one stream from a sequence number on."""
+        prefix = schema.event_by_key_prefix(event_key)
+        start = schema.event_by_key_key(event_key, start_sequence_number)
+        events = []
+        for _, location in self._scan(prefix, start, limit):
+            version = schema.decode_u64(location[: schema.U64_LENGTH_BYTES])
+            index = int.from_bytes(location[schema.U64_LENGTH_BYTES:], "big")
+            key = schema.event_by_version_key(version, index)
+            data = self.backend.get(key)
+            invariant(data is not None, "event index points to nothing")
+            events.append(self._decode_event(key, data))  # type: ignore[arg-type]
+        return events
+
+    def _decode_event(self, key: bytes, data: bytes) -> EventRecord:
+        """Return the event stored under an event-by-version key."""
+        suffix = key[len(schema.EVENT_BY_VERSION_PREFIX):]
+        version = schema.decode_u64(suffix[: schema.U64_LENGTH_BYTES])
+        index = int.from_bytes(suffix[schema.U64_LENGTH_BYTES:], "big")
+        event_key, sequence_number, event = _unpack(data)
+        return EventRecord(event_key, sequence_number, version, index, event)
+
+    def get_state_node(self, node_key: bytes) -> bytes | None:
+        """Return a node of the authenticated state tree."""
+        return self.backend.get(schema.state_node_key(node_key))
+
+    def get_accumulator_node(self, position: int) -> bytes | None:
+        """Return a node of the transaction accumulator."""
+        return self.backend.get(schema.accumulator_node_key(position))
+
+    def get_state_value(self, state_key_hash: bytes, version: int) -> bytes | None:
+        """Return a state value as of a version (the latest write at or before it), or None."""
+        prefix = schema.state_value_prefix(state_key_hash)
+        start = schema.state_value_key(state_key_hash, version)
+        for _, value in self.backend.scan(prefix, start, True):
+            return None if value == _TOMBSTONE else value[1:]
+        return None
+
+    def _scan(self, prefix: bytes, start: bytes, limit: int) -> list[tuple[bytes, bytes]]:
+        """Return up to limit (key, value) pairs under prefix from start on."""
+        invariant(0 <= limit <= SCAN_LIMIT_MAX, f"scan limit {limit} above {SCAN_LIMIT_MAX}")
+        rows = []
+        for row in self.backend.scan(prefix, start, False):
+            if len(rows) >= limit:
+                break
+            rows.append(row)
+        return rows
+
+
+class LevelStore(Store):
+    """The store on LevelDB: one directory, one process at a time (LevelDB locks it)."""
+
+    def __init__(self, path: str, *, chain_id: int | None = None, genesis_hash: bytes | None = None) -> None:
+        super().__init__(LevelBackend(path), path, chain_id, genesis_hash)
+
+
+class MemoryStore(Store):
+    """The same store in memory, for tests and the simulator."""
+
+    def __init__(self, *, chain_id: int | None = None, genesis_hash: bytes | None = None) -> None:
+        super().__init__(MemoryBackend(), "<memory>", chain_id, genesis_hash)
