@@ -1,0 +1,209 @@
+"""Block execution: block prologue, then each user transaction with keep/discard, status, gas, events, writes."""
+
+from __future__ import annotations
+
+import struct as _struct
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from contracts import scripts
+from contracts.framework import VM_RESERVED, account, block, currency
+from contracts.vm import prologue
+from contracts.vm.ledger import Ledger, compute_roots
+from contracts.vm.context import Context, Event, ExecutionFailure
+from contracts.vm.errors import LinearityError, MoveAbort, explain
+from contracts.vm.gas import DEFAULT_SCHEDULE, GasMeter, GasSchedule, OutOfGas, UnmeteredGas
+from contracts.vm.status import EXECUTED, MISCELLANEOUS_ERROR, OUT_OF_GAS, StatusCode, VMStatus, VMStatusKind
+from contracts.vm.storage import BlockState, StateView
+from contracts.vm.structs import vm_signer
+from primitives.errors import InvariantViolation, invariant
+from primitives.types import BlockMetadata, ContractEvent, EventKey, SignedTransaction, StructTag, TypeTag
+
+SCRIPT_LOCATION = "Script"
+_UNMETERED = UnmeteredGas()  # shared: its limit (2**63 units) is unreachable, so accumulating is harmless
+_RUNTIME_ERRORS = (ExecutionFailure, LinearityError, OverflowError, _struct.error, ArithmeticError)
+_FATAL_ERRORS = (InvariantViolation, MemoryError, RecursionError)
+
+
+class BlockRejected(Exception):
+    """The block metadata transaction failed (bad timestamp): the block cannot be executed."""
+
+
+class TransactionOutput:
+    """Result of one transaction; discarded ones carry their validation status and change nothing."""
+
+    __slots__ = ("keep", "status", "discard_status", "gas_used", "runtime_events", "write_set", "_events")
+
+    def __init__(self, keep: bool, status: VMStatus | None, discard_status: StatusCode | None, gas_used: int,
+                 runtime_events: tuple[Event, ...], write_set: dict[bytes, bytes | None]) -> None:
+        self.keep = keep
+        self.status = status
+        self.discard_status = discard_status
+        self.gas_used = gas_used
+        self.runtime_events = runtime_events
+        self.write_set = write_set
+        self._events: tuple[ContractEvent, ...] | None = None
+
+    @property
+    def events(self) -> tuple[ContractEvent, ...]:
+        """The events as primitives ContractEvents (converted on first use)."""
+        if self._events is None:
+            self._events = to_contract_events(self.runtime_events)
+        return self._events
+
+    def __repr__(self) -> str:
+        return (f"TransactionOutput(keep={self.keep}, status={self.status}, discard_status={self.discard_status}, "
+                f"gas_used={self.gas_used}, events={len(self.runtime_events)})")
+
+
+@dataclass(frozen=True, slots=True)
+class BlockOutput:
+    """Outputs in order (block metadata first), the merged write set and, with a ledger, the new roots."""
+
+    transactions: tuple[TransactionOutput, ...]
+    write_set: dict[bytes, bytes | None]
+    infos: tuple = ()
+    state_root: bytes | None = None
+    accumulator_root: bytes | None = None
+    extra: dict = field(default_factory=dict)
+
+
+@lru_cache(maxsize=1024)
+def _type_tag(tag: StructTag) -> TypeTag:
+    return TypeTag.struct_of(tag)
+
+
+def to_contract_events(events: tuple[Event, ...] | list[Event]) -> tuple[ContractEvent, ...]:
+    """Convert runtime events to primitives ContractEvents."""
+    return tuple(ContractEvent(EventKey(e.key), e.sequence_number, _type_tag(e.type_tag), e.data) for e in events)
+
+
+def _abort_status(exc: Exception) -> VMStatus:
+    if isinstance(exc, MoveAbort):
+        return VMStatus(VMStatusKind.MOVE_ABORT, exc.location, exc.code, explain(exc.location, exc.code))
+    if isinstance(exc, OutOfGas):
+        return OUT_OF_GAS
+    if isinstance(exc, scripts.InvalidPayload):
+        return MISCELLANEOUS_ERROR
+    location = exc.location if isinstance(exc, ExecutionFailure) else SCRIPT_LOCATION
+    return VMStatus(VMStatusKind.EXECUTION_FAILURE, location)
+
+
+def _commit(state: BlockState, ctx: Context) -> dict[bytes, bytes | None]:
+    changes, encoded = ctx.finish()
+    state.commit(changes, encoded)
+    state_key = state.state_key
+    return {state_key(key): raw for key, raw in encoded.items()}
+
+
+def _discard(status: StatusCode) -> TransactionOutput:
+    return TransactionOutput(False, None, status, 0, (), {})
+
+
+class _Executor:
+    """Runs the transactions of one block against a BlockState."""
+
+    def __init__(self, state: BlockState, schedule: GasSchedule) -> None:
+        self.state = state
+        self.schedule = schedule
+        self.now_us = block.now_microseconds(Context(state, VM_RESERVED, UnmeteredGas(schedule), 0))
+
+    def run_block_metadata(self, metadata: BlockMetadata) -> TransactionOutput:
+        """Run DiemBlock::block_prologue; any failure rejects the block."""
+        ctx = Context(self.state, VM_RESERVED, UnmeteredGas(self.schedule), self.now_us)
+        votes = tuple(address.value for address in metadata.previous_block_votes)
+        try:
+            block.block_prologue(ctx, metadata.round, metadata.timestamp_usecs, votes, metadata.proposer.value)
+        except (MoveAbort, *_RUNTIME_ERRORS) as exc:
+            raise BlockRejected(str(exc)) from exc
+        self.now_us = metadata.timestamp_usecs
+        write_set = _commit(self.state, ctx)
+        return TransactionOutput(True, EXECUTED, None, 0, tuple(ctx.events), write_set)
+
+    def run_user(self, txn: SignedTransaction) -> TransactionOutput:
+        """Validate, execute, run the epilogue (or the failure epilogue in a fresh overlay)."""
+        raw = txn.raw_txn
+        size = len(txn.to_bcs())
+        status = prologue.check_gas_and_size(txn, size, self.schedule)
+        ctx = Context(self.state, raw.sender.value, _UNMETERED, self.now_us)
+        if status is StatusCode.ACCEPTED:
+            status = prologue.check_payload_and_currency(ctx, txn)
+        if status is StatusCode.ACCEPTED:
+            status = prologue.check_prologue(ctx, txn, exact_sequence=True)
+        if status is not StatusCode.ACCEPTED:
+            return _discard(status)
+        meter = ctx.meter = GasMeter(self.schedule, raw.max_gas_amount)
+        try:
+            meter.charge(self.schedule.get_intrinsic_gas_units(size))
+            spec, ty_args, args = scripts.resolve(raw.payload.value)
+            meter.charge(self.schedule.call_units)
+            spec.handler(ctx, vm_signer(raw.sender.value), ty_args, *args)
+            gas_used = meter.used
+            ctx.meter = _UNMETERED
+            account.run_epilogue(ctx, raw.sender.value, raw.sequence_number, _fee_currency(raw), gas_used * raw.gas_unit_price)
+            write_set = _commit(self.state, ctx)
+        except (MoveAbort, OutOfGas, scripts.InvalidPayload, *_RUNTIME_ERRORS) as exc:
+            gas_used = raw.max_gas_amount if isinstance(exc, OutOfGas) else min(meter.used, raw.max_gas_amount)
+            return self._failure_epilogue(txn, _abort_status(exc), gas_used)
+        except _FATAL_ERRORS:
+            raise
+        except Exception:  # noqa: BLE001 - a framework bug: discard deterministically, as Diem does
+            return _discard(StatusCode.UNKNOWN_INVARIANT_VIOLATION_ERROR)
+        return TransactionOutput(True, EXECUTED, None, gas_used, tuple(ctx.events), write_set)
+
+    def _failure_epilogue(self, txn: SignedTransaction, status: VMStatus, gas_used: int) -> TransactionOutput:
+        raw = txn.raw_txn
+        ctx = Context(self.state, raw.sender.value, _UNMETERED, self.now_us)
+        fee = gas_used * raw.gas_unit_price
+        try:
+            account.run_epilogue(ctx, raw.sender.value, raw.sequence_number, _fee_currency(raw), fee)
+            write_set = _commit(self.state, ctx)
+        except (MoveAbort, *_RUNTIME_ERRORS) as exc:
+            invariant(False, f"failure epilogue cannot fail (prologue checked the fee): {exc}")
+        return TransactionOutput(True, status, None, gas_used, (), write_set)
+
+
+def _fee_currency(raw) -> StructTag | None:  # noqa: ANN001 - RawTransaction
+    return currency.tag_of_code(raw.gas_currency_code.encode("ascii")) if raw.gas_unit_price else None
+
+
+def execute_block(
+    state_view: StateView,
+    block_metadata: BlockMetadata,
+    signed_txns: list[SignedTransaction],
+    *,
+    ledger: Ledger | None = None,
+    verify_signatures: bool = False,
+    schedule: GasSchedule = DEFAULT_SCHEDULE,
+) -> BlockOutput:
+    """Execute a block; with a `Ledger` also compute state and accumulator roots."""
+    state = BlockState(state_view)
+    executor = _Executor(state, schedule)
+    outputs = [executor.run_block_metadata(block_metadata)]
+    for txn in signed_txns:
+        if verify_signatures and not txn.is_signature_valid():
+            outputs.append(_discard(StatusCode.INVALID_SIGNATURE))
+            continue
+        outputs.append(executor.run_user(txn))
+    write_set = state.get_write_set()
+    result = BlockOutput(tuple(outputs), write_set)
+    if ledger is None:
+        return result
+    return compute_roots(ledger, result, block_metadata, signed_txns)
+
+
+def validate_transaction(
+    state_view: StateView, signed_txn: SignedTransaction, block_time_us: int, *, check_signature: bool = True,
+    schedule: GasSchedule = DEFAULT_SCHEDULE,
+) -> StatusCode:
+    """Submit-time checks (§4.2): signature, size and gas, currency, payload, prologue (future seq allowed)."""
+    if check_signature and not signed_txn.is_signature_valid():
+        return StatusCode.INVALID_SIGNATURE
+    status = prologue.check_gas_and_size(signed_txn, len(signed_txn.to_bcs()), schedule)
+    if status is not StatusCode.ACCEPTED:
+        return status
+    ctx = Context(BlockState(state_view), signed_txn.raw_txn.sender.value, UnmeteredGas(schedule), block_time_us)
+    status = prologue.check_payload_and_currency(ctx, signed_txn)
+    if status is not StatusCode.ACCEPTED:
+        return status
+    return prologue.check_prologue(ctx, signed_txn, exact_sequence=False)

@@ -1,0 +1,40 @@
+"""AccountAdministrationScripts (and the TC Diem-ID domain scripts): rotation, currencies, domains."""
+
+from __future__ import annotations
+
+from contracts.framework import account, diem_id, dual_attestation
+from contracts.scripts import ArgType, script_function
+from contracts.vm.context import Context
+from contracts.vm.structs import Signer
+from primitives.types import StructTag
+
+A = ArgType
+
+
+@script_function("AccountAdministrationScripts", "rotate_dual_attestation_info", 0, (A.VECTOR_U8, A.VECTOR_U8))
+def rotate_dual_attestation_info(
+    ctx: Context, sender: Signer, ty_args: tuple[StructTag, ...], new_url: bytes, new_key: bytes
+) -> None:
+    """Rotate the base URL then the compliance key (BaseUrlRotationEvent, ComplianceKeyRotationEvent)."""
+    dual_attestation.rotate_base_url(ctx, sender, new_url)
+    dual_attestation.rotate_compliance_public_key(ctx, sender, new_key)
+
+
+@script_function("AccountAdministrationScripts", "add_currency_to_account", 1, ())
+def add_currency_to_account(ctx: Context, sender: Signer, ty_args: tuple[StructTag, ...]) -> None:
+    """Publish a zero balance in ty_args[0] for the sender."""
+    account.add_currency(ctx, sender, ty_args[0])
+
+
+@script_function("TreasuryComplianceScripts", "add_diem_id_domain", 0, (A.ADDRESS, A.VECTOR_U8))
+def add_diem_id_domain(ctx: Context, tc: Signer, ty_args: tuple[StructTag, ...], address: bytes, domain: bytes) -> None:
+    """TC adds a Diem-ID domain to a parent VASP."""
+    diem_id.add_diem_id_domain(ctx, tc, address, domain)
+
+
+@script_function("TreasuryComplianceScripts", "remove_diem_id_domain", 0, (A.ADDRESS, A.VECTOR_U8))
+def remove_diem_id_domain(
+    ctx: Context, tc: Signer, ty_args: tuple[StructTag, ...], address: bytes, domain: bytes
+) -> None:
+    """TC removes a Diem-ID domain from a parent VASP."""
+    diem_id.remove_diem_id_domain(ctx, tc, address, domain)

@@ -1,0 +1,149 @@
+"""Ledger roots of an executed block: TransactionInfo leaves, the state root and the accumulator root."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import struct
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from contracts.state import (
+    InMemoryAccumulatorStore,
+    InMemoryNodeStore,
+    MerkleAccumulator,
+    SparseMerkleTree,
+    TransactionInfo,
+    compute_event_root,
+    compute_state_change_hash,
+)
+from contracts.state.hashes import EVENT_ACCUMULATOR_SALT, compute_accumulator_parent
+from contracts.vm.context import Event
+from contracts.vm.status import StatusCode, VMStatus, VMStatusKind
+from primitives.bcs import encode_uleb128
+from primitives.hashing import get_salt, hash_with_salt
+from primitives.types import EVENT_KEY_LENGTH, BlockMetadata, SignedTransaction, StructTag, Transaction, TypeTag
+
+if TYPE_CHECKING:
+    from contracts.executor import BlockOutput
+
+CONTRACT_EVENT_SALT = "ContractEvent"
+# Committed status codes in TransactionInfo (Diem's StatusCode numbers of the kept statuses).
+STATUS_CODES = {
+    VMStatusKind.EXECUTED: 4001,
+    VMStatusKind.OUT_OF_GAS: 4002,
+    VMStatusKind.EXECUTION_FAILURE: 4008,
+    VMStatusKind.MOVE_ABORT: 4016,
+    VMStatusKind.MISCELLANEOUS_ERROR: 1000,
+}
+
+
+def get_status_code(status: VMStatus) -> int:
+    """Return the numeric code committed for a kept status."""
+    return STATUS_CODES[status.kind]
+
+
+class Ledger:
+    """The authenticated structures a node extends block by block (state tree + transaction accumulator)."""
+
+    def __init__(self, tree: SparseMerkleTree, accumulator: MerkleAccumulator, version: int) -> None:
+        self.tree = tree
+        self.accumulator = accumulator
+        self.version = version
+
+    @classmethod
+    def in_memory(cls) -> Ledger:
+        """Return an empty in-memory ledger (version -1: nothing committed yet)."""
+        return cls(SparseMerkleTree(InMemoryNodeStore()), MerkleAccumulator(InMemoryAccumulatorStore()), -1)
+
+    def commit(self, output: BlockOutput) -> None:
+        """Persist the nodes computed for output and advance the version."""
+        self.tree.store.put_batch(output.extra["state_nodes"])
+        last_version = output.extra["last_version"]
+        if last_version > self.version:
+            self.tree.latest_version = last_version
+        num_leaves, nodes = output.extra["accumulator_update"]
+        self.accumulator.store.put_batch(nodes)
+        self.accumulator.num_leaves = num_leaves
+        self.version = last_version
+
+
+def compute_event_hashes(events: tuple) -> list[bytes]:
+    """Return hash_with_salt("ContractEvent", bcs) of each event."""
+    return [hash_with_salt(CONTRACT_EVENT_SALT, event.to_bcs()) for event in events]
+
+
+_EVENT_PREFIX = get_salt(CONTRACT_EVENT_SALT) + b"\x00" + encode_uleb128(EVENT_KEY_LENGTH)
+_U64 = struct.Struct("<Q").pack
+_sha3 = hashlib.sha3_256
+_EVENT_ACCUMULATOR_PREFIX = get_salt(EVENT_ACCUMULATOR_SALT)
+
+
+@lru_cache(maxsize=1024)
+def _type_tag_bytes(tag: StructTag) -> bytes:
+    return TypeTag.struct_of(tag).to_bcs()
+
+
+def compute_runtime_event_hashes(events: tuple[Event, ...]) -> list[bytes]:
+    """Same hashes as compute_event_hashes, computed from runtime events (BCS of ContractEvent::V0 by hand)."""
+    return [
+        _sha3(b"".join((_EVENT_PREFIX, e.key, _U64(e.sequence_number), _type_tag_bytes(e.type_tag),
+                        encode_uleb128(len(e.data)), e.data))).digest()
+        for e in events
+    ]
+
+
+def compute_runtime_event_root(events: tuple[Event, ...]) -> bytes:
+    """compute_event_root of the events' hashes, with the common 1- and 2-event cases done directly."""
+    hashes = compute_runtime_event_hashes(events)
+    if len(hashes) == 1:
+        return hashes[0]
+    if len(hashes) == 2:
+        return compute_accumulator_parent(_EVENT_ACCUMULATOR_PREFIX, hashes[0], hashes[1])
+    return compute_event_root(hashes)
+
+
+def compute_roots(
+    ledger: Ledger, output: BlockOutput, metadata: BlockMetadata, txns: list[SignedTransaction]
+) -> BlockOutput:
+    """Return output with TransactionInfos of kept transactions, the new state root and accumulator root."""
+    hashes = [Transaction(metadata).hash()] + [txn.hash() for txn in txns]
+    kept = [(h, out) for h, out in zip(hashes, output.transactions) if out.keep]
+    last_version = ledger.version + len(kept)
+    root, nodes = ledger.tree.compute_update(last_version, output.write_set)
+    infos = []
+    for index, (txn_hash, out) in enumerate(kept):
+        infos.append(TransactionInfo(
+            txn_hash, compute_state_change_hash(out.write_set), compute_runtime_event_root(out.runtime_events),
+            root if index == len(kept) - 1 else None, out.gas_used, get_status_code(out.status),
+        ))
+    update = ledger.accumulator.compute_append([info.hash() for info in infos])
+    accumulator_root = _root_after(ledger.accumulator, update)
+    extra = {"state_nodes": nodes, "last_version": last_version, "accumulator_update": update}
+    return dataclasses.replace(output, infos=tuple(infos), state_root=root, accumulator_root=accumulator_root,
+                               extra=extra)
+
+
+def _root_after(accumulator: MerkleAccumulator, update: tuple[int, dict[int, bytes]]) -> bytes:
+    num_leaves, nodes = update
+    probe = MerkleAccumulator(_Overlay(accumulator.store, nodes), num_leaves)
+    probe.prefix = accumulator.prefix
+    return probe.get_root(num_leaves)
+
+
+class _Overlay:
+    """Read-through accumulator store with pending nodes on top."""
+
+    def __init__(self, base: object, pending: dict[int, bytes]) -> None:
+        self.base = base
+        self.pending = pending
+
+    def get(self, position: int) -> bytes | None:
+        found = self.pending.get(position)
+        return found if found is not None else self.base.get(position)  # type: ignore[attr-defined]
+
+    def put_batch(self, hashes: dict[int, bytes]) -> None:
+        self.pending.update(hashes)
+
+
+__all__ = ["Ledger", "StatusCode", "compute_roots", "get_status_code"]
