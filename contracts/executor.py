@@ -92,8 +92,7 @@ def _abort_status(exc: Exception) -> VMStatus:
 def _commit(state: BlockState, ctx: Context) -> dict[bytes, bytes | None]:
     changes, encoded = ctx.finish()
     state.commit(changes, encoded)
-    state_key = state.state_key
-    return {state_key(key): raw for key, raw in encoded.items()}
+    return state.get_state_keys(encoded)
 
 
 def _discard(status: StatusCode) -> TransactionOutput:
@@ -124,12 +123,8 @@ class _Executor:
         """Validate, execute, run the epilogue (or the failure epilogue in a fresh overlay)."""
         raw = txn.raw_txn
         size = len(txn.to_bcs())
-        status = prologue.check_gas_and_size(txn, size, self.schedule)
         ctx = Context(self.state, raw.sender.value, _UNMETERED, self.now_us)
-        if status is StatusCode.ACCEPTED:
-            status = prologue.check_payload_and_currency(ctx, txn)
-        if status is StatusCode.ACCEPTED:
-            status = prologue.check_prologue(ctx, txn, exact_sequence=True)
+        status = _validate(ctx, txn, size, self.schedule, exact_sequence=True)
         if status is not StatusCode.ACCEPTED:
             return _discard(status)
         meter = ctx.meter = GasMeter(self.schedule, raw.max_gas_amount)
@@ -140,7 +135,8 @@ class _Executor:
             spec.handler(ctx, vm_signer(raw.sender.value), ty_args, *args)
             gas_used = meter.used
             ctx.meter = _UNMETERED
-            account.run_epilogue(ctx, raw.sender.value, raw.sequence_number, _fee_currency(raw), gas_used * raw.gas_unit_price)
+            fee = gas_used * raw.gas_unit_price
+            account.run_epilogue(ctx, raw.sender.value, raw.sequence_number, _fee_currency(raw), fee)
             write_set = _commit(self.state, ctx)
         except (MoveAbort, OutOfGas, scripts.InvalidPayload, *_RUNTIME_ERRORS) as exc:
             gas_used = raw.max_gas_amount if isinstance(exc, OutOfGas) else min(meter.used, raw.max_gas_amount)
@@ -161,6 +157,23 @@ class _Executor:
         except (MoveAbort, *_RUNTIME_ERRORS) as exc:
             invariant(False, f"failure epilogue cannot fail (prologue checked the fee): {exc}")
         return TransactionOutput(True, status, None, gas_used, (), write_set)
+
+
+def _validate(
+    ctx: Context, txn: SignedTransaction, size: int, schedule: GasSchedule, *, exact_sequence: bool
+) -> StatusCode:
+    """Size/gas, payload/currency and prologue checks; a framework bug here discards (never crashes)."""
+    try:
+        status = prologue.check_gas_and_size(txn, size, schedule)
+        if status is StatusCode.ACCEPTED:
+            status = prologue.check_payload_and_currency(ctx, txn)
+        if status is StatusCode.ACCEPTED:
+            status = prologue.check_prologue(ctx, txn, exact_sequence=exact_sequence)
+    except _FATAL_ERRORS:
+        raise
+    except Exception:  # noqa: BLE001 - as in run_user: deterministic discard of a framework bug
+        return StatusCode.UNKNOWN_INVARIANT_VIOLATION_ERROR
+    return status
 
 
 def _fee_currency(raw) -> StructTag | None:  # noqa: ANN001 - RawTransaction
@@ -199,11 +212,5 @@ def validate_transaction(
     """Submit-time checks (§4.2): signature, size and gas, currency, payload, prologue (future seq allowed)."""
     if check_signature and not signed_txn.is_signature_valid():
         return StatusCode.INVALID_SIGNATURE
-    status = prologue.check_gas_and_size(signed_txn, len(signed_txn.to_bcs()), schedule)
-    if status is not StatusCode.ACCEPTED:
-        return status
     ctx = Context(BlockState(state_view), signed_txn.raw_txn.sender.value, UnmeteredGas(schedule), block_time_us)
-    status = prologue.check_payload_and_currency(ctx, signed_txn)
-    if status is not StatusCode.ACCEPTED:
-        return status
-    return prologue.check_prologue(ctx, signed_txn, exact_sequence=False)
+    return _validate(ctx, signed_txn, len(signed_txn.to_bcs()), schedule, exact_sequence=False)

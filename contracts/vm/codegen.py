@@ -86,7 +86,8 @@ def compile_methods(cls: type, names: tuple[str, ...], types: tuple[FieldType, .
         *(encode or ["    pass"]),
     ])
     namespace: dict[str, Any] = {
-        "_new": object.__new__, "_set": object.__setattr__, "_cls": cls, "_u64": _U64_PACK, "_uleb": encode_uleb128, "_bad": DecodeError,
+        "_new": object.__new__, "_set": object.__setattr__, "_cls": cls, "_u64": _U64_PACK,
+        "_uleb": encode_uleb128, "_bad": DecodeError,
     }
     namespace.update({f"_t{i}": ftype for i, ftype in enumerate(types)})
     exec(compile(source, f"<struct {cls.__name__}>", "exec"), namespace)  # noqa: S102 - generated from field specs

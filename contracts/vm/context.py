@@ -206,5 +206,7 @@ class Context:
                 encoded[key] = None
             else:
                 value.freeze()
-                encoded[key] = value.to_bytes()
+                out = bytearray()
+                value.encode_into(out)
+                encoded[key] = bytes(out)
         return self.writes, encoded

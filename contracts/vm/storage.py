@@ -85,13 +85,29 @@ class BlockState:
         """Make a transaction's (already frozen) changes and their bytes visible to later transactions."""
         self.values.update(changes)
         self.dirty.update(encoded)
-        if self.memo and any(key[1].cls in MEMO_WATCHED_TYPES for key in encoded):
-            self.memo.clear()
-        if len(_DECODED) >= DECODE_CACHE_ENTRIES:
-            _DECODED.clear()
+        decoded = _DECODED
+        if len(decoded) >= DECODE_CACHE_ENTRIES:
+            decoded.clear()
+        watched = False
         for key, raw in encoded.items():
+            rtype = key[1]
+            if rtype.cls in MEMO_WATCHED_TYPES:
+                watched = True
             if raw is not None:
-                _DECODED[(key[1], raw)] = changes[key]
+                decoded[(rtype, raw)] = changes[key]
+        if watched:
+            self.memo.clear()
+
+    def get_state_keys(self, encoded: dict[ResourceKey, bytes | None]) -> dict[bytes, bytes | None]:
+        """Return encoded re-keyed by state key (cached per resource key)."""
+        keys = self._keys
+        result = {}
+        for key, raw in encoded.items():
+            state_key = keys.get(key)
+            if state_key is None:
+                state_key = self.state_key(key)
+            result[state_key] = raw
+        return result
 
     def get_write_set(self) -> dict[bytes, bytes | None]:
         """Return the block's merged write set: state key -> canonical bytes (None = deleted)."""
