@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -29,8 +30,13 @@ MEMPOOL_TOO_MANY_TRANSACTIONS = -32009
 MEMPOOL_INVALID_UPDATE = -32010
 MEMPOOL_VM_ERROR = -32011
 MEMPOOL_UNKNOWN_ERROR = -32012
+# Ours, in Diem's server range (documented in docs/json-rpc.md).
+RATE_LIMITED = -32020
+SUBSCRIPTION_LIMIT_EXCEEDED = -32021
 
 JSONRPC_VERSION = "2.0"
+
+_log = logging.getLogger(__name__)
 
 
 class JsonRpcError(Exception):
@@ -51,6 +57,12 @@ def invalid_request(detail: str | None = None) -> JsonRpcError:
     """Return Diem's -32600 error, optionally with its detail message."""
     message = "Invalid Request" if detail is None else f"Invalid Request: {detail}"
     return JsonRpcError(INVALID_REQUEST, message)
+
+
+def compose_rate_limited(retry_after_ms: int) -> JsonRpcError:
+    """Return the error of a client over its request rate, with when to retry."""
+    return JsonRpcError(RATE_LIMITED, f"Server error: rate limit exceeded, retry after {retry_after_ms} ms",
+                        {"retry_after_ms": retry_after_ms})
 
 
 def invalid_params(method: str) -> JsonRpcError:
@@ -79,6 +91,8 @@ class RequestModel(BaseModel):
 
 
 Handler = Callable[[LedgerSnapshot, list[Any]], Awaitable[Any]]
+# Takes a number of request tokens; returns None when allowed, else milliseconds until it would be.
+Charge = Callable[[int], int | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,9 +125,12 @@ class Dispatcher:
         """Return the names of every served method."""
         return sorted(self._methods)
 
-    async def dispatch(self, body: bytes) -> Any:
-        """Return the JSON value (object or list) answering one HTTP request body."""
+    async def dispatch(self, body: bytes, charge: Charge | None = None) -> Any:
+        """Return the JSON value (object or list) answering one HTTP request body; charge pays per request."""
         snapshot = self._get_snapshot()
+        retry_after_ms = None if charge is None else charge(1)
+        if retry_after_ms is not None:
+            return compose_error(snapshot, None, compose_rate_limited(retry_after_ms))
         if len(body) > self.body_bytes_max:
             detail = f"request body of {len(body)} bytes exceeds limit {self.body_bytes_max}"
             return compose_error(snapshot, None, invalid_request(detail))
@@ -122,6 +139,9 @@ class Dispatcher:
         except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
             return compose_error(snapshot, None, JsonRpcError(PARSE_ERROR, "Parse error"))
         if isinstance(decoded, list):
+            retry_after_ms = None if charge is None or len(decoded) <= 1 else charge(len(decoded) - 1)
+            if retry_after_ms is not None:
+                return compose_error(snapshot, None, compose_rate_limited(retry_after_ms))
             return await self._dispatch_batch(snapshot, decoded)
         return await self._dispatch_one(snapshot, decoded)
 
@@ -153,6 +173,9 @@ class Dispatcher:
             result = await method.handler(snapshot, list(request.params))
         except JsonRpcError as error:
             return compose_error(snapshot, request.id, error)
+        except Exception:  # a handler bug or a storage failure must still answer with the envelope
+            _log.exception("JSON-RPC method %s failed", method.name)
+            return compose_error(snapshot, request.id, JsonRpcError(SERVER_ERROR, "Server error: internal error"))
         return compose_result(snapshot, request.id, result)
 
 

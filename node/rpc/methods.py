@@ -34,6 +34,7 @@ from node.rpc.params import (
     parse_optional_u64,
     parse_u64,
 )
+from node.rpc.proofs import ProofMethods
 from node.rpc.views import compute_transaction_view
 from primitives.errors import DecodeError
 from primitives.limits import MAX_TRANSACTION_SIZE_BYTES
@@ -219,6 +220,7 @@ class Methods:
             Method("get_transactions", self.get_transactions, 2, 3),
             Method("get_events", self.get_events, 3, 3),
             Method("submit", self.submit, 1, 1),
+            *ProofMethods(self.ledger).get_methods(),
         ]
 
 

@@ -1,30 +1,48 @@
-"""The aiohttp front door: JSON-RPC on `/` and `/v1`, a health check, Diem's headers."""
+"""The aiohttp front door: JSON-RPC on `/` and `/v1`, health check, faucet, WebSocket streams, per-client rate limits."""
 
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from aiohttp import web
 
-from node.rpc.jsonrpc import Dispatcher, LedgerSnapshot
+from node.rpc.jsonrpc import RATE_LIMITED, Charge, Dispatcher, LedgerSnapshot
+from node.rpc.ratelimit import RateLimiter
+from node.rpc.streams import STREAM_PATH, StreamHub, StreamLimits
 
 HEALTHY_BODY = "diem-node:ok"
 JSON_CONTENT_TYPE = "application/json"
 # aiohttp refuses larger bodies before we read them; our dispatcher then answers with -32600.
 BODY_READ_SLACK_BYTES = 1024
+MS_PER_S = 1000
+STREAM_HUB_KEY = web.AppKey("stream_hub", StreamHub)
 
 
-def create_app(dispatcher: Dispatcher, faucet: Any | None = None) -> web.Application:
-    """Return an aiohttp application serving the dispatcher (and the faucet on POST /mint, if any)."""
+def get_client_key(request: web.Request) -> str:
+    """Return the key a client is rate-limited by: its IP address."""
+    return request.remote or ""
+
+
+def create_app(dispatcher: Dispatcher, faucet: Any | None = None, *, ledger: Any | None = None,
+               rate_limiter: RateLimiter | None = None, stream_limits: StreamLimits | None = None) -> web.Application:
+    """Return the aiohttp app: JSON-RPC, the faucet on POST /mint (if any), streams on GET /v1/stream/ws
+    (if a ledger is given), all under the per-client rate limiter (if any)."""
     app = web.Application(client_max_size=dispatcher.body_bytes_max + BODY_READ_SLACK_BYTES)
+
+    def get_charge(request: web.Request) -> Charge | None:
+        if rate_limiter is None:
+            return None
+        client = get_client_key(request)
+        return lambda cost: rate_limiter.charge(client, cost)
 
     async def handle_rpc(request: web.Request) -> web.Response:
         try:
             body = await request.read()
         except web.HTTPRequestEntityTooLarge:
             body = b" " * (dispatcher.body_bytes_max + 1)
-        answer = await dispatcher.dispatch(body)
+        answer = await dispatcher.dispatch(body, get_charge(request))
         snapshot = _get_snapshot_of(answer)
         response = web.Response(
             body=json.dumps(answer, separators=(",", ":")).encode(),
@@ -32,6 +50,9 @@ def create_app(dispatcher: Dispatcher, faucet: Any | None = None) -> web.Applica
         )
         if snapshot is not None:
             response.headers.update(compose_headers(snapshot))
+        retry_after_ms = _get_retry_after_ms(answer)
+        if retry_after_ms is not None:
+            response.headers["Retry-After"] = str(math.ceil(retry_after_ms / MS_PER_S))
         response.headers["Access-Control-Allow-Origin"] = "*"
         return response
 
@@ -46,8 +67,55 @@ def create_app(dispatcher: Dispatcher, faucet: Any | None = None) -> web.Applica
         app.router.add_route("OPTIONS", path, handle_options)
     app.router.add_get("/-/healthy", handle_healthy)
     if faucet is not None:
-        app.router.add_post("/mint", faucet.handle)
+        app.router.add_post("/mint", _limit_faucet(faucet.handle, rate_limiter))
+    if ledger is not None:
+        _add_streams(app, StreamHub(ledger, stream_limits or StreamLimits(),
+                                    None if rate_limiter is None else rate_limiter.charge))
     return app
+
+
+def create_app_from_config(rpc: Any, dispatcher: Dispatcher, faucet: Any | None, ledger: Any) -> web.Application:
+    """Return the app with the limits of an RpcConfig (node/config.py)."""
+    limiter = RateLimiter(rpc.client_rate_per_s, rpc.client_burst, exempt=frozenset(rpc.client_rate_exempt_hosts))
+    limits = StreamLimits(rpc.stream_subscriptions_per_connection_max, rpc.stream_subscriptions_max,
+                          rpc.stream_connections_max)
+    return create_app(dispatcher, faucet, ledger=ledger, rate_limiter=limiter, stream_limits=limits)
+
+
+def _add_streams(app: web.Application, hub: StreamHub) -> None:
+    app[STREAM_HUB_KEY] = hub
+    app.router.add_get(STREAM_PATH, hub.handle)
+
+    async def start(_app: web.Application) -> None:
+        hub.start()
+
+    async def stop(_app: web.Application) -> None:
+        await hub.stop()
+
+    app.on_startup.append(start)
+    app.on_shutdown.append(stop)
+
+
+def _limit_faucet(handle: Any, rate_limiter: RateLimiter | None) -> Any:
+    """Wrap the faucet's handler: a client over its rate gets HTTP 429 (the faucet speaks HTTP statuses)."""
+    if rate_limiter is None:
+        return handle
+
+    async def handle_limited(request: web.Request) -> web.StreamResponse:
+        retry_after_ms = rate_limiter.charge(get_client_key(request), 1)
+        if retry_after_ms is not None:
+            return web.Response(status=429, text=f"rate limit exceeded, retry after {retry_after_ms} ms",
+                                headers={"Retry-After": str(math.ceil(retry_after_ms / MS_PER_S))})
+        return await handle(request)
+
+    return handle_limited
+
+
+def _get_retry_after_ms(answer: object) -> int | None:
+    error = answer.get("error") if isinstance(answer, dict) else None
+    if not isinstance(error, dict) or error.get("code") != RATE_LIMITED or not isinstance(error.get("data"), dict):
+        return None
+    return error["data"].get("retry_after_ms")
 
 
 def _get_snapshot_of(answer: object) -> LedgerSnapshot | None:

@@ -1,33 +1,32 @@
-"""An in-memory ledger for RPC tests: genesis, then blocks run by the real executor, a snapshot per block."""
+"""An in-memory ledger for RPC tests: genesis, then blocks run by the real executor, each certified by validators."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from consensus.safety import COMMIT_VOTE_DOMAIN
+from consensus.types import LedgerInfo, LedgerInfoWithSignatures, compute_signing_bytes
+from consensus.validators import ValidatorInfo, ValidatorSet
 from contracts.executor import execute_block, validate_transaction
 from contracts.genesis import DealerConfig, GenesisConfig, build_genesis
+from contracts.state import AccumulatorConsistencyProof, AccumulatorProof, SparseMerkleProof, TransactionInfo
 from contracts.transaction_builder import Account
 from contracts.vm.ledger import Ledger
 from contracts.vm.status import EXECUTED, StatusCode
 from contracts.vm.storage import InMemoryStateView
+from node.execution import decode_stored_info, make_genesis_commit, make_genesis_transaction
 from node.rpc.jsonrpc import MEMPOOL_INVALID_UPDATE, VM_VALIDATION_ERROR, LedgerSnapshot
 from node.rpc.methods import SubmitResult
 from primitives.hashing import sha3_256
 from primitives.keys import PrivateKey
-from primitives.types import (
-    AccountAddress,
-    BlockMetadata,
-    ChangeSet,
-    SignedTransaction,
-    Transaction,
-    WriteSet,
-    WriteSetPayload,
-)
+from primitives.types import AccountAddress, BlockMetadata, SignedTransaction, Transaction
 
 CHAIN_ID = 2
 GENESIS_TIME_US = 1_700_000_000_000_000
 BLOCK_INTERVAL_US = 1_000_000
 DEALER_BALANCE_MICRO = 10**15
+VALIDATOR_COUNT = 4
 
 
 @dataclass(frozen=True)
@@ -55,8 +54,20 @@ def make_issuer_keys() -> dict[str, Account]:
             for name in ("root", "treasury", "dealer", "auditor")}
 
 
+def make_validators(seed: str) -> tuple[ValidatorSet, dict[bytes, PrivateKey]]:
+    """Return a deterministic validator set of VALIDATOR_COUNT equal-power members and their consensus keys."""
+    keys = {}
+    members = []
+    for index in range(VALIDATOR_COUNT):
+        key = PrivateKey.from_seed_material(f"{seed}-{index}".encode())
+        address = key.public_key().address()
+        keys[address] = key
+        members.append(ValidatorInfo(address, key.public_key().data, key.public_key().data, 1))
+    return ValidatorSet.create(members), keys
+
+
 class MemoryLedger:
-    """Implements node.rpc.methods.LedgerReader and a submit path over an in-memory chain."""
+    """Implements node.rpc's LedgerReader (v1 and v2) and a submit path over an in-memory chain."""
 
     chain_id = CHAIN_ID
 
@@ -72,19 +83,32 @@ class MemoryLedger:
             initial_reserves={"XUS": (2**63, sha3_256(b"report"), GENESIS_TIME_US)},
         )
         genesis = build_genesis(config)
+        self.validators, self.validator_keys = make_validators("epoch-1")
+        self.epoch = 1
         self.state = dict(genesis.write_set)
-        genesis_txn = Transaction(WriteSetPayload(ChangeSet(WriteSet(()), genesis.events)))
-        self.transactions = [CommittedTransaction(0, genesis_txn, EXECUTED, 0, genesis.events)]
+        genesis_txn = make_genesis_transaction(genesis.write_set, genesis.events)
+        commit, certificate = make_genesis_commit(genesis_txn, genesis.write_set, genesis.events, self.validators)
+        self.ledger = Ledger.in_memory()
+        self.ledger.tree.store.put_batch(dict(commit.state_nodes))
+        self.ledger.tree.latest_version = 0
+        self.ledger.accumulator.store.put_batch(dict(commit.accumulator_nodes))
+        self.ledger.accumulator.num_leaves = 1
+        self.ledger.version = 0
+        self.transactions = [CommittedTransaction(0, genesis_txn, EXECUTED, 0, tuple(genesis.events))]
+        self.infos = [decode_stored_info(commit.transactions[0].info)[0]]
         self.snapshots = {0: dict(self.state)}
         self.timestamps = {0: GENESIS_TIME_US}
-        self.roots = {0: sha3_256(b"genesis")}
-        self.ledger = Ledger.in_memory()
+        self.ledger_infos = {0: certificate}
+        self.epoch_endings = {0: certificate}
         self.mempool: list[SignedTransaction] = []
         self.round = 0
+        self.commit_callbacks: list[Callable[[int], None]] = []
 
     @property
     def version(self) -> int:
         return len(self.transactions) - 1
+
+    # ---- v1 ------------------------------------------------------------------------------------
 
     def get_snapshot(self) -> LedgerSnapshot:
         return LedgerSnapshot(CHAIN_ID, self.version, self.timestamps[self.version])
@@ -94,7 +118,7 @@ class MemoryLedger:
         return InMemoryStateView(self.snapshots[block_end])
 
     def get_accumulator_root(self, version: int) -> bytes:
-        return self.roots[min(v for v in self.roots if v >= version)]
+        return self.ledger.accumulator.get_root(version + 1)
 
     def get_timestamp_usecs(self, version: int) -> int:
         return self.timestamps[version]
@@ -114,6 +138,32 @@ class MemoryLedger:
                  if event.key.value == event_key and event.sequence_number >= start_sequence]
         return found[:limit]
 
+    # ---- v2 (proofs, commit notifications) -----------------------------------------------------
+
+    def get_ledger_info(self, version: int) -> LedgerInfoWithSignatures | None:
+        return self.ledger_infos.get(version)
+
+    def get_epoch_ending_ledger_info(self, epoch: int) -> LedgerInfoWithSignatures | None:
+        return self.epoch_endings.get(epoch)
+
+    def get_transaction_info(self, version: int) -> TransactionInfo | None:
+        return self.infos[version] if 0 <= version < len(self.infos) else None
+
+    def get_accumulator_proof(self, version: int, ledger_version: int) -> AccumulatorProof:
+        return self.ledger.accumulator.get_proof(version, ledger_version + 1)
+
+    def get_accumulator_consistency_proof(self, old_num_leaves: int, new_num_leaves: int) -> AccumulatorConsistencyProof:
+        return self.ledger.accumulator.get_consistency_proof(old_num_leaves, new_num_leaves)
+
+    def get_state_value_with_proof(self, state_key: bytes, version: int) -> tuple[bytes | None, SparseMerkleProof]:
+        return self.ledger.tree.get_with_proof(state_key, version)
+
+    def subscribe_commits(self, callback: Callable[[int], None]) -> Callable[[], None]:
+        self.commit_callbacks.append(callback)
+        return lambda: self.commit_callbacks.remove(callback) if callback in self.commit_callbacks else None
+
+    # ---- driving the chain ---------------------------------------------------------------------
+
     def submit(self, signed: SignedTransaction) -> SubmitResult:
         """Validate against the latest state and queue for the next block."""
         for queued in self.mempool:
@@ -127,21 +177,23 @@ class MemoryLedger:
         self.mempool.append(signed)
         return SubmitResult(True)
 
-    def commit_block(self) -> list[CommittedTransaction]:
-        """Execute the queued transactions as one block and return what was committed."""
+    def commit_block(self, next_validators: ValidatorSet | None = None,
+                     next_keys: dict[bytes, PrivateKey] | None = None) -> list[CommittedTransaction]:
+        """Execute the queued transactions as one certified block; with next_validators it ends the epoch."""
         self.round += 1
         timestamp = self.timestamps[self.version] + BLOCK_INTERVAL_US
-        metadata = BlockMetadata(sha3_256(self.round.to_bytes(8, "little")), self.round, timestamp, (),
-                                 AccountAddress.from_int(0x1234))
+        block_id = sha3_256(self.round.to_bytes(8, "little"))
+        metadata = BlockMetadata(block_id, self.round, timestamp, (), AccountAddress.from_int(0x1234))
         queued, self.mempool = self.mempool, []
         output = execute_block(InMemoryStateView(self.state), metadata, queued, ledger=self.ledger)
         self.ledger.commit(output)
         committed = []
-        for transaction, result in zip([Transaction(metadata), *(Transaction(t) for t in queued)], output.transactions):
-            if not result.keep:
-                continue
+        kept = [(t, r) for t, r in zip([Transaction(metadata), *(Transaction(t) for t in queued)], output.transactions)
+                if r.keep]
+        for (transaction, result), info in zip(kept, output.infos):
             item = CommittedTransaction(self.version + 1, transaction, result.status, result.gas_used, result.events)
             self.transactions.append(item)
+            self.infos.append(info)
             self.timestamps[item.version] = timestamp
             committed.append(item)
         for key, value in output.write_set.items():
@@ -150,5 +202,27 @@ class MemoryLedger:
             else:
                 self.state[key] = value
         self.snapshots[self.version] = dict(self.state)
-        self.roots[self.version] = output.accumulator_root
+        info = LedgerInfo(self.epoch, self.round, block_id, timestamp, self.version, output.state_root,
+                          output.accumulator_root, next_validators)
+        certificate = self.sign(info)
+        self.ledger_infos[self.version] = certificate
+        if next_validators is not None:
+            self.epoch_endings[self.epoch] = certificate
+            self.epoch, self.validators = self.epoch + 1, next_validators
+            self.validator_keys = next_keys or {}
+        for callback in list(self.commit_callbacks):
+            callback(self.version)
         return committed
+
+    def sign(self, info: LedgerInfo) -> LedgerInfoWithSignatures:
+        """Return info signed by every validator of the current epoch (a quorum)."""
+        message = compute_signing_bytes(COMMIT_VOTE_DOMAIN, CHAIN_ID, info)
+        signatures = tuple((address, self.validator_keys[address].sign(message))
+                           for address in sorted(self.validator_keys))
+        return LedgerInfoWithSignatures(info, signatures)
+
+    def change_epoch(self, seed: str) -> ValidatorSet:
+        """Commit an empty block that hands over to a fresh validator set, and return that set."""
+        validators, keys = make_validators(seed)
+        self.commit_block(validators, keys)
+        return validators
