@@ -208,7 +208,8 @@ def run_bench(validators: int, duration_s: float, rate_per_s: float, base_port: 
               accounts: int = SENDER_ACCOUNTS, directory: Path | None = None) -> BenchResult:
     """Start a devnet, load it, and return the measurements; the devnet is always stopped."""
     root = directory or Path(tempfile.mkdtemp(prefix="stablechain-bench-"))
-    manifest = Manifest(validators=validators, base_port=base_port, network_base_port=base_port - 1900)
+    manifest = Manifest(validators=validators, base_port=base_port, network_base_port=base_port - 1900,
+                        rpc_client_rate_per_s=0)
     layout = prepare_devnet(root, manifest)
     urls = [manifest.get_rpc_url(i) for i in range(validators)]
     result = BenchResult(validators, duration_s, rate_per_s, machine=f"{platform.machine()} {os.cpu_count()} cores")

@@ -173,6 +173,7 @@ def compose_node_toml(
         "[rpc]",
         f'listen_host = "{manifest.host}"',
         f"listen_port = {manifest.get_rpc_port(index)}",
+        f"client_rate_per_s = {manifest.rpc_client_rate_per_s}",
         "",
         *faucet_lines,
         "[consensus]",

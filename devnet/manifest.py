@@ -29,6 +29,8 @@ class Manifest(BaseModel):
     host: str = "127.0.0.1"
     faucet: bool = True
     round_timeout_ms: int = Field(default=1_000, gt=0)
+    # Requests per second per client IP on every node's JSON-RPC (0 = unlimited, for local benchmarks).
+    rpc_client_rate_per_s: int = Field(default=100, ge=0)
 
     @model_validator(mode="after")
     def check_consistency(self) -> Manifest:

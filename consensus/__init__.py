@@ -1,0 +1,1 @@
+"""DiemBFT v4 (Jolteon) consensus core: pure, deterministic, driven by step(state, event) -> (state, effects)."""

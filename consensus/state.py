@@ -1,0 +1,134 @@
+"""The core's configuration and state; step() works on a copy and never changes its input."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+from consensus.block_tree import BlockTree
+from consensus.election import get_reputation_leader
+from consensus.events import Effect, PersistSyncInfo
+from consensus.pacemaker import PacemakerConfig
+from consensus.safety import SafetyData, SafetyRules, SigningContext
+from consensus.signer import SignatureScheme, Signer
+from consensus.types import (
+    Block,
+    CommitVote,
+    EpochState,
+    LedgerInfo,
+    LedgerInfoWithSignatures,
+    QuorumCertificate,
+    SignedTimeout,
+    SyncInfo,
+    TimeoutCertificate,
+    VoteData,
+    make_genesis_qc,
+)
+from consensus.verify import VerifyContext
+
+
+@dataclass(frozen=True, slots=True)
+class CoreConfig:
+    """What does not change while a validator runs: identity, keys, chain id, timers, rules."""
+
+    author: bytes
+    signer: Signer
+    scheme: SignatureScheme
+    chain_id: int
+    pacemaker: PacemakerConfig = PacemakerConfig()
+    safety_rules: SafetyRules = SafetyRules()
+
+
+@dataclass(slots=True)
+class CoreState:
+    """Everything the core knows; treat as immutable (step returns a fresh copy)."""
+
+    config: CoreConfig
+    epoch_state: EpochState
+    safety: SafetyData
+    tree: BlockTree
+    highest_qc: QuorumCertificate
+    highest_ordered_cert: QuorumCertificate | None = None
+    highest_tc: TimeoutCertificate | None = None
+    highest_commit_cert: LedgerInfoWithSignatures | None = None
+    current_round: int = 1
+    proposed_round: int = 0  # the last round we asked for a payload in
+    votes: dict[VoteData, dict[bytes, bytes]] = field(default_factory=dict)
+    timeouts: dict[int, dict[bytes, SignedTimeout]] = field(default_factory=dict)
+    commit_votes: dict[LedgerInfo, dict[bytes, bytes]] = field(default_factory=dict)
+    executed: dict[bytes, LedgerInfo] = field(default_factory=dict)  # ordered, executed, uncommitted
+    execution_sent_id: bytes = b""  # the last block handed to ExecuteBlocks
+    pending_qcs: dict[bytes, QuorumCertificate] = field(default_factory=dict)  # waiting for blocks
+    last_commit_vote: CommitVote | None = None
+    epoch_proofs: tuple[LedgerInfoWithSignatures, ...] = ()
+    persisted_sync_info: SyncInfo | None = None
+    committed_history: tuple[tuple[int, bytes], ...] = ()  # (round, author) of this epoch's commits
+
+    def copy(self) -> CoreState:
+        """Return a copy whose containers may be changed freely (inner vote maps are copy-on-write)."""
+        values = {spec.name: getattr(self, spec.name) for spec in fields(self)}
+        values["tree"] = self.tree.copy()
+        for name in ("votes", "timeouts", "commit_votes", "executed", "pending_qcs"):
+            values[name] = dict(values[name])
+        return CoreState(**values)
+
+    def get_sync_info(self) -> SyncInfo:
+        """Return our highest certificates."""
+        return SyncInfo(self.highest_qc, self.highest_ordered_cert, self.highest_tc, self.highest_commit_cert)
+
+    def get_verify_context(self) -> VerifyContext:
+        """Return what verify_message needs to check messages for this node's epoch."""
+        return VerifyContext(self.epoch_state, self.config.scheme, self.config.chain_id, self.get_leader)
+
+    def get_signing_context(self) -> SigningContext:
+        """Return what the safety rules need to sign as this validator."""
+        return SigningContext(self.config.author, self.config.signer, self.config.chain_id)
+
+    def is_validator(self) -> bool:
+        """Return True iff this node is in the current validator set."""
+        return self.epoch_state.validators.is_member(self.config.author)
+
+    def get_leader(self, round_: int) -> bytes:
+        """[ELECT-1] Return the leader of round_ in the current epoch (with reputation if configured)."""
+        reputation = self.config.pacemaker.reputation
+        epoch = self.epoch_state.epoch
+        if reputation is None:
+            return self.epoch_state.validators.get_leader(epoch, round_)
+        return get_reputation_leader(self.epoch_state.validators, epoch, round_, self.committed_history, reputation)
+
+    def record_committed(self, blocks: list[Block]) -> None:
+        """Remember (round, author) of committed blocks for leader reputation, bounded by its window."""
+        reputation = self.config.pacemaker.reputation
+        if reputation is None or not blocks:
+            return
+        history = self.committed_history + tuple((block.round, block.author) for block in blocks)
+        oldest = blocks[-1].round - reputation.get_history_span()
+        self.committed_history = tuple(entry for entry in history if entry[0] >= oldest)
+
+
+class Work:
+    """One step in progress: the working state copy and the effects emitted so far, in order."""
+
+    __slots__ = ("state", "effects")
+
+    def __init__(self, state: CoreState) -> None:
+        self.state = state
+        self.effects: list[Effect] = []
+
+    def emit(self, effect: Effect) -> None:
+        """Append an effect; the runtime carries them out in this order."""
+        self.effects.append(effect)
+
+    def persist_sync_info_if_changed(self) -> None:
+        """Emit PersistSyncInfo when the highest certificates moved since the last one persisted."""
+        sync_info = self.state.get_sync_info()
+        if sync_info != self.state.persisted_sync_info:
+            self.state.persisted_sync_info = sync_info
+            self.emit(PersistSyncInfo(sync_info))
+
+
+def make_initial_state(config: CoreConfig, epoch_state: EpochState) -> CoreState:
+    """Return the state of a validator starting an epoch from its genesis block."""
+    genesis = epoch_state.genesis_block
+    genesis_qc = make_genesis_qc(genesis)
+    return CoreState(config, epoch_state, SafetyData(epoch_state.epoch), BlockTree.create(genesis, genesis_qc),
+                     genesis_qc, execution_sent_id=genesis.id)

@@ -1,0 +1,395 @@
+"""Consensus messages as typed frozen values, with their ids and domain-separated signing bytes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+from consensus.validators import ValidatorSet
+from consensus.wire import compute_hash, compute_signing_bytes, from_plain, to_plain  # noqa: F401 (re-exported)
+from primitives.codec import pack, unpack
+from primitives.errors import DecodeError
+from primitives.hashing import ZERO_HASH
+
+GENESIS_ROUND = 0
+
+
+@dataclass(frozen=True, slots=True)
+class BlockInfo:
+    """The ordering identity of a block: epoch, round, id and proposer timestamp."""
+
+    epoch: int
+    round: int
+    id: bytes
+    timestamp_usecs: int
+
+
+@dataclass(frozen=True, slots=True)
+class VoteData:
+    """What a vote certifies: the proposed block and its parent (both ordering-only)."""
+
+    proposed: BlockInfo
+    parent: BlockInfo
+
+    def get_ordered_block(self) -> BlockInfo | None:
+        """Return the parent when the two rounds are consecutive (2-chain rule [COMMIT-1]), else None."""
+        if self.proposed.round > GENESIS_ROUND and self.proposed.round == self.parent.round + 1:
+            return self.parent
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class QuorumCertificate:
+    """Votes of more than 2/3 of power on one VoteData; signatures sorted by author."""
+
+    vote_data: VoteData
+    signatures: tuple[tuple[bytes, bytes], ...]
+
+    @property
+    def certified_block(self) -> BlockInfo:
+        """Return the block this QC certifies."""
+        return self.vote_data.proposed
+
+    @property
+    def round(self) -> int:
+        """Return the certified block's round."""
+        return self.vote_data.proposed.round
+
+    @property
+    def epoch(self) -> int:
+        """Return the certified block's epoch."""
+        return self.vote_data.proposed.epoch
+
+
+@dataclass(frozen=True, slots=True)
+class BlockData:
+    """The signed content of a block; parent_id is the previous epoch's last block for genesis."""
+
+    epoch: int
+    round: int
+    timestamp_usecs: int
+    author: bytes
+    parent_id: bytes
+    quorum_cert: QuorumCertificate | None
+    payload: tuple[bytes, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A block: its data, id = hash(data), and the author's signature (empty for genesis)."""
+
+    data: BlockData
+    id: bytes
+    signature: bytes
+
+    @property
+    def epoch(self) -> int:
+        return self.data.epoch
+
+    @property
+    def round(self) -> int:
+        return self.data.round
+
+    @property
+    def author(self) -> bytes:
+        return self.data.author
+
+    @property
+    def parent_id(self) -> bytes:
+        return self.data.parent_id
+
+    @property
+    def quorum_cert(self) -> QuorumCertificate | None:
+        return self.data.quorum_cert
+
+    @property
+    def payload(self) -> tuple[bytes, ...]:
+        return self.data.payload
+
+    @property
+    def timestamp_usecs(self) -> int:
+        return self.data.timestamp_usecs
+
+    def get_info(self) -> BlockInfo:
+        """Return this block's BlockInfo."""
+        return BlockInfo(self.data.epoch, self.data.round, self.id, self.data.timestamp_usecs)
+
+    def is_genesis(self) -> bool:
+        """Return True for an epoch's round-0 block."""
+        return self.data.round == GENESIS_ROUND
+
+
+def compute_block_id(data: BlockData) -> bytes:
+    """Return the id of block data."""
+    return compute_hash("Block", data)
+
+
+def make_genesis_block(epoch: int, parent_id: bytes = ZERO_HASH, timestamp_usecs: int = 0) -> Block:
+    """Return the deterministic round-0 block of an epoch (no author, no QC, no payload)."""
+    data = BlockData(epoch, GENESIS_ROUND, timestamp_usecs, b"", parent_id, None, ())
+    return Block(data, compute_block_id(data), b"")
+
+
+def make_genesis_qc(genesis: Block) -> QuorumCertificate:
+    """Return the unsigned QC that certifies an epoch's genesis block (accepted only for it)."""
+    info = genesis.get_info()
+    return QuorumCertificate(VoteData(info, info), ())
+
+
+@dataclass(frozen=True, slots=True)
+class EpochState:
+    """One epoch: its number, validator set and deterministic genesis block (round 0)."""
+
+    epoch: int
+    validators: ValidatorSet
+    genesis_block: Block
+
+    @property
+    def genesis_block_id(self) -> bytes:
+        """Return the id of the epoch's genesis block."""
+        return self.genesis_block.id
+
+
+def make_epoch_state(epoch: int, validators: ValidatorSet, parent_id: bytes = ZERO_HASH,
+                     timestamp_usecs: int = 0) -> EpochState:
+    """Return the state of an epoch whose genesis follows parent_id (ZERO_HASH at chain genesis)."""
+    return EpochState(epoch, validators, make_genesis_block(epoch, parent_id, timestamp_usecs))
+
+
+@dataclass(frozen=True, slots=True)
+class Vote:
+    """A validator's signature over VoteData."""
+
+    vote_data: VoteData
+    author: bytes
+    signature: bytes
+
+    @property
+    def round(self) -> int:
+        return self.vote_data.proposed.round
+
+    @property
+    def epoch(self) -> int:
+        return self.vote_data.proposed.epoch
+
+
+@dataclass(frozen=True, slots=True)
+class Timeout:
+    """A validator's statement that round timed out, carrying its highest QC."""
+
+    epoch: int
+    round: int
+    high_qc: QuorumCertificate
+
+
+@dataclass(frozen=True, slots=True)
+class TimeoutSigningRepr:
+    """What a timeout signature covers: epoch, round and the signer's highest QC round."""
+
+    epoch: int
+    round: int
+    hqc_round: int
+
+
+@dataclass(frozen=True, slots=True)
+class SignedTimeout:
+    """A timeout and its author's signature over TimeoutSigningRepr."""
+
+    timeout: Timeout
+    author: bytes
+    signature: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class TimeoutCertificate:
+    """Timeouts of more than 2/3 of power for one round; high_qc is the highest QC among them."""
+
+    epoch: int
+    round: int
+    high_qc: QuorumCertificate
+    signatures: tuple[tuple[bytes, int, bytes], ...]  # (author, hqc_round, signature) by author
+
+    def get_highest_hqc_round(self) -> int:
+        """Return the highest QC round reported by any signer."""
+        return max(hqc_round for _, hqc_round, _ in self.signatures)
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerInfo:
+    """An executed, certified ledger point: block identity plus execution results."""
+
+    epoch: int
+    round: int
+    block_id: bytes
+    timestamp_usecs: int
+    version: int
+    state_root: bytes
+    accumulator_root: bytes
+    next_validator_set: ValidatorSet | None
+
+    def is_epoch_ending(self) -> bool:
+        """Return True iff this ledger info hands over to a new validator set."""
+        return self.next_validator_set is not None
+
+
+@dataclass(frozen=True, slots=True)
+class CommitVote:
+    """A validator's signature over an executed LedgerInfo."""
+
+    ledger_info: LedgerInfo
+    author: bytes
+    signature: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerInfoWithSignatures:
+    """A commit certificate: a LedgerInfo signed by more than 2/3 of its epoch's power."""
+
+    ledger_info: LedgerInfo
+    signatures: tuple[tuple[bytes, bytes], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SyncInfo:
+    """Certificates a message carries so that a lagging receiver can catch up."""
+
+    highest_quorum_cert: QuorumCertificate
+    highest_ordered_cert: QuorumCertificate | None
+    highest_timeout_cert: TimeoutCertificate | None
+    highest_commit_cert: LedgerInfoWithSignatures | None
+
+    def get_highest_round(self) -> int:
+        """Return the highest round certified by the QC or the TC."""
+        tc_round = self.highest_timeout_cert.round if self.highest_timeout_cert else 0
+        return max(self.highest_quorum_cert.round, tc_round)
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalMsg:
+    """A leader's proposal and the certificates that justify its round."""
+
+    block: Block
+    sync_info: SyncInfo
+
+
+@dataclass(frozen=True, slots=True)
+class VoteMsg:
+    """A vote sent to the next leader, with the voter's sync info."""
+
+    vote: Vote
+    sync_info: SyncInfo
+
+
+@dataclass(frozen=True, slots=True)
+class TimeoutMsg:
+    """A signed timeout broadcast to all, with the sender's sync info."""
+
+    timeout: SignedTimeout
+    sync_info: SyncInfo
+
+
+@dataclass(frozen=True, slots=True)
+class CommitVoteMsg:
+    """A commit vote broadcast to all validators."""
+
+    commit_vote: CommitVote
+
+
+@dataclass(frozen=True, slots=True)
+class SyncInfoMsg:
+    """A bare sync info, sent to a peer that is behind."""
+
+    sync_info: SyncInfo
+
+
+@dataclass(frozen=True, slots=True)
+class BlockRetrievalRequest:
+    """Ask for count blocks ending at block_id, walking parent links (newest first)."""
+
+    block_id: bytes
+    count: int
+
+
+class BlockRetrievalStatus(IntEnum):
+    """Outcome of a block retrieval; codes are stable."""
+
+    SUCCEEDED = 0
+    ID_NOT_FOUND = 1
+    NOT_ENOUGH_BLOCKS = 2
+
+
+@dataclass(frozen=True, slots=True)
+class BlockRetrievalResponse:
+    """Blocks newest first, starting with the requested id."""
+
+    status: int
+    blocks: tuple[Block, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EpochRetrievalRequest:
+    """Ask for the epoch-ending ledger infos from start_epoch up to end_epoch."""
+
+    start_epoch: int
+    end_epoch: int
+
+
+@dataclass(frozen=True, slots=True)
+class EpochChangeProof:
+    """Epoch-ending ledger infos in order; each is signed by the set the previous one announced."""
+
+    ledger_infos: tuple[LedgerInfoWithSignatures, ...]
+    more: bool
+
+
+# What the transport may hand to verify.py; each tag is stable.
+WIRE_MESSAGE_TAGS: dict[type, int] = {
+    ProposalMsg: 1,
+    VoteMsg: 2,
+    TimeoutMsg: 3,
+    CommitVoteMsg: 4,
+    SyncInfoMsg: 5,
+    BlockRetrievalRequest: 6,
+    BlockRetrievalResponse: 7,
+    EpochRetrievalRequest: 8,
+    EpochChangeProof: 9,
+}
+WireMessage = (
+    ProposalMsg
+    | VoteMsg
+    | TimeoutMsg
+    | CommitVoteMsg
+    | SyncInfoMsg
+    | BlockRetrievalRequest
+    | BlockRetrievalResponse
+    | EpochRetrievalRequest
+    | EpochChangeProof
+)
+# What the transport decodes is unverified until consensus.verify turns it into a Verified* event.
+UnverifiedMessage = WireMessage
+_TAG_TO_TYPE: dict[int, type] = {tag: cls for cls, tag in WIRE_MESSAGE_TAGS.items()}
+
+
+def to_wire(message: WireMessage) -> list:
+    """Return [tag, fields...] as plain lists of ints/bytes, ready for canonical msgpack."""
+    return [WIRE_MESSAGE_TAGS[type(message)], to_plain(message)]
+
+
+def from_wire(plain: object) -> WireMessage:
+    """Rebuild a wire message from its plain form; raise DecodeError on anything malformed."""
+    if not isinstance(plain, (list, tuple)) or len(plain) != 2 or not isinstance(plain[0], int):
+        raise DecodeError("a wire message is [tag, body]")
+    cls = _TAG_TO_TYPE.get(plain[0])
+    if cls is None:
+        raise DecodeError(f"unknown wire message tag {plain[0]}")
+    return from_plain(cls, plain[1])
+
+
+def encode_message(message: WireMessage) -> bytes:
+    """Return the canonical msgpack bytes of a wire message."""
+    return pack(to_wire(message))
+
+
+def decode_message(data: bytes) -> WireMessage:
+    """Decode canonical msgpack bytes into a wire message; raise DecodeError on anything malformed."""
+    return from_wire(unpack(data))

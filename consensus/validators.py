@@ -1,0 +1,123 @@
+"""Validator sets with stake-weighted voting power, quorum thresholds and leader election."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass
+from itertools import accumulate
+
+from primitives.errors import invariant
+from primitives.hashing import sha3_256
+
+# Leader election reads this many bytes of sha3(epoch, round) as the seed (Diem: first 8 bytes).
+LEADER_SEED_BYTES = 8
+MAX_VALIDATORS = 256
+ADDRESS_BYTES = 16
+
+
+@dataclass(frozen=True, slots=True)
+class ValidatorInfo:
+    """One validator: account address, consensus and network public keys, voting power."""
+
+    address: bytes
+    consensus_public_key: bytes
+    network_public_key: bytes
+    voting_power: int
+
+
+@dataclass(frozen=True, slots=True)
+class ValidatorSet:
+    """An ordered set of validators (sorted by address); quorum is more than 2/3 of total power."""
+
+    members: tuple[ValidatorInfo, ...]
+
+    def __post_init__(self) -> None:
+        addresses = [member.address for member in self.members]
+        invariant(0 < len(self.members) <= MAX_VALIDATORS, "validator set size out of bounds")
+        invariant(addresses == sorted(set(addresses)), "validator addresses must be sorted, unique")
+        invariant(all(m.voting_power > 0 for m in self.members), "voting power must be positive")
+
+    @classmethod
+    def create(cls, members: list[ValidatorInfo] | tuple[ValidatorInfo, ...]) -> ValidatorSet:
+        """Build a set from members in any order."""
+        return cls(tuple(sorted(members, key=lambda member: member.address)))
+
+    def get_total_power(self) -> int:
+        """Return the sum of all voting power."""
+        return _total_power(self)
+
+    def get_quorum_power(self) -> int:
+        """Return the smallest power strictly above 2/3 of the total: floor(2*total/3) + 1."""
+        return self.get_total_power() * 2 // 3 + 1
+
+    def get_fault_power(self) -> int:
+        """Return the smallest power that must include an honest validator: floor(total/3) + 1."""
+        return self.get_total_power() // 3 + 1
+
+    def get_member(self, address: bytes) -> ValidatorInfo | None:
+        """Return the member with this address, or None."""
+        return _index(self).get(address)
+
+    def is_member(self, address: bytes) -> bool:
+        """Return True iff address belongs to the set."""
+        return address in _index(self)
+
+    def get_power(self, address: bytes) -> int:
+        """Return the member's voting power (0 for non-members)."""
+        member = _index(self).get(address)
+        return member.voting_power if member is not None else 0
+
+    def get_power_of(self, addresses: object) -> int:
+        """Return the total power of the distinct members among addresses."""
+        return sum(self.get_power(address) for address in set(addresses))  # type: ignore[arg-type]
+
+    def get_fingerprint(self) -> bytes:
+        """Return a hash identifying the members, keys and powers (for caches keyed by set)."""
+        entry = _FINGERPRINT_CACHE.get(id(self))
+        if entry is None or entry[0] is not self:
+            parts = [b"".join((m.address, m.consensus_public_key, m.voting_power.to_bytes(16, "big")))
+                     for m in self.members]
+            entry = (self, sha3_256(*parts))
+            if len(_FINGERPRINT_CACHE) >= _CACHE_LIMIT:
+                _FINGERPRINT_CACHE.clear()
+            _FINGERPRINT_CACHE[id(self)] = entry
+        return entry[1]
+
+    def get_leader(self, epoch: int, round_: int) -> bytes:
+        """Return the leader of (epoch, round): a power-weighted pick seeded by sha3(epoch, round)."""
+        seed_bytes = sha3_256(b"stablechain-leader", epoch.to_bytes(8, "big"), round_.to_bytes(8, "big"))
+        ticket = int.from_bytes(seed_bytes[:LEADER_SEED_BYTES], "big") % self.get_total_power()
+        cumulative = _cumulative(self)
+        return self.members[bisect_right(cumulative, ticket)].address
+
+
+# Derived tables cached per set; sets are immutable so the caches never go stale.
+_CACHE_LIMIT = 1024
+# Keyed by id() with the set kept alive in the entry, so lookups never hash the whole set.
+_INDEX_CACHE: dict[int, tuple[ValidatorSet, dict[bytes, ValidatorInfo]]] = {}
+_CUMULATIVE_CACHE: dict[int, tuple[ValidatorSet, list[int]]] = {}
+_FINGERPRINT_CACHE: dict[int, tuple[ValidatorSet, bytes]] = {}
+
+
+def _index(validators: ValidatorSet) -> dict[bytes, ValidatorInfo]:
+    entry = _INDEX_CACHE.get(id(validators))
+    if entry is None or entry[0] is not validators:
+        entry = (validators, {member.address: member for member in validators.members})
+        if len(_INDEX_CACHE) >= _CACHE_LIMIT:
+            _INDEX_CACHE.clear()
+        _INDEX_CACHE[id(validators)] = entry
+    return entry[1]
+
+
+def _cumulative(validators: ValidatorSet) -> list[int]:
+    entry = _CUMULATIVE_CACHE.get(id(validators))
+    if entry is None or entry[0] is not validators:
+        entry = (validators, list(accumulate(member.voting_power for member in validators.members)))
+        if len(_CUMULATIVE_CACHE) >= _CACHE_LIMIT:
+            _CUMULATIVE_CACHE.clear()
+        _CUMULATIVE_CACHE[id(validators)] = entry
+    return entry[1]
+
+
+def _total_power(validators: ValidatorSet) -> int:
+    return _cumulative(validators)[-1]

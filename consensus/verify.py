@@ -1,0 +1,361 @@
+"""Verification at the edge: wire messages become Verified* events only after every check passes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import IntEnum
+
+from consensus import events as ev
+from consensus.safety import COMMIT_VOTE_DOMAIN, PROPOSAL_DOMAIN, TIMEOUT_DOMAIN, VOTE_DOMAIN
+from consensus.signer import SignatureScheme
+from consensus.types import (
+    GENESIS_ROUND,
+    Block,
+    BlockRetrievalRequest,
+    BlockRetrievalResponse,
+    CommitVoteMsg,
+    EpochChangeProof,
+    EpochState,
+    EpochRetrievalRequest,
+    LedgerInfoWithSignatures,
+    ProposalMsg,
+    QuorumCertificate,
+    SyncInfo,
+    SyncInfoMsg,
+    TimeoutCertificate,
+    TimeoutMsg,
+    TimeoutSigningRepr,
+    VoteMsg,
+    WireMessage,
+    compute_block_id,
+    compute_signing_bytes,
+)
+from consensus.validators import ValidatorSet
+from primitives.limits import MAX_TRANSACTION_SIZE_BYTES
+
+MAX_BLOCK_TXNS = 10_000
+MAX_BLOCK_PAYLOAD_BYTES = 8 * 1024 * 1024
+MAX_BLOCKS_PER_RETRIEVAL = 100
+MAX_EPOCH_PROOF_LENGTH = 100
+# An honest proposer's clock may run ahead of ours by at most this much (Diem: 5 minutes).
+MAX_PROPOSAL_CLOCK_SKEW_USECS = 5 * 60 * 1_000_000
+_SIGNATURE_CACHE_LIMIT = 65_536
+_QC_CACHE_LIMIT = 8_192
+
+
+class RejectReason(IntEnum):
+    """Why a wire message was rejected; codes are stable and never reused."""
+
+    MALFORMED = 1
+    PAST_EPOCH = 2
+    FUTURE_EPOCH = 3
+    NOT_A_MEMBER = 4
+    BAD_SIGNATURE = 5
+    NO_QUORUM = 6
+    BAD_BLOCK_ID = 7
+    NOT_LEADER = 8
+    SENDER_MISMATCH = 9
+    BAD_QC = 10
+    BAD_TC = 11
+    BAD_PROPOSAL_ROUND = 12
+    BAD_CHAIN = 13
+    TOO_LARGE = 14
+    BAD_EPOCH_PROOF = 15
+    DUPLICATE_SIGNER = 16
+    TIMESTAMP_IN_FUTURE = 17
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A refused wire message: the reason code and a short human-readable detail."""
+
+    reason: RejectReason
+    detail: str = ""
+    message_epoch: int = 0  # set for PAST_EPOCH / FUTURE_EPOCH: the epoch the message claimed
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyContext:
+    """What verification needs: the current epoch's validators, the scheme and the chain id."""
+
+    epoch_state: EpochState
+    scheme: SignatureScheme
+    chain_id: int
+    get_leader: Callable[[int], bytes] | None = None  # round -> leader; None: power-weighted election
+    now_usecs: int | None = None  # the runtime's clock, if it wants proposals from the future refused
+
+
+class _Reject(Exception):
+    def __init__(self, reason: RejectReason, detail: str = "", message_epoch: int = 0) -> None:
+        super().__init__(detail)
+        self.rejection = Rejection(reason, detail, message_epoch)
+
+
+def _require(condition: bool, reason: RejectReason, detail: str = "") -> None:
+    if not condition:
+        raise _Reject(reason, detail)
+
+
+# Verified (public key, message, signature) triples; pure memoisation, bounded.
+_VERIFIED_SIGNATURES: set[tuple[bytes, bytes, bytes]] = set()
+
+
+# Certificates already verified under (chain id, validator set fingerprint); bounded.
+_VERIFIED_QCS: set[tuple[QuorumCertificate, int, bytes]] = set()
+
+
+def _check_signature(ctx_scheme: SignatureScheme, public_key: bytes, message: bytes, signature: bytes) -> None:
+    key = (public_key, message, signature)
+    if key in _VERIFIED_SIGNATURES:
+        return
+    _require(ctx_scheme.verify(public_key, message, signature), RejectReason.BAD_SIGNATURE)
+    if len(_VERIFIED_SIGNATURES) >= _SIGNATURE_CACHE_LIMIT:
+        _VERIFIED_SIGNATURES.clear()
+    _VERIFIED_SIGNATURES.add(key)
+
+
+def _check_signer(validators: ValidatorSet, author: bytes) -> bytes:
+    member = validators.get_member(author)
+    _require(member is not None, RejectReason.NOT_A_MEMBER, author.hex())
+    return member.consensus_public_key  # type: ignore[union-attr]
+
+
+def _check_epoch(ctx: VerifyContext, epoch: int) -> None:
+    if epoch > ctx.epoch_state.epoch:
+        raise _Reject(RejectReason.FUTURE_EPOCH, "message from a later epoch", epoch)
+    if epoch < ctx.epoch_state.epoch:
+        raise _Reject(RejectReason.PAST_EPOCH, "message from an earlier epoch", epoch)
+
+
+def _check_quorum(validators: ValidatorSet, authors: list[bytes]) -> None:
+    _require(authors == sorted(set(authors)), RejectReason.DUPLICATE_SIGNER, "signers sorted and unique")
+    power = validators.get_power_of(authors)
+    _require(power >= validators.get_quorum_power(), RejectReason.NO_QUORUM, f"power {power}")
+
+
+def check_quorum_cert(qc: QuorumCertificate, ctx: VerifyContext) -> None:
+    """[VERIFY-2] Raise _Reject unless qc is the epoch's genesis QC or carries a quorum of valid votes."""
+    data = qc.vote_data
+    _check_epoch(ctx, data.proposed.epoch)
+    _require(data.parent.epoch == data.proposed.epoch, RejectReason.BAD_QC, "parent in another epoch")
+    if data.proposed.round == GENESIS_ROUND:
+        is_genesis = data.proposed == data.parent and data.proposed.id == ctx.epoch_state.genesis_block_id
+        _require(is_genesis and not qc.signatures, RejectReason.BAD_QC, "round-0 QC is not the genesis QC")
+        return
+    _require(data.proposed.round > data.parent.round, RejectReason.BAD_QC, "rounds do not increase")
+    validators = ctx.epoch_state.validators
+    cache_key = (qc, ctx.chain_id, validators.get_fingerprint())
+    if cache_key in _VERIFIED_QCS:
+        return  # the same certificate arrives in many messages; verify its signatures once
+    _check_quorum(validators, [author for author, _ in qc.signatures])
+    message = compute_signing_bytes(VOTE_DOMAIN, ctx.chain_id, data)
+    for author, signature in qc.signatures:
+        _check_signature(ctx.scheme, _check_signer(validators, author), message, signature)
+    if len(_VERIFIED_QCS) >= _QC_CACHE_LIMIT:
+        _VERIFIED_QCS.clear()
+    _VERIFIED_QCS.add(cache_key)
+
+
+def check_timeout_cert(tc: TimeoutCertificate, ctx: VerifyContext) -> None:
+    """[VERIFY-3] Raise _Reject unless tc carries a quorum of valid timeouts and its highest QC."""
+    _check_epoch(ctx, tc.epoch)
+    _require(bool(tc.signatures), RejectReason.BAD_TC, "empty TC")
+    validators = ctx.epoch_state.validators
+    _check_quorum(validators, [author for author, _, _ in tc.signatures])
+    _require(tc.high_qc.round == tc.get_highest_hqc_round(), RejectReason.BAD_TC, "high QC is not the highest")
+    _require(tc.high_qc.round < tc.round, RejectReason.BAD_TC, "high QC not below the TC round")
+    check_quorum_cert(tc.high_qc, ctx)
+    for author, hqc_round, signature in tc.signatures:
+        message = compute_signing_bytes(TIMEOUT_DOMAIN, ctx.chain_id, TimeoutSigningRepr(tc.epoch, tc.round, hqc_round))
+        _check_signature(ctx.scheme, _check_signer(validators, author), message, signature)
+
+
+def check_ledger_info_signatures(
+    liws: LedgerInfoWithSignatures, validators: ValidatorSet, scheme: SignatureScheme, chain_id: int
+) -> None:
+    """[VERIFY-5] Raise _Reject unless more than 2/3 of validators' power signed the ledger info."""
+    _check_quorum(validators, [author for author, _ in liws.signatures])
+    message = compute_signing_bytes(COMMIT_VOTE_DOMAIN, chain_id, liws.ledger_info)
+    for author, signature in liws.signatures:
+        _check_signature(scheme, _check_signer(validators, author), message, signature)
+
+
+def check_sync_info(sync_info: SyncInfo, ctx: VerifyContext) -> None:
+    """[VERIFY-4] Raise _Reject unless every certificate in sync_info verifies in our epoch."""
+    check_quorum_cert(sync_info.highest_quorum_cert, ctx)
+    if sync_info.highest_ordered_cert is not None:
+        check_quorum_cert(sync_info.highest_ordered_cert, ctx)
+        ordered = sync_info.highest_ordered_cert.vote_data.get_ordered_block()
+        _require(ordered is not None, RejectReason.BAD_QC, "ordered cert orders nothing")
+    if sync_info.highest_timeout_cert is not None:
+        check_timeout_cert(sync_info.highest_timeout_cert, ctx)
+    if sync_info.highest_commit_cert is not None:
+        _check_epoch(ctx, sync_info.highest_commit_cert.ledger_info.epoch)
+        check_ledger_info_signatures(sync_info.highest_commit_cert, ctx.epoch_state.validators,
+                                     ctx.scheme, ctx.chain_id)
+
+
+def check_block(block: Block, ctx: VerifyContext) -> None:
+    """[VERIFY-1] Raise _Reject unless block is well formed, signed by its author and its QC verifies."""
+    data = block.data
+    _check_epoch(ctx, data.epoch)
+    _require(compute_block_id(data) == block.id, RejectReason.BAD_BLOCK_ID)
+    if data.round == GENESIS_ROUND:
+        _require(block.id == ctx.epoch_state.genesis_block_id, RejectReason.BAD_BLOCK_ID, "foreign genesis")
+        return
+    _require(len(data.payload) <= MAX_BLOCK_TXNS, RejectReason.TOO_LARGE, "too many transactions")
+    _require(all(len(txn) <= MAX_TRANSACTION_SIZE_BYTES for txn in data.payload), RejectReason.TOO_LARGE)
+    _require(sum(map(len, data.payload)) <= MAX_BLOCK_PAYLOAD_BYTES, RejectReason.TOO_LARGE)
+    qc = data.quorum_cert
+    _require(qc is not None, RejectReason.BAD_QC, "block without parent QC")
+    check_quorum_cert(qc, ctx)  # type: ignore[arg-type]
+    parent = qc.certified_block  # type: ignore[union-attr]
+    _require(data.parent_id == parent.id, RejectReason.BAD_CHAIN, "parent id differs from QC")
+    _require(data.round > parent.round, RejectReason.BAD_CHAIN, "round not above parent")
+    _require(data.timestamp_usecs > parent.timestamp_usecs, RejectReason.BAD_CHAIN, "timestamp not above parent")
+    public_key = _check_signer(ctx.epoch_state.validators, data.author)
+    message = compute_signing_bytes(PROPOSAL_DOMAIN, ctx.chain_id, block.id)
+    _check_signature(ctx.scheme, public_key, message, block.signature)
+
+
+def _verify_proposal(msg: ProposalMsg, sender: bytes, ctx: VerifyContext) -> ev.VerifiedProposal:
+    block = msg.block
+    _require(block.author == sender, RejectReason.SENDER_MISMATCH)
+    _require(block.round > GENESIS_ROUND, RejectReason.BAD_PROPOSAL_ROUND, "genesis is never proposed")
+    if ctx.now_usecs is not None:
+        _require(block.timestamp_usecs <= ctx.now_usecs + MAX_PROPOSAL_CLOCK_SKEW_USECS,
+                 RejectReason.TIMESTAMP_IN_FUTURE)
+    check_block(block, ctx)
+    check_sync_info(msg.sync_info, ctx)
+    if ctx.get_leader is not None:
+        leader = ctx.get_leader(block.round)
+    else:
+        leader = ctx.epoch_state.validators.get_leader(block.epoch, block.round)
+    _require(block.author == leader, RejectReason.NOT_LEADER)
+    # [PROPOSE-4] the proposal extends the highest QC it carries, in the round right after it.
+    _require(block.quorum_cert == msg.sync_info.highest_quorum_cert, RejectReason.BAD_PROPOSAL_ROUND, "QC")
+    _require(block.round == msg.sync_info.get_highest_round() + 1, RejectReason.BAD_PROPOSAL_ROUND, "round")
+    return ev.VerifiedProposal(sender, msg)
+
+
+def _verify_vote(msg: VoteMsg, sender: bytes, ctx: VerifyContext) -> ev.VerifiedVote:
+    vote = msg.vote
+    _require(vote.author == sender, RejectReason.SENDER_MISMATCH)
+    _check_epoch(ctx, vote.epoch)
+    data = vote.vote_data
+    _require(data.parent.epoch == data.proposed.epoch and data.proposed.round > data.parent.round,
+             RejectReason.MALFORMED, "vote data rounds")
+    public_key = _check_signer(ctx.epoch_state.validators, vote.author)
+    _check_signature(ctx.scheme, public_key, compute_signing_bytes(VOTE_DOMAIN, ctx.chain_id, data), vote.signature)
+    check_sync_info(msg.sync_info, ctx)
+    return ev.VerifiedVote(sender, msg)
+
+
+def _verify_timeout(msg: TimeoutMsg, sender: bytes, ctx: VerifyContext) -> ev.VerifiedTimeout:
+    signed = msg.timeout
+    timeout = signed.timeout
+    _require(signed.author == sender, RejectReason.SENDER_MISMATCH)
+    _check_epoch(ctx, timeout.epoch)
+    _require(timeout.high_qc.round < timeout.round, RejectReason.MALFORMED, "high QC not below round")
+    public_key = _check_signer(ctx.epoch_state.validators, signed.author)
+    signed_repr = TimeoutSigningRepr(timeout.epoch, timeout.round, timeout.high_qc.round)
+    message = compute_signing_bytes(TIMEOUT_DOMAIN, ctx.chain_id, signed_repr)
+    _check_signature(ctx.scheme, public_key, message, signed.signature)
+    check_quorum_cert(timeout.high_qc, ctx)
+    check_sync_info(msg.sync_info, ctx)
+    return ev.VerifiedTimeout(sender, msg)
+
+
+def _verify_commit_vote(msg: CommitVoteMsg, sender: bytes, ctx: VerifyContext) -> ev.VerifiedCommitVote:
+    vote = msg.commit_vote
+    _require(vote.author == sender, RejectReason.SENDER_MISMATCH)
+    _check_epoch(ctx, vote.ledger_info.epoch)
+    public_key = _check_signer(ctx.epoch_state.validators, vote.author)
+    message = compute_signing_bytes(COMMIT_VOTE_DOMAIN, ctx.chain_id, vote.ledger_info)
+    _check_signature(ctx.scheme, public_key, message, vote.signature)
+    return ev.VerifiedCommitVote(sender, msg)
+
+
+def _verify_blocks(msg: BlockRetrievalResponse, sender: bytes, ctx: VerifyContext) -> ev.VerifiedBlocks:
+    _require(0 < len(msg.blocks) <= MAX_BLOCKS_PER_RETRIEVAL, RejectReason.TOO_LARGE, "block count")
+    for block in msg.blocks:
+        check_block(block, ctx)
+    for child, parent in zip(msg.blocks, msg.blocks[1:]):
+        _require(child.parent_id == parent.id, RejectReason.BAD_CHAIN, "blocks do not link")
+    return ev.VerifiedBlocks(sender, msg.blocks)
+
+
+def verify_message(message: WireMessage, sender: bytes, ctx: VerifyContext) -> ev.Event | Rejection:
+    """Return the Verified* event for a wire message from sender, or why it was rejected."""
+    try:
+        _check_signer(ctx.epoch_state.validators, sender)
+        return _dispatch(message, sender, ctx)
+    except _Reject as rejected:
+        return rejected.rejection
+
+
+def _dispatch(message: WireMessage, sender: bytes, ctx: VerifyContext) -> ev.Event:
+    if isinstance(message, ProposalMsg):
+        return _verify_proposal(message, sender, ctx)
+    if isinstance(message, VoteMsg):
+        return _verify_vote(message, sender, ctx)
+    if isinstance(message, TimeoutMsg):
+        return _verify_timeout(message, sender, ctx)
+    if isinstance(message, CommitVoteMsg):
+        return _verify_commit_vote(message, sender, ctx)
+    if isinstance(message, SyncInfoMsg):
+        check_sync_info(message.sync_info, ctx)
+        return ev.VerifiedSyncInfo(sender, message.sync_info)
+    if isinstance(message, BlockRetrievalRequest):
+        _require(0 < message.count <= MAX_BLOCKS_PER_RETRIEVAL, RejectReason.TOO_LARGE, "count")
+        return ev.VerifiedBlockRetrievalRequest(sender, message)
+    if isinstance(message, BlockRetrievalResponse):
+        return _verify_blocks(message, sender, ctx)
+    if isinstance(message, EpochRetrievalRequest):
+        _require(message.start_epoch <= message.end_epoch, RejectReason.MALFORMED, "epoch range")
+        return ev.VerifiedEpochRetrievalRequest(sender, message)
+    if isinstance(message, EpochChangeProof):
+        _follow_epoch_change_proof(message, ctx.epoch_state.epoch, ctx.epoch_state.validators,
+                                   ctx.scheme, ctx.chain_id)
+        return ev.VerifiedEpochChangeProof(sender, message)
+    raise _Reject(RejectReason.MALFORMED, f"not a wire message: {type(message).__name__}")
+
+
+def _follow_epoch_change_proof(
+    proof: EpochChangeProof, epoch: int, validators: ValidatorSet, scheme: SignatureScheme, chain_id: int
+) -> tuple[int, ValidatorSet]:
+    """[EPOCH-4] Follow proof from (epoch, validators); return the last epoch and set it proves, or raise."""
+    _require(len(proof.ledger_infos) <= MAX_EPOCH_PROOF_LENGTH, RejectReason.TOO_LARGE, "proof length")
+    moved = False
+    for liws in proof.ledger_infos:
+        info = liws.ledger_info
+        if info.epoch < epoch:
+            continue  # already trusted history; skipping it keeps the proof reusable
+        _require(info.epoch == epoch, RejectReason.BAD_EPOCH_PROOF, "gap in epochs")
+        _require(info.next_validator_set is not None, RejectReason.BAD_EPOCH_PROOF, "not epoch-ending")
+        check_ledger_info_signatures(liws, validators, scheme, chain_id)
+        epoch, validators, moved = epoch + 1, info.next_validator_set, True  # type: ignore[assignment]
+    _require(moved, RejectReason.BAD_EPOCH_PROOF, "proof does not move past our epoch")
+    return epoch, validators
+
+
+def verify_epoch_change_proof(
+    proof: EpochChangeProof, epoch: int, validators: ValidatorSet, scheme: SignatureScheme, chain_id: int
+) -> tuple[int, ValidatorSet] | Rejection:
+    """Client entry point: return the (epoch, validators) the proof moves a trusted state to, or why not."""
+    try:
+        return _follow_epoch_change_proof(proof, epoch, validators, scheme, chain_id)
+    except _Reject as rejected:
+        return rejected.rejection
+
+
+def verify_ledger_info(
+    liws: LedgerInfoWithSignatures, validators: ValidatorSet, scheme: SignatureScheme, chain_id: int
+) -> Rejection | None:
+    """Client entry point: None when more than 2/3 of validators' power signed liws, else why not."""
+    try:
+        check_ledger_info_signatures(liws, validators, scheme, chain_id)
+    except _Reject as rejected:
+        return rejected.rejection
+    return None

@@ -1,0 +1,21 @@
+"""Pinned encodings: signing bytes and ids must not drift (wallets re-implement them without consensus)."""
+
+from __future__ import annotations
+
+from consensus.safety import COMMIT_VOTE_DOMAIN
+from consensus.types import LedgerInfo, compute_signing_bytes, make_genesis_block
+from tests.consensus.harness import make_validators
+
+# sha3(salt("stablechain::consensus::sign::CommitVote") || chain_id u8 || msgpack(plain ledger info))
+COMMIT_VOTE_SIGNING_BYTES_HEX = "cb9e689e2416cb3c00994dff86048a2be5c43aba64ab96885965250072841819"
+GENESIS_EPOCH_1_BLOCK_ID_HEX = "61b9c5e7248f62ee17d091059c0e69bc74ab3abdbd5d0984649ffb0062f81396"
+
+
+def test_commit_vote_signing_bytes_are_pinned():
+    info = LedgerInfo(1, 7, b"\x11" * 32, 123456, 42, b"\x22" * 32, b"\x33" * 32, make_validators([1, 2]))
+    assert compute_signing_bytes(COMMIT_VOTE_DOMAIN, 2, info).hex() == COMMIT_VOTE_SIGNING_BYTES_HEX
+    assert compute_signing_bytes(COMMIT_VOTE_DOMAIN, 3, info).hex() != COMMIT_VOTE_SIGNING_BYTES_HEX
+
+
+def test_genesis_block_id_is_pinned():
+    assert make_genesis_block(1).id.hex() == GENESIS_EPOCH_1_BLOCK_ID_HEX
