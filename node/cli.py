@@ -229,6 +229,23 @@ def bench(
     typer.echo(format_result(result, as_json))
 
 
+@app.command("bench-rpc")
+def bench_rpc(
+    duration: float = typer.Option(20.0, help="Seconds of load."),
+    clients: int = typer.Option(32, help="Concurrent HTTP clients."),
+    base_port: int = typer.Option(28180, help="JSON-RPC port of the one-node devnet."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Measure get_account requests per second served by one node."""
+    from devnet.bench_rpc import format_rpc_result, run_rpc_bench
+
+    try:
+        result = run_rpc_bench(duration, base_port, clients)
+    except (RuntimeError, OSError) as error:
+        fail(f"benchmark failed: {error}")
+    typer.echo(format_rpc_result(result, as_json))
+
+
 @app.command("bench-executor")
 def bench_executor(
     block_size: int = typer.Option(1000, help="Transfers per block."),
