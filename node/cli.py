@@ -8,6 +8,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from wallet.cli import app as wallet_app
+
 app = typer.Typer(
     help="stablechain: a permissioned proof-of-stake BFT chain for a reserve-backed stablecoin.",
     no_args_is_help=True,
@@ -17,6 +19,7 @@ node_app = typer.Typer(help="Run and set up a validator.", no_args_is_help=True)
 devnet_app = typer.Typer(help="A local network of validators on 127.0.0.1.", no_args_is_help=True)
 app.add_typer(node_app, name="node")
 app.add_typer(devnet_app, name="devnet")
+app.add_typer(wallet_app, name="wallet")
 console = Console()
 error_console = Console(stderr=True)
 
