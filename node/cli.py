@@ -9,6 +9,8 @@ from rich.console import Console
 from rich.table import Table
 
 from wallet.cli import app as wallet_app
+from wallet.regulator import app as regulator_app
+from wallet.treasury import app as treasury_app
 
 app = typer.Typer(
     help="stablechain: a permissioned proof-of-stake BFT chain for a reserve-backed stablecoin.",
@@ -20,6 +22,8 @@ devnet_app = typer.Typer(help="A local network of validators on 127.0.0.1.", no_
 app.add_typer(node_app, name="node")
 app.add_typer(devnet_app, name="devnet")
 app.add_typer(wallet_app, name="wallet")
+app.add_typer(treasury_app, name="treasury")
+app.add_typer(regulator_app, name="regulator")
 console = Console()
 error_console = Console(stderr=True)
 

@@ -173,6 +173,18 @@ class AdmissionConfig(Section):
     velocity: VelocityHookConfig | None = None
     amount_caps: AmountCapsHookConfig | None = None
 
+    @model_validator(mode="after")
+    def check_hook_sections(self) -> AdmissionConfig:
+        for name in self.hooks:
+            if name in ("sanctions", "kyc", "velocity", "amount_caps") and getattr(self, name) is None:
+                raise ValueError(f"hooks lists {name!r} but the [admission.{name}] section is missing")
+            if name not in ("sanctions", "kyc", "velocity", "amount_caps") and ":" not in name:
+                raise ValueError(f"hook {name!r} is neither a built-in (sanctions, kyc, velocity, amount_caps) "
+                                 "nor module:factory")
+        if len(self.hooks) != len(set(self.hooks)):
+            raise ValueError("hooks lists the same hook twice")
+        return self
+
 
 class RegulatorKeyConfig(Section):
     """One regulator: its ed25519 public key and what it may ask for."""

@@ -1,0 +1,173 @@
+"""The `compliance_*` JSON-RPC methods that read current state, the rejection log and the audit log."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from contracts.framework import currency, kyc, limits, reserves
+from node.admission.pipeline import RejectionLog
+from node.regulator.audit import AUDIT_PAGE_MAX, AuditLog
+from node.regulator.auth import RegulatorKey
+from node.rpc.accounts import compute_account_view, get_registered_codes, read_resource
+from node.rpc.jsonrpc import JsonRpcError, LedgerSnapshot, invalid_params
+from node.rpc.params import get_param, parse_address, parse_optional_u64
+from primitives.types import AccountAddress
+
+DEFAULT_PAGE_SIZE = 100
+CURRENCY_CODE_CHARS_MAX = 16
+DIEM_ROOT = AccountAddress.DIEM_ROOT.value
+
+RegulatorHandler = Callable[[LedgerSnapshot, list[Any], RegulatorKey], Awaitable[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class RegulatorMethod:
+    """A served compliance method with its positional-parameter bounds."""
+
+    name: str
+    handler: RegulatorHandler
+    min_params: int
+    max_params: int
+
+
+def compute_kyc_view(record: Any, now_us: int) -> dict[str, Any] | None:
+    """Return the JSON of an on-chain KYC record, with its tier in force now."""
+    if record is None:
+        return None
+    return {
+        "tier": record.tier, "effective_tier": kyc.compute_effective_tier(record, now_us),
+        "expiration_us": record.expiration_us, "is_expired": now_us >= record.expiration_us,
+        "provider": record.provider.decode("utf-8", errors="replace"), "set_by": record.set_by.hex(),
+        "updated_at_us": record.updated_at_us,
+    }
+
+
+def compute_limits_used(view: Any, address: bytes, codes: tuple[bytes, ...]) -> list[dict[str, Any]]:
+    """Return the account's KYC usage windows and AccountLimits windows, per currency."""
+    used = []
+    for code in codes:
+        ccy = currency.tag_of_code(code)
+        usage = read_resource(view, kyc.usage_type(ccy), address)
+        window = read_resource(view, limits.window_type(ccy), address)
+        if usage is None and window is None:
+            continue
+        used.append({
+            "currency": code.decode("ascii"),
+            "kyc_window": None if usage is None else {
+                "window_start_us": usage.window_start_us, "inflow": usage.window_inflow, "outflow": usage.window_outflow},
+            "account_limits_window": None if window is None else {
+                "window_start_us": window.window_start, "inflow": window.window_inflow,
+                "outflow": window.window_outflow, "tracked_balance": window.tracked_balance,
+                "limit_address": window.limit_address.hex()},
+        })
+    return used
+
+
+def compute_attestation_view(entry: Any) -> dict[str, Any]:
+    """Return the JSON of one recorded reserve attestation."""
+    return {
+        "sequence": entry.sequence, "amount": entry.amount, "report_hash": entry.report_hash.hex(),
+        "attested_at_us": entry.attested_at_us, "recorded_at_us": entry.recorded_at_us,
+        "auditor": entry.auditor.hex(), "supply_at_record": entry.supply_at_record,
+    }
+
+
+def compute_supply_view(view: Any, code: bytes, now_us: int) -> dict[str, Any] | None:
+    """Return supply, preburn, attestations, age, staleness and margin of one currency (proof of reserves)."""
+    ccy = currency.tag_of_code(code)
+    info = read_resource(view, currency.info_type(ccy), DIEM_ROOT)
+    if info is None:
+        return None
+    record = read_resource(view, reserves.record_type(ccy), DIEM_ROOT)
+    history = [] if record is None else [compute_attestation_view(e) for e in record.attestations]
+    latest = history[-1] if history else None
+    max_age_us = None if record is None else record.max_attestation_age_us
+    age_us = None if latest is None else now_us - latest["attested_at_us"]
+    margin = None if latest is None else latest["amount"] - info.total_value
+    return {
+        "currency": code.decode("ascii"), "is_synthetic": info.is_synthetic, "can_mint": info.can_mint,
+        "total_supply": info.total_value, "preburn": info.preburn_value, "latest_attestation": latest,
+        "attestations": history, "attestation_count": 0 if record is None else record.attestation_count,
+        "max_attestation_age_us": max_age_us, "attestation_age_us": age_us,
+        "is_stale": latest is None or (max_age_us is not None and age_us > max_age_us),
+        "margin": margin, "is_fully_backed": margin is not None and margin >= 0,
+    }
+
+
+def parse_page(method: str, params: list[Any], start_index: int) -> tuple[int, int]:
+    """Return (start, limit) from optional params, limit defaulting to DEFAULT_PAGE_SIZE, at most AUDIT_PAGE_MAX."""
+    start = parse_optional_u64(method, get_param(params, start_index)) or 0
+    limit = parse_optional_u64(method, get_param(params, start_index + 1))
+    limit = DEFAULT_PAGE_SIZE if limit is None else limit
+    if limit > AUDIT_PAGE_MAX:
+        raise JsonRpcError(-32600, f"Invalid Request: page size = {limit}, exceed limit {AUDIT_PAGE_MAX}")
+    return start, limit
+
+
+class ComplianceMethods:
+    """Handlers over a LedgerReader, the admission rejection log (if admission runs) and the audit log."""
+
+    def __init__(self, ledger: Any, rejections: RejectionLog | None, audit: AuditLog) -> None:
+        self.ledger = ledger
+        self.rejections = rejections
+        self.audit = audit
+
+    async def get_account_report(self, snapshot: LedgerSnapshot, params: list[Any], key: RegulatorKey) -> Any:
+        """compliance_get_account_report([address]): role, KYC, balances, limits used, frozen state."""
+        address = parse_address("compliance_get_account_report", params[0])
+        view = self.ledger.get_state_view(snapshot.version)
+        account = compute_account_view(view, address, snapshot.version)
+        if account is None:
+            return None
+        codes = tuple(code for code in get_registered_codes(view) if key.may_see(code.decode("ascii")))
+        return {
+            "address": address.hex(), "version": snapshot.version, "role": account["role"],
+            "is_frozen": account["is_frozen"], "sequence_number": account["sequence_number"],
+            "balances": [b for b in account["balances"] if key.may_see(b["currency"])],
+            "kyc": compute_kyc_view(read_resource(view, kyc.RECORD, address), snapshot.timestamp_usecs),
+            "limits_used": compute_limits_used(view, address, codes),
+        }
+
+    async def get_supply_and_reserves(self, snapshot: LedgerSnapshot, params: list[Any], key: RegulatorKey) -> Any:
+        """compliance_get_supply_and_reserves([currency?]): proof of reserves per in-scope currency."""
+        wanted = get_param(params, 0)
+        if wanted is not None and (not isinstance(wanted, str) or len(wanted) > CURRENCY_CODE_CHARS_MAX):
+            raise invalid_params("compliance_get_supply_and_reserves")
+        if wanted is not None and not key.may_see(wanted):
+            raise JsonRpcError(-32600, f"Invalid Request: currency {wanted} is outside this key's scope")
+        view = self.ledger.get_state_view(snapshot.version)
+        codes = [c for c in get_registered_codes(view) if key.may_see(c.decode("ascii"))
+                 and (wanted is None or c.decode("ascii") == wanted)]
+        supplies = [compute_supply_view(view, code, snapshot.timestamp_usecs) for code in codes]
+        return {"version": snapshot.version, "timestamp_us": snapshot.timestamp_usecs,
+                "currencies": [item for item in supplies if item is not None]}
+
+    async def get_rejected_admissions(self, snapshot: LedgerSnapshot, params: list[Any], key: RegulatorKey) -> Any:
+        """compliance_get_rejected_admissions([start_id?, limit?]): the admission rejection log."""
+        start, limit = parse_page("compliance_get_rejected_admissions", params, 0)
+        if self.rejections is None:
+            return {"admission_enabled": False, "first_id": 0, "next_id": 0, "rejections": []}
+        page = self.rejections.get_page(start, limit)
+        return {
+            "admission_enabled": True, "first_id": self.rejections.first_id, "next_id": self.rejections.next_id,
+            "rejections": [r.to_json() for r in page if r.currency is None or key.may_see(r.currency)],
+        }
+
+    async def get_audit_log(self, snapshot: LedgerSnapshot, params: list[Any], key: RegulatorKey) -> Any:
+        """compliance_get_audit_log([start_seq?, limit?]): audit entries with the head they chain to."""
+        start, limit = parse_page("compliance_get_audit_log", params, 0)
+        # Read the head first: the page never reaches past it, so (entries, head) are consistent.
+        next_seq, head_hash = self.audit.next_seq, self.audit.head_hash
+        entries = self.audit.read(start, min(limit, max(next_seq - start, 0)))
+        return {"next_seq": next_seq, "head_hash": head_hash, "entries": entries}
+
+    def get_methods(self) -> list[RegulatorMethod]:
+        """Return every served compliance method."""
+        return [
+            RegulatorMethod("compliance_get_account_report", self.get_account_report, 1, 1),
+            RegulatorMethod("compliance_get_supply_and_reserves", self.get_supply_and_reserves, 0, 1),
+            RegulatorMethod("compliance_get_rejected_admissions", self.get_rejected_admissions, 0, 2),
+            RegulatorMethod("compliance_get_audit_log", self.get_audit_log, 0, 2),
+        ]
