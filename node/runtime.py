@@ -1,0 +1,503 @@
+"""The effect interpreter: owns consensus state, storage, executor and mempool; synchronous, no sockets."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from enum import IntEnum
+
+from consensus import events as ev
+from consensus.core import recover, step
+from consensus.epoch import compute_next_epoch_state
+from consensus.safety import SafetyData
+from consensus.state import CoreConfig, CoreState
+from consensus.types import (
+    Block,
+    BlockRetrievalRequest,
+    CommitVoteMsg,
+    EpochState,
+    LedgerInfoWithSignatures,
+    ProposalMsg,
+    SyncInfo,
+    TimeoutMsg,
+    VoteMsg,
+    decode_message,
+    encode_message,
+)
+from consensus.validators import ValidatorSet
+from consensus.verify import MAX_BLOCK_PAYLOAD_BYTES, RejectReason, Rejection, verify_message
+from consensus.wire import from_plain, to_plain
+from node.execution import (
+    Application,
+    ExecutedBlock,
+    SpeculativeExecutor,
+    StoreStateView,
+    compute_payload_hash,
+    decode_block,
+    decode_ledger_info,
+    make_block_commit,
+    make_ledger_info,
+)
+from node.mempool import Mempool, MempoolStatus, verify_transaction
+from node.storage import BlockCommit, Store
+from primitives.codec import pack, unpack
+from primitives.errors import DecodeError, InvariantViolation, invariant
+from primitives.types import SignedTransaction
+
+# Peer messages travel as [channel, body]; channels are stable numbers.
+CHANNEL_CONSENSUS = 0
+CHANNEL_TRANSACTION = 1
+CHANNEL_CATCHUP_REQUEST = 2
+CHANNEL_CATCHUP_RESPONSE = 3
+BLOCK_TRANSACTIONS_MAX = 2_000
+BLOCK_PAYLOAD_BYTES_MAX = MAX_BLOCK_PAYLOAD_BYTES // 2
+# Local follow-up events of one process() call; more means a feedback loop (a bug).
+LOCAL_EVENTS_PER_CALL_MAX = 100_000
+USECS_PER_SEC = 1_000_000
+
+invariant(BLOCK_PAYLOAD_BYTES_MAX <= MAX_BLOCK_PAYLOAD_BYTES, "our proposals pass our own verification")
+
+
+class SubmitStatus(IntEnum):
+    """Outcome of a submitted transaction; numbers are stable."""
+
+    ACCEPTED = 0
+    MALFORMED = 1
+    INVALID_SIGNATURE = 2
+    VM_REJECTED = 3
+    MEMPOOL_REJECTED = 4
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitResult:
+    """What happened to a submitted transaction: our status, the VM code and the mempool status."""
+
+    status: SubmitStatus
+    txn_hash: bytes = b""
+    vm_status_code: int = 0
+    mempool_status: MempoolStatus | None = None
+
+
+# ---- what the runtime asks the shell to do (carried out after the call returns) -------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SendData:
+    """Send encoded bytes to one peer."""
+
+    to: bytes
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class BroadcastData:
+    """Send encoded bytes to every other validator."""
+
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class SetTimer:
+    """Arm the one round timer: deliver LocalTimeout(epoch, round) after duration_ms."""
+
+    epoch: int
+    round: int
+    duration_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class SetPeers:
+    """Connect to this validator set from now on."""
+
+    validators: ValidatorSet
+
+
+@dataclass(frozen=True, slots=True)
+class DeferPayload:
+    """Nothing to propose: call process_deferred_payload() after delay_ms (or sooner, on a new transaction)."""
+
+    delay_ms: int
+
+
+Outbound = SendData | BroadcastData | SetTimer | SetPeers | DeferPayload
+
+
+@dataclass(frozen=True, slots=True)
+class CommitNotice:
+    """Committed blocks, for waiters and metrics: last version, certificate, committed txn hashes."""
+
+    version: int
+    certificate: LedgerInfoWithSignatures
+    transaction_hashes: tuple[bytes, ...]
+    block_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class RuntimeConfig:
+    """What the runtime needs besides its collaborators."""
+
+    core: CoreConfig
+    block_transactions_max: int = BLOCK_TRANSACTIONS_MAX
+    block_payload_bytes_max: int = BLOCK_PAYLOAD_BYTES_MAX
+    # An idle leader waits this long for transactions before proposing an empty block (0: never waits).
+    empty_block_delay_ms: int = 0
+
+
+def encode_envelope(channel: int, body: bytes) -> bytes:
+    """Return the peer bytes of one message."""
+    return pack([channel, body])
+
+
+def decode_envelope(data: bytes) -> tuple[int, bytes]:
+    """Return (channel, body) or raise DecodeError."""
+    plain = unpack(data)
+    if not isinstance(plain, list) or len(plain) != 2 or type(plain[0]) is not int or not isinstance(plain[1], bytes):
+        raise DecodeError("a peer message is [channel, bytes]")
+    return plain[0], plain[1]
+
+
+def get_message_epoch(message: object) -> int | None:
+    """Return the epoch a consensus message claims, if it claims one."""
+    if isinstance(message, ProposalMsg):
+        return message.block.epoch
+    if isinstance(message, VoteMsg):
+        return message.vote.epoch
+    if isinstance(message, TimeoutMsg):
+        return message.timeout.timeout.epoch
+    if isinstance(message, CommitVoteMsg):
+        return message.commit_vote.ledger_info.epoch
+    return None
+
+
+def decode_peer_value(decode: Callable[[bytes], object], body: bytes) -> Any:
+    """Decode peer bytes; a value whose constructor refuses it (an invariant) is malformed input too."""
+    try:
+        return decode(body)
+    except InvariantViolation as error:
+        raise DecodeError(f"peer value violates an invariant: {error}") from None
+
+
+def load_epoch_state(store: Store) -> tuple[EpochState, LedgerInfoWithSignatures]:
+    """Return the current epoch (from the last epoch-ending ledger info) and the last committed certificate."""
+    latest_record = store.get_latest_ledger_info()
+    invariant(latest_record is not None, "the store holds genesis")
+    latest = decode_ledger_info(latest_record.ledger_info)  # type: ignore[union-attr]
+    if latest.ledger_info.is_epoch_ending():
+        return compute_next_epoch_state(latest), latest
+    ending = store.get_epoch_ending_ledger_info(latest.ledger_info.epoch - 1)
+    invariant(ending is not None, f"no ledger info ended epoch {latest.ledger_info.epoch - 1}")
+    return compute_next_epoch_state(decode_ledger_info(ending.ledger_info)), latest  # type: ignore[union-attr]
+
+
+def load_committed_block(store: Store) -> Block | None:
+    """Return the last committed block, or None at genesis."""
+    position = store.get_latest_epoch_round()
+    stored = store.get_block(*position) if position is not None else None
+    if stored is None or not stored.block:
+        return None
+    return decode_block(stored.block)
+
+
+class Runtime:
+    """Carries out the core's effects strictly in order; returns what must leave the process."""
+
+    def __init__(self, config: RuntimeConfig, store: Store, application: Application, mempool: Mempool,
+                 clock_usecs: Callable[[], int]) -> None:
+        self.config = config
+        self.store = store
+        self.application = application
+        self.mempool = mempool
+        self.clock_usecs = clock_usecs
+        self.executor = SpeculativeExecutor(store, application, self.get_verified)
+        self.state: CoreState = self.recover_core()
+        self.pending: deque[ev.Event] = deque()
+        self.outbound: list[Outbound] = []
+        self.commit_listeners: list[Callable[[CommitNotice], None]] = []
+        # Tests inject crashes here: called before each effect is carried out.
+        self.effect_hook: Callable[[ev.Effect], None] | None = None
+        self.highest_seen_commit: tuple[int, int, bytes] | None = None  # (epoch, round, sender)
+        self.committed_block_count = 0
+        self.rejected_messages = 0
+        self.deferred_payload: ev.RequestPayload | None = None
+        self.catchup_last_position: tuple[int, int] | None = None  # (epoch, round) at the last check
+        self.last_catchup_status: int | None = None
+        self.catchup_applied_count = 0
+        self.catchup_served: dict[bytes, tuple[object, int]] = {}  # peer -> (last request, when served)
+        self.committed_timestamp_usecs = self.load_committed_timestamp_usecs()
+        self.pending_block_ids: set[bytes] = {block_id for block_id, _ in self.store.get_pending_blocks()}
+
+    # ---- start-up and recovery ----------------------------------------------------------------------
+
+    def recover_core(self) -> CoreState:
+        """Rebuild the core from what the store holds: safety data, blocks, sync info, last commit."""
+        epoch_state, committed = load_epoch_state(self.store)
+        blocks = [decode_block(data) for _block_id, data in self.store.get_pending_blocks()]
+        root = load_committed_block(self.store)
+        if root is not None:
+            blocks.append(root)
+        self.executor.set_roots([committed.ledger_info.block_id, epoch_state.genesis_block_id])
+        return recover(self.config.core, epoch_state, self.load_safety_data(), blocks, self.load_sync_info(),
+                       committed)
+
+    def load_safety_data(self) -> SafetyData | None:
+        """Return the persisted safety data, if any."""
+        data = self.store.load_safety_data()
+        return None if data is None else from_plain(SafetyData, unpack(data))
+
+    def load_sync_info(self) -> SyncInfo | None:
+        """Return the persisted sync info, if any."""
+        data = self.store.load_sync_info()
+        return None if data is None else from_plain(SyncInfo, unpack(data))
+
+    def start(self) -> list[Outbound]:
+        """Start (or restart) the core."""
+        return self.process(ev.Start())
+
+    # ---- events -------------------------------------------------------------------------------------
+
+    def process(self, event: ev.Event) -> list[Outbound]:
+        """Step the core with event and every local event it leads to; return what must be sent."""
+        self.pending.append(event)
+        steps = 0
+        while self.pending:
+            steps += 1
+            invariant(steps <= LOCAL_EVENTS_PER_CALL_MAX, "local events do not converge")
+            self.state, effects = step(self.state, self.pending.popleft())
+            for effect in effects:
+                self.apply(effect)
+        outbound, self.outbound = self.outbound, []
+        return outbound
+
+    def process_peer_data(self, sender: bytes, data: bytes) -> list[Outbound]:
+        """Handle bytes from an authenticated peer; anything malformed is counted and dropped."""
+        from node import catchup
+
+        try:
+            channel, body = decode_envelope(data)
+            if channel == CHANNEL_CONSENSUS:
+                message = decode_peer_value(decode_message, body)
+                return self.process_consensus_message(sender, message)
+            if channel == CHANNEL_TRANSACTION:
+                self.submit_transaction(body, is_from_peer=True)
+                return self.take_outbound()
+            if channel == CHANNEL_CATCHUP_REQUEST:
+                return catchup.process_request(self, sender, decode_peer_value(catchup.decode_request, body))
+            if channel == CHANNEL_CATCHUP_RESPONSE:
+                return catchup.process_response(self, sender, decode_peer_value(catchup.decode_response, body))
+        except DecodeError:
+            pass
+        self.rejected_messages += 1
+        return []
+
+    def process_consensus_message(self, sender: bytes, message: object) -> list[Outbound]:
+        """Verify a consensus message at the edge, then step the core with the verified event."""
+        verified = verify_message(message, sender, self.state.get_verify_context())  # type: ignore[arg-type]
+        if isinstance(verified, Rejection):
+            self.rejected_messages += 1
+            epoch = get_message_epoch(message)
+            if verified.reason == RejectReason.FUTURE_EPOCH and epoch is not None:
+                # The ledger must reach the epoch first: catch-up fetches the blocks (the core's epoch
+                # jump without them would execute the new epoch on a stale state).
+                self.note_future_epoch(sender, epoch)
+            return []
+        self.note_commit_cert(sender, verified)
+        return self.process(verified)
+
+    def note_commit_cert(self, sender: bytes, event: ev.Event) -> None:
+        """Remember the highest commit certificate a peer showed us (what catch-up aims for)."""
+        message = getattr(event, "message", None)
+        sync_info = getattr(message, "sync_info", None) or getattr(event, "sync_info", None)
+        certificate = getattr(sync_info, "highest_commit_cert", None)
+        if certificate is None:
+            return
+        info = certificate.ledger_info
+        seen = self.highest_seen_commit
+        if seen is None or (info.epoch, info.round) > seen[:2]:
+            self.highest_seen_commit = (info.epoch, info.round, sender)
+
+    def note_future_epoch(self, sender: bytes, epoch: int) -> None:
+        """Remember that a peer is in a later epoch (catch-up aims there)."""
+        seen = self.highest_seen_commit
+        if seen is None or (epoch, 0) > seen[:2]:
+            self.highest_seen_commit = (epoch, 0, sender)
+
+    def take_outbound(self) -> list[Outbound]:
+        """Return and clear what is waiting to leave."""
+        outbound, self.outbound = self.outbound, []
+        return outbound
+
+    # ---- effects ------------------------------------------------------------------------------------
+
+    def apply(self, effect: ev.Effect) -> None:
+        """Carry out one effect; persistence is synced before the next effect runs."""
+        if self.effect_hook is not None:
+            self.effect_hook(effect)
+        kind = type(effect)
+        if kind is ev.PersistSafety:
+            self.store.save_safety_data(pack(to_plain(effect.safety_data)))
+        elif kind is ev.PersistBlock:
+            self.store.save_pending_block(effect.block.id, pack(to_plain(effect.block)))
+            self.pending_block_ids.add(effect.block.id)
+        elif kind is ev.PersistSyncInfo:
+            self.save_sync_info(effect.sync_info)
+        elif kind is ev.Send:
+            self.send_consensus(effect.to, effect.message)
+        elif kind is ev.Broadcast:
+            self.outbound.append(BroadcastData(encode_envelope(CHANNEL_CONSENSUS, encode_message(effect.message))))
+        elif kind is ev.ScheduleTimeout:
+            self.outbound.append(SetTimer(effect.epoch, effect.round, effect.duration_ms))
+        elif kind is ev.RequestPayload:
+            self.request_payload(effect)
+        elif kind is ev.ExecuteBlocks:
+            self.execute_blocks(effect.blocks)
+        elif kind is ev.CommitBlocks:
+            self.commit_blocks(effect.ledger_info_with_signatures, effect.blocks)
+        elif kind is ev.FetchBlocks:
+            self.send_consensus(effect.peer, BlockRetrievalRequest(effect.block_id, effect.count))
+        elif kind is ev.NewEpoch:
+            self.executor.set_roots([effect.ledger_info_with_signatures.ledger_info.block_id,
+                                     effect.epoch_state.genesis_block_id])
+            self.outbound.append(SetPeers(effect.epoch_state.validators))
+
+    def send_consensus(self, to: bytes, message: object) -> None:
+        """Queue a consensus message for one peer."""
+        self.outbound.append(SendData(to, encode_envelope(CHANNEL_CONSENSUS, encode_message(message))))  # type: ignore[arg-type]
+
+    def save_sync_info(self, sync_info: SyncInfo) -> None:
+        """Persist the highest certificates (synced)."""
+        self.store.save_sync_info(pack(to_plain(sync_info)))
+
+    def request_payload(self, effect: ev.RequestPayload) -> None:
+        """Answer RequestPayload now, or later when nothing waits (mempool empty, no uncommitted txns)."""
+        ready = self.make_payload(effect)
+        # Uncommitted transactions need the next rounds to commit them: never delay those rounds.
+        if ready.payload or effect.excluded_payload or self.config.empty_block_delay_ms <= 0:
+            self.deferred_payload = None
+            self.pending.append(ready)
+            return
+        self.deferred_payload = effect
+        self.outbound.append(DeferPayload(self.config.empty_block_delay_ms))
+
+    def process_deferred_payload(self) -> list[Outbound]:
+        """Propose for the deferred round now (stale rounds are ignored by the core)."""
+        effect, self.deferred_payload = self.deferred_payload, None
+        if effect is None:
+            return self.take_outbound()
+        return self.process(self.make_payload(effect))
+
+    def make_payload(self, effect: ev.RequestPayload) -> ev.PayloadReady:
+        """Answer RequestPayload from the mempool, leaving out transactions of uncommitted blocks."""
+        excluded = {compute_payload_hash(entry) for entry in effect.excluded_payload}
+        batch = self.mempool.get_batch(self.config.block_transactions_max, self.config.block_payload_bytes_max,
+                                       excluded)
+        payload = tuple(txn.transaction.to_bcs() for txn in batch)
+        return ev.PayloadReady(effect.epoch, effect.round, payload, self.clock_usecs())
+
+    def execute_blocks(self, blocks: tuple[Block, ...]) -> None:
+        """Execute ordered blocks in order and feed BlockExecuted; stop after a reconfiguration."""
+        for block in blocks:
+            executed = self.executor.execute(block)
+            self.pending.append(ev.BlockExecuted(block.id, executed.last_version, executed.state_root,
+                                                 executed.accumulator_root, executed.next_validator_set))
+            if executed.next_validator_set is not None:
+                return
+
+    def commit_blocks(self, certificate: LedgerInfoWithSignatures, blocks: tuple[Block, ...]) -> None:
+        """Write every committed block in one synced batch, then update the mempool and the waiters."""
+        executed_blocks: list[ExecutedBlock] = []
+        commits: list[BlockCommit] = []
+        for index, block in enumerate(blocks):
+            executed = self.executor.get_executed(block.id)
+            invariant(executed is not None, f"committing block {block.id.hex()[:8]} that never executed")
+            is_last = index == len(blocks) - 1
+            ledger_info = certificate if is_last else LedgerInfoWithSignatures(make_ledger_info(block, executed), ())
+            commits.append(make_block_commit(block, executed, ledger_info, is_last))  # type: ignore[arg-type]
+            executed_blocks.append(executed)  # type: ignore[arg-type]
+        self.save_commits(commits)
+        self.executor.on_committed(executed_blocks)
+        self.forget_pruned_blocks()
+        self.on_committed(certificate, executed_blocks)
+
+    def forget_pruned_blocks(self) -> None:
+        """Delete persisted blocks the block tree no longer holds (committed or on dead forks)."""
+        pruned = [block_id for block_id in self.pending_block_ids if not self.state.tree.is_known(block_id)]
+        if pruned:
+            self.store.delete_pending_blocks(pruned)
+            self.pending_block_ids.difference_update(pruned)
+
+    def save_commits(self, commits: list[BlockCommit]) -> None:
+        """Write every commit in one atomic synced batch."""
+        if commits:
+            self.store.commit_blocks(commits)
+
+    def on_committed(self, certificate: LedgerInfoWithSignatures, executed_blocks: list[ExecutedBlock]) -> None:
+        """Advance the mempool past committed transactions and tell the waiters."""
+        for executed in executed_blocks:
+            self.mempool.commit(executed.get_committed_pairs())
+            self.mempool.remove(executed.skipped_hashes)
+        self.mempool.gc(certificate.ledger_info.timestamp_usecs // USECS_PER_SEC)
+        self.committed_block_count += len(executed_blocks)
+        self.committed_timestamp_usecs = certificate.ledger_info.timestamp_usecs
+        hashes = tuple(txn.info.transaction_hash for executed in executed_blocks for txn in executed.transactions)
+        notice = CommitNotice(certificate.ledger_info.version, certificate, hashes, len(executed_blocks))
+        for listener in list(self.commit_listeners):
+            listener(notice)
+
+    # ---- transactions -------------------------------------------------------------------------------
+
+    def get_verified(self, txn_hash: bytes) -> SignedTransaction | None:
+        """Return a transaction whose signature this node already checked (it sits in the mempool)."""
+        verified = self.mempool.get(txn_hash)
+        return None if verified is None else verified.transaction
+
+    def submit_transaction(self, data: bytes, is_from_peer: bool = False) -> SubmitResult:
+        """Admit a BCS SignedTransaction: decode, verify once, validate on committed state, share."""
+        try:
+            signed = SignedTransaction.from_bcs(data)
+        except DecodeError:
+            return SubmitResult(SubmitStatus.MALFORMED)
+        txn_hash = signed.hash()
+        if self.mempool.get(txn_hash) is not None:
+            return SubmitResult(SubmitStatus.ACCEPTED, txn_hash, 0, MempoolStatus.ALREADY_PRESENT)
+        verified = verify_transaction(signed, len(data))
+        if verified is None:
+            return SubmitResult(SubmitStatus.INVALID_SIGNATURE, txn_hash)
+        view = StoreStateView(self.store, self.executor.committed_version)
+        block_time_us = self.get_committed_timestamp_usecs()
+        code = self.application.validate_transaction(view, signed, block_time_us)
+        if code != 0:
+            return SubmitResult(SubmitStatus.VM_REJECTED, txn_hash, code)
+        sequence_number = self.application.get_sequence_number(view, signed.sender)
+        status = self.mempool.add(verified, sequence_number, block_time_us // USECS_PER_SEC)
+        if status not in (MempoolStatus.ACCEPTED, MempoolStatus.REPLACED, MempoolStatus.ALREADY_PRESENT):
+            return SubmitResult(SubmitStatus.MEMPOOL_REJECTED, txn_hash, 0, status)
+        if not is_from_peer and status != MempoolStatus.ALREADY_PRESENT:
+            self.outbound.append(BroadcastData(encode_envelope(CHANNEL_TRANSACTION, data)))
+        if self.deferred_payload is not None:
+            produced = self.process_deferred_payload()  # swaps self.outbound: evaluate before extending
+            self.outbound.extend(produced)
+        return SubmitResult(SubmitStatus.ACCEPTED, txn_hash, 0, status)
+
+    def get_committed_timestamp_usecs(self) -> int:
+        """Return the ledger clock of the last committed block."""
+        return self.committed_timestamp_usecs
+
+    def load_committed_timestamp_usecs(self) -> int:
+        """Read the ledger clock of the last committed block from the store."""
+        record = self.store.get_latest_ledger_info()
+        invariant(record is not None, "the store holds genesis")
+        return decode_ledger_info(record.ledger_info).ledger_info.timestamp_usecs  # type: ignore[union-attr]
+
+    def get_committed_version(self) -> int:
+        """Return the last committed version."""
+        return self.executor.committed_version
+
+
+def apply_genesis(store: Store, commit: BlockCommit) -> bool:
+    """Write the genesis commit into an empty store; return False when the store already holds a ledger."""
+    if store.get_latest_version() is not None:
+        return False
+    store.commit_block(commit)
+    return True
