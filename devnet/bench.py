@@ -23,6 +23,7 @@ from primitives.types import AccountAddress
 from contracts.transaction_builder import Account, compose_create_parent_vasp, compose_peer_to_peer
 
 SENDER_ACCOUNTS = 64
+SUBMIT_BATCH_SIZE = 20
 IN_FLIGHT_PER_ACCOUNT_MAX = 32
 FUNDING_MICRO = 1_000_000_000_000
 TRANSFER_MICRO = 1
@@ -108,22 +109,29 @@ class Submitter:
                 return index
         return None
 
-    async def submit_one(self, session: aiohttp.ClientSession, index: int) -> None:
-        """Sign the sender's next transfer and submit it to a node."""
+    def sign_next(self, index: int) -> tuple[bytes, dict]:
+        """Sign the sender's next transfer; return its hash and the JSON-RPC submit request."""
         sender, sequence = self.senders[index], self.next_sequence[index]
         payee = self.senders[(index + 1) % len(self.senders)].address
         signed = sender.sign(compose_peer_to_peer(payee, TRANSFER_MICRO), sequence, int(time.time()) + EXPIRATION_S,
                              chain_id=self.chain_id)
         self.next_sequence[index] += 1
         self.pending[signed.hash()] = (index, time.perf_counter())
-        body = {"jsonrpc": "2.0", "id": 1, "method": "submit", "params": [signed.to_bcs().hex()]}
-        async with session.post(self.urls[sequence % len(self.urls)], json=body) as response:
-            answer = await response.json()
-        self.submitted += 1
-        if "error" in answer:
-            self.rejected += 1
-            self.pending.pop(signed.hash(), None)
-            self.next_sequence[index] -= 1
+        return signed.hash(), {"jsonrpc": "2.0", "id": len(self.pending), "method": "submit",
+                               "params": [signed.to_bcs().hex()]}
+
+    async def submit_batch(self, session: aiohttp.ClientSession, indexes: list[int], url: str) -> None:
+        """Submit one JSON-RPC batch of transfers (Diem allows up to 20 per batch)."""
+        signed = [(index, *self.sign_next(index)) for index in indexes]
+        async with session.post(url, json=[request for _, _, request in signed]) as response:
+            answers = await response.json()
+        self.submitted += len(signed)
+        if not isinstance(answers, list):
+            answers = [answers] * len(signed)
+        for (index, txn_hash, _), answer in zip(signed, answers):
+            if "error" in answer:
+                self.rejected += 1
+                self.pending.pop(txn_hash, None)
 
     async def poll_commits(self, session: aiohttp.ClientSession) -> int:
         """Read newly committed transactions from node 0; return how many were ours."""
@@ -151,11 +159,13 @@ async def drive_load(submitter: Submitter, duration_s: float, rate_per_s: float)
         last_poll = started
         while (now := time.perf_counter()) - started < duration_s:
             budget = budget + TICK_S * rate_per_s if rate_per_s else 256.0
-            tasks = []
+            chosen = []
             while budget >= 1 and (index := submitter.pick_sender()) is not None:
-                tasks.append(submitter.submit_one(session, index))
+                chosen.append(index)
                 budget -= 1
-            await asyncio.gather(*tasks)
+            batches = [chosen[i:i + SUBMIT_BATCH_SIZE] for i in range(0, len(chosen), SUBMIT_BATCH_SIZE)]
+            await asyncio.gather(*(submitter.submit_batch(session, batch, submitter.urls[n % len(submitter.urls)])
+                                   for n, batch in enumerate(batches)))
             if now - last_poll >= POLL_INTERVAL_S:
                 committed += await submitter.poll_commits(session)
                 last_poll = now
