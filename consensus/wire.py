@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from primitives.codec import pack, signing_bytes
-from primitives.errors import DecodeError
+from primitives.errors import DecodeError, InvariantViolation
 from primitives.hashing import hash_with_salt, sha3_256
 
 # A wire value nests no deeper than this (a proposal holds a block, its QC, sync info, ...).
@@ -53,7 +53,8 @@ def from_plain(cls: type, plain: Any) -> Any:
         return _get_decoder(cls)(plain, 0)
     except DecodeError:
         raise
-    except (TypeError, ValueError, OverflowError) as error:
+    except (TypeError, ValueError, OverflowError, InvariantViolation) as error:
+        # Constructors check their invariants; on peer bytes a broken one is malformed input, never a halt.
         raise DecodeError(f"cannot decode {getattr(cls, '__name__', cls)}: {error}") from error
 
 
