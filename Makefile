@@ -26,7 +26,7 @@ bench-executor: $(STAMP)
 	$(BIN)/python -m contracts.bench --block-size 1000 --blocks 10
 
 sim: $(STAMP)
-	$(BIN)/python -m tests.sim --seeds 1000 --validators 4 --byzantine 1
+	$(BIN)/python -m tests.sim --seeds 1000 --validators 4 --byzantine 1 --twins
 
 # A 4-validator network on 127.0.0.1: node i's JSON-RPC on 8080+i, the faucet at :8080/mint; Ctrl-C stops it.
 devnet: $(STAMP)

@@ -15,6 +15,7 @@ from aiohttp import web
 import nacl.bindings
 
 from consensus.events import LocalTimeout
+from consensus.election import ReputationConfig
 from consensus.pacemaker import PacemakerConfig
 from consensus.signer import Ed25519Scheme, Ed25519Signer
 from consensus.state import CoreConfig
@@ -175,7 +176,8 @@ def build_node(config: NodeConfig) -> NodeParts:
     network_key = make_network_key_pair(load_private_key(config.keys.network_key_file, passphrase))
     author = find_own_address(validators, consensus_key.public_key().data)
     store = open_store(config, commit, genesis_hash)
-    pacemaker = PacemakerConfig(base_timeout_ms=config.consensus.round_timeout_ms)
+    reputation = ReputationConfig() if config.consensus.leader_reputation else None
+    pacemaker = PacemakerConfig(base_timeout_ms=config.consensus.round_timeout_ms, reputation=reputation)
     core = CoreConfig(author, Ed25519Signer(consensus_key), Ed25519Scheme(), config.chain_id, pacemaker=pacemaker)
     limits = MempoolLimits(capacity_txns=config.mempool.capacity_total,
                            capacity_per_account_txns=config.mempool.capacity_per_account)

@@ -1,0 +1,1 @@
+"""Deterministic whole-cluster simulator for the consensus core (seeded network, disk, Twins)."""

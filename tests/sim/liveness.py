@@ -1,0 +1,57 @@
+"""Liveness: after the heal, with faulty power below one third, honest nodes must commit again."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tests.sim.checkers import LIVENESS, Violation
+from tests.sim.config import LIVENESS_COMMITS_REQUIRED, LIVENESS_ROUNDS_MAX, LIVENESS_TICKS_MAX
+
+if TYPE_CHECKING:
+    from tests.sim.world import World
+
+
+def is_finished(world: World) -> bool:
+    """Return True once liveness is shown; raise Violation when its bound is exceeded."""
+    is_expected = is_liveness_expected(world)
+    if world.config.tail_ticks:
+        # A fixed-length run (e.g. an outage scenario): stop after the tail, whatever happened.
+        is_over = world.tick >= world.heal_tick + world.config.tail_ticks
+    else:
+        if is_expected and has_progressed(world):
+            return True
+        is_over = (world.highest_honest_round > world.heal_round + LIVENESS_ROUNDS_MAX
+                   or world.tick >= world.heal_tick + LIVENESS_TICKS_MAX)
+    if is_over and is_expected and not has_progressed(world):
+        raise Violation(LIVENESS, describe_progress(world))
+    return is_over
+
+
+def has_progressed(world: World) -> bool:
+    """Return True when every running honest node committed enough blocks since the heal."""
+    for instance in world.instances:
+        is_running = not instance.is_halted and instance.validator not in world.scenario.silent
+        if instance.is_honest and is_running:
+            height = instance.get_committed_height()
+            if height < world.heal_heights.get(instance.index, 0) + LIVENESS_COMMITS_REQUIRED:
+                return False
+    return True
+
+
+def is_liveness_expected(world: World) -> bool:
+    """Return True when the heal must be followed by commits: faulty power below one third."""
+    if not world.config.check_liveness:
+        return False
+    stakes = world.config.get_stakes()
+    faulty = sum(stakes[v] for v in world.scenario.byzantine)
+    faulty += sum(stakes[v] for v, start, end in world.config.offline if end > world.heal_tick)
+    return faulty * 3 < sum(stakes)
+
+
+def describe_progress(world: World) -> str:
+    """Return each honest node's height at the heal and now, for the liveness report."""
+    heights = ", ".join(
+        f"{i.label}:{world.heal_heights.get(i.index, 0)}->{i.get_committed_height()}@r{i.round}"
+        for i in world.instances if i.is_honest)
+    return (f"no progress {LIVENESS_ROUNDS_MAX} rounds after the heal at round {world.heal_round} "
+            f"(tick {world.heal_tick}); heights {heights}")
