@@ -156,9 +156,11 @@ async def drive_load(submitter: Submitter, duration_s: float, rate_per_s: float)
     async with aiohttp.ClientSession(connector=connector) as session:
         submitter.next_version = call_rpc(submitter.urls[0], "get_metadata", [])["result"]["version"] + 1
         started, committed, budget = time.perf_counter(), 0, 0.0
-        last_poll = started
+        last_poll = last_tick = started
         while (now := time.perf_counter()) - started < duration_s:
-            budget = budget + TICK_S * rate_per_s if rate_per_s else 256.0
+            # The budget follows elapsed time, so a slow iteration never lowers the offered rate.
+            budget = budget + (now - last_tick) * rate_per_s if rate_per_s else 256.0
+            last_tick = now
             chosen = []
             while budget >= 1 and (index := submitter.pick_sender()) is not None:
                 chosen.append(index)
