@@ -160,7 +160,9 @@ def stop_recorded_processes(layout: DevnetLayout, on_stop: Callable[[int, int], 
 
 def run_until_interrupted(devnet: Devnet, on_ready: Callable[[], None]) -> None:
     """Start the devnet, report it ready, and stop everything on Ctrl-C or SIGTERM."""
-    previous = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    # Installed explicitly: a shell may start us with SIGINT ignored (background jobs), and Ctrl-C
+    # or SIGTERM must still stop every process this launcher started.
+    previous = {sig: signal.signal(sig, _raise_keyboard_interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         devnet.start()
         devnet.wait_healthy()
@@ -174,7 +176,8 @@ def run_until_interrupted(devnet: Devnet, on_ready: Callable[[], None]) -> None:
         pass
     finally:
         devnet.stop()
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _raise_keyboard_interrupt(_signum: int, _frame: object) -> None:

@@ -5,13 +5,17 @@ Layout of DATA_DIR:
     genesis.json            the genesis config every node rebuilds genesis from
     keys/{root,treasury,dealer,auditor}.key    issuer keys (the faucet signs with treasury and dealer)
     node-I/node.toml        validator I's config; node-I/keys/*.key; node-I/data/ its database
+    node-I/data/<list_file> an empty sanctions list, when the manifest's admission hooks read a relative one
+                            that does not exist yet (a missing list would refuse every transaction)
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import nacl.utils
 
@@ -30,6 +34,7 @@ INITIAL_RESERVES_MICRO = 2**63
 RESERVE_MAX_AGE_US = 365 * 24 * 3600 * 1_000_000
 GENESIS_RESERVE_REPORT = b"stablechain devnet genesis reserve report"
 SEED_LENGTH = 32
+NODE_DATA_DIR = "data"
 
 
 ISSUER_KEY_NAMES = ("root", "treasury", "dealer", "auditor")
@@ -70,6 +75,8 @@ class DevnetLayout:
 
 def get_layout(root: Path, manifest: Manifest) -> DevnetLayout:
     """Return the file layout of a devnet without touching the disk."""
+    # Absolute, because each node process runs in its own directory.
+    root = root.resolve()
     validators = tuple(
         ValidatorFiles(i, root / f"node-{i}", root / f"node-{i}" / "node.toml", root / f"node-{i}" / "node.log")
         for i in range(manifest.validators)
@@ -80,6 +87,7 @@ def get_layout(root: Path, manifest: Manifest) -> DevnetLayout:
 def prepare_devnet(root: Path, manifest: Manifest) -> DevnetLayout:
     """Create keys, genesis and configs, or reuse them when the directory was built from this manifest."""
     layout = get_layout(root, manifest)
+    root = layout.root
     manifest_path = root / "manifest.json"
     if manifest_path.exists():
         existing = Manifest.model_validate_json(manifest_path.read_text())
@@ -93,6 +101,7 @@ def prepare_devnet(root: Path, manifest: Manifest) -> DevnetLayout:
     save_genesis_file(layout.genesis_path, config)
     for files, keys in zip(layout.validators, validator_keys):
         files.config_path.write_text(compose_node_toml(manifest, files, validator_keys, layout))
+        create_sanctions_list(manifest, files)
     manifest_path.write_text(manifest.model_dump_json(indent=2))
     return layout
 
@@ -158,7 +167,7 @@ def compose_node_toml(
     ] if manifest.faucet and index == 0 else []
     return "\n".join([
         f"chain_id = {manifest.chain_id}",
-        'data_dir = "data"',
+        f'data_dir = "{NODE_DATA_DIR}"',
         f'genesis_file = "{layout.genesis_path.resolve()}"',
         "",
         "[keys]",
@@ -179,7 +188,65 @@ def compose_node_toml(
         "[consensus]",
         f"round_timeout_ms = {manifest.round_timeout_ms}",
         "",
+        *compose_compliance_lines(manifest, index),
     ])
+
+
+def create_sanctions_list(manifest: Manifest, files: ValidatorFiles) -> None:
+    """Create an empty sanctions list for a validator whose sanctions hook reads a file that does not exist yet."""
+    admission = manifest.admission
+    if admission is None or admission.sanctions is None or not manifest.is_admission_on(files.index):
+        return
+    path = admission.sanctions.list_file
+    path = path if path.is_absolute() else files.directory / NODE_DATA_DIR / path
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("# sanctioned addresses, one hex address per line (reloaded when this file changes)\n")
+
+
+def compose_compliance_lines(manifest: Manifest, index: int) -> list[str]:
+    """Return validator index's [admission] and [regulator] sections (none unless the manifest sets them)."""
+    lines: list[str] = []
+    if manifest.admission is not None and manifest.is_admission_on(index):
+        lines += compose_toml_table("admission", manifest.admission.model_dump(mode="json", exclude_none=True))
+    if manifest.regulator is not None and manifest.is_regulator_on(index):
+        section = manifest.regulator.model_dump(mode="json", exclude_none=True)
+        section["listen_port"] = manifest.get_regulator_port(index)
+        lines += compose_toml_table("regulator", section)
+    return lines
+
+
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def format_toml_key(key: str) -> str:
+    """Return a TOML key, quoted unless it is bare."""
+    return key if _BARE_KEY.match(key) else json.dumps(key)
+
+
+def format_toml_value(value: Any) -> str:
+    """Return a JSON-shaped value (str, int, bool, list, dict) as a TOML value (dicts as inline tables)."""
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{format_toml_key(k)} = {format_toml_value(v)}" for k, v in value.items()
+                                if v is not None) + " }"
+    if isinstance(value, list):
+        return "[" + ", ".join(format_toml_value(item) for item in value) + "]"
+    if isinstance(value, bool | int | float):
+        return json.dumps(value)
+    # A JSON string with ASCII escapes (\", \\, \uXXXX) is a valid TOML basic string.
+    return json.dumps(str(value), ensure_ascii=True)
+
+
+def compose_toml_table(name: str, table: dict[str, Any]) -> list[str]:
+    """Return [name] with its plain keys, then a [name.key] section per nested table, then a blank line."""
+    lines = [f"[{name}]"]
+    nested = {key: value for key, value in table.items() if isinstance(value, dict)}
+    lines += [f"{format_toml_key(key)} = {format_toml_value(value)}" for key, value in table.items()
+              if key not in nested and value is not None]
+    lines.append("")
+    for key, value in nested.items():
+        lines += compose_toml_table(f"{name}.{format_toml_key(key)}", value)
+    return lines
 
 
 def load_issuer_keys(layout: DevnetLayout) -> dict[str, PrivateKey]:

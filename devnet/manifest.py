@@ -7,6 +7,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from node.config import AdmissionConfig, RegulatorConfig
+
 DEFAULT_VALIDATORS = 4
 DEFAULT_BASE_PORT = 8080
 DEFAULT_NETWORK_BASE_PORT = 6180
@@ -31,6 +33,13 @@ class Manifest(BaseModel):
     round_timeout_ms: int = Field(default=1_000, gt=0)
     # Requests per second per client IP on every node's JSON-RPC (0 = unlimited, for local benchmarks).
     rpc_client_rate_per_s: int = Field(default=100, ge=0)
+    # Compliance (docs/compliance.md), off by default: the [admission] section written into the configs of
+    # admission_validators (None = every validator), and the [regulator] section written into those of
+    # regulator_validators (None = every validator), validator i listening on regulator.listen_port + i.
+    admission: AdmissionConfig | None = None
+    admission_validators: list[int] | None = None
+    regulator: RegulatorConfig | None = None
+    regulator_validators: list[int] | None = None
 
     @model_validator(mode="after")
     def check_consistency(self) -> Manifest:
@@ -44,6 +53,15 @@ class Manifest(BaseModel):
         network_ports = set(range(self.network_base_port, self.network_base_port + self.validators))
         if rpc_ports & network_ports:
             raise ValueError("JSON-RPC and network port ranges overlap")
+        for name in ("admission_validators", "regulator_validators"):
+            if any(not 0 <= index < self.validators for index in getattr(self, name) or []):
+                raise ValueError(f"{name} lists a validator outside 0..{self.validators - 1}")
+        if self.regulator is not None:
+            if self.regulator.listen_port + self.validators > PORT_MAX:
+                raise ValueError("regulator ports would exceed 65535")
+            regulator_ports = {self.get_regulator_port(i) for i in range(self.validators)}
+            if regulator_ports & (rpc_ports | network_ports):
+                raise ValueError("the regulator port range overlaps the JSON-RPC or network ports")
         return self
 
     def get_stake_micro(self, index: int) -> int:
@@ -61,6 +79,23 @@ class Manifest(BaseModel):
     def get_rpc_url(self, index: int) -> str:
         """Return validator index's JSON-RPC URL."""
         return f"http://{self.host}:{self.get_rpc_port(index)}/v1"
+
+    def is_admission_on(self, index: int) -> bool:
+        """Return True iff validator index runs the manifest's admission hooks."""
+        return self.admission is not None and (self.admission_validators is None or index in self.admission_validators)
+
+    def is_regulator_on(self, index: int) -> bool:
+        """Return True iff validator index serves the regulator API."""
+        return self.regulator is not None and (self.regulator_validators is None or index in self.regulator_validators)
+
+    def get_regulator_port(self, index: int) -> int:
+        """Return validator index's regulator API port (meaningful only when a [regulator] section is set)."""
+        base = self.regulator.listen_port if self.regulator is not None else 0
+        return base + index
+
+    def get_regulator_url(self, index: int) -> str:
+        """Return validator index's regulator API URL."""
+        return f"http://{self.host}:{self.get_regulator_port(index)}/v1"
 
 
 def load_manifest(path: Path) -> Manifest:
