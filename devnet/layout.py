@@ -254,6 +254,15 @@ def load_issuer_keys(layout: DevnetLayout) -> dict[str, PrivateKey]:
     return {name: load_private_key(layout.get_key_path(name)) for name in ISSUER_KEY_NAMES}
 
 
+def compute_waypoint(layout: DevnetLayout) -> str:
+    """Return the genesis hash wallets trust (what `stablechain wallet balance --waypoint` takes)."""
+    from node.genesis_file import load_genesis_file
+    from node.service import build_genesis_commit
+
+    _commit, genesis_hash, _validators = build_genesis_commit(load_genesis_file(layout.genesis_path))
+    return genesis_hash.hex()
+
+
 def describe(layout: DevnetLayout) -> list[dict[str, object]]:
     """Return one row per validator for status tables."""
     return [

@@ -134,7 +134,7 @@ def devnet_up(
 ) -> None:
     """Start N validators on 127.0.0.1; Ctrl-C stops every process started."""
     from devnet.launcher import Devnet, DevnetError, run_until_interrupted
-    from devnet.layout import describe
+    from devnet.layout import compute_waypoint, describe
 
     network_base = network_base_port if network_base_port is not None else base_port - 1900
     layout = _get_devnet_layout(directory, validators, base_port, network_base)
@@ -146,6 +146,7 @@ def devnet_up(
         for row in describe(layout):
             table.add_row(str(row["index"]), str(row["rpc"]), str(row["network_port"]))
         console.print(table)
+        console.print(f"waypoint: {compute_waypoint(layout)}", soft_wrap=True)
         if layout.manifest.faucet:
             console.print(f"faucet: http://127.0.0.1:{base_port}/mint    Ctrl-C stops the devnet")
 
@@ -167,8 +168,10 @@ def devnet_down(directory: Path = typer.Option(DEFAULT_DEVNET_DIR, "--dir")) -> 
 @devnet_app.command("status")
 def devnet_status(directory: Path = typer.Option(DEFAULT_DEVNET_DIR, "--dir")) -> None:
     """Show each node's health, ledger version and timestamp."""
+    from devnet.layout import compute_waypoint
+
     layout = _load_existing_layout(directory)
-    table = Table(title=f"devnet in {directory}")
+    table = Table(title=f"devnet in {directory}, waypoint {compute_waypoint(layout)}")
     for column in ("node", "JSON-RPC", "version", "timestamp (µs)", "state"):
         table.add_column(column)
     for files in layout.validators:
