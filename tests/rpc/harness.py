@@ -42,8 +42,10 @@ class Chain:
         assert "error" not in answer, answer
         return answer["result"]
 
-    async def mint(self, account: Account, amount: int) -> list[SignedTransaction]:
-        query = {"amount": str(amount), "auth_key": account.auth_key.hex(), "currency_code": "XUS", "return_txns": "true"}
+    async def mint(self, account: Account, amount: int, **extra: str) -> list[SignedTransaction]:
+        """Ask the faucet, check it answered the transactions it submitted, and commit them."""
+        query = {"amount": str(amount), "auth_key": account.auth_key.hex(), "currency_code": "XUS", "return_txns": "true",
+                 **extra}
         response = await self.client.post("/mint", params=query)
         body = await response.text()
         assert response.status == 200, body

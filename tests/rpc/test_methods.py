@@ -3,65 +3,21 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 
-from contracts.transaction_builder import Account, compose_peer_to_peer
-from node.rpc.faucet import Faucet
-from node.rpc.methods import create_dispatcher
-from node.rpc.server import create_app
-from primitives.bcs import Deserializer
-from primitives.keys import PrivateKey
-from primitives.types import SignedTransaction
-from tests.rpc.memory_ledger import MemoryLedger
+from contracts.transaction_builder import compose_peer_to_peer
+from tests.rpc.harness import Chain, new_account, open_chain
 
 TC = "0000000000000000000000000b1e55ed"
 DD = "000000000000000000000000000000dd"
 XUS_MINT_EVENTS_KEY = "05000000000000000000000000000000000000000a550c18"
 
 
-class Chain:
-    """A chain, its dispatcher and an HTTP client: what a wallet talks to."""
-
-    def __init__(self, client: TestClient, ledger: MemoryLedger) -> None:
-        self.client, self.ledger = client, ledger
-
-    async def call(self, method: str, *params: Any) -> dict[str, Any]:
-        response = await self.client.post("/v1", json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)})
-        assert response.status == 200
-        return await response.json()
-
-    async def result(self, method: str, *params: Any) -> Any:
-        answer = await self.call(method, *params)
-        assert "error" not in answer, answer
-        return answer["result"]
-
-    async def mint(self, account: Account, amount: int, **extra: str) -> list[SignedTransaction]:
-        query = {"amount": str(amount), "auth_key": account.auth_key.hex(), "currency_code": "XUS", "return_txns": "true",
-                 "is_designated_dealer": "false", **extra}
-        response = await self.client.post("/mint", params=query)
-        body = await response.text()
-        assert response.status == 200, body
-        de = Deserializer(bytes.fromhex(body))
-        transactions = [SignedTransaction.deserialize(de) for _ in range(de.uleb128())]
-        de.finish()
-        self.ledger.commit_block()
-        return transactions
-
-
 @pytest.fixture
 async def chain():  # noqa: ANN201
-    ledger = MemoryLedger()
-    dispatcher = create_dispatcher(ledger, ledger.submit, 20, 32 * 1024)
-    faucet = Faucet(ledger, ledger.submit, ledger.keys["treasury"], ledger.keys["dealer"], 2)
-    async with TestClient(TestServer(create_app(dispatcher, faucet), host="127.0.0.1")) as client:
-        yield Chain(client, ledger)
-
-
-def new_account(name: str) -> Account:
-    return Account(PrivateKey.from_seed_material(name.encode()))
+    async with open_chain() as opened:
+        yield opened
 
 
 async def test_metadata_reports_chain_configs_only_at_the_latest_version(chain: Chain) -> None:
