@@ -1,0 +1,39 @@
+"""Real consensus messages (signed with consensus's own signing bytes) to build evidence from."""
+
+from __future__ import annotations
+
+from consensus.safety import PROPOSAL_DOMAIN, TIMEOUT_DOMAIN, VOTE_DOMAIN
+from consensus.types import BlockData, BlockInfo, TimeoutSigningRepr, VoteData, compute_block_id
+from consensus.wire import compute_signing_bytes, to_plain
+from primitives.codec import pack
+from primitives.keys import PrivateKey
+from primitives.types import TransactionPayload
+from wallet.validator import compose_equivocation_evidence
+
+CHAIN_ID = 2
+
+
+def signed_vote(key: PrivateKey, epoch: int, round_number: int, block_id: bytes,
+                chain_id: int = CHAIN_ID) -> tuple[bytes, bytes]:
+    """Return (msgpack VoteData, signature) for a vote on block_id at (epoch, round)."""
+    data = VoteData(BlockInfo(epoch, round_number, block_id, 1_000 + round_number),
+                    BlockInfo(epoch, round_number - 1, b"\x00" * 32, 999 + round_number))
+    return pack(to_plain(data)), key.sign(compute_signing_bytes(VOTE_DOMAIN, chain_id, data))
+
+
+def signed_proposal(key: PrivateKey, author: bytes, epoch: int, round_number: int,
+                    payload: tuple[bytes, ...]) -> tuple[bytes, bytes]:
+    """Return (msgpack BlockData, signature over its id) for a proposal at (epoch, round)."""
+    data = BlockData(epoch, round_number, 5_000 + round_number, author, b"\x11" * 32, None, payload)
+    return pack(to_plain(data)), key.sign(compute_signing_bytes(PROPOSAL_DOMAIN, CHAIN_ID, compute_block_id(data)))
+
+
+def signed_timeout(key: PrivateKey, epoch: int, round_number: int, hqc_round: int) -> tuple[bytes, bytes]:
+    """Return (msgpack TimeoutSigningRepr, signature) of a timeout."""
+    repr_ = TimeoutSigningRepr(epoch, round_number, hqc_round)
+    return pack(to_plain(repr_)), key.sign(compute_signing_bytes(TIMEOUT_DOMAIN, CHAIN_ID, repr_))
+
+
+def evidence_payload(kind: int, author: bytes, first: tuple[bytes, bytes], second: tuple[bytes, bytes]) -> TransactionPayload:
+    """A submit_equivocation_evidence payload (built by the operator SDK, as a node's detector would)."""
+    return compose_equivocation_evidence(kind, author, first[0], first[1], second[0], second[1])
