@@ -40,6 +40,7 @@ from node.execution import (
     make_block_commit,
     make_ledger_info,
 )
+from node.compliance_index import commit_blocks_with_indexes
 from node.mempool import Mempool, MempoolStatus, verify_transaction
 from node.storage import BlockCommit, Store
 from primitives.codec import pack, unpack
@@ -428,9 +429,9 @@ class Runtime:
             self.pending_block_ids.difference_update(pruned)
 
     def save_commits(self, commits: list[BlockCommit]) -> None:
-        """Write every commit in one atomic synced batch."""
+        """Write every commit, with its compliance indexes, in one atomic synced batch."""
         if commits:
-            self.store.commit_blocks(commits)
+            commit_blocks_with_indexes(self.store, commits)
 
     def on_committed(self, certificate: LedgerInfoWithSignatures, executed_blocks: list[ExecutedBlock]) -> None:
         """Advance the mempool past committed transactions and tell the waiters."""
@@ -499,5 +500,5 @@ def apply_genesis(store: Store, commit: BlockCommit) -> bool:
     """Write the genesis commit into an empty store; return False when the store already holds a ledger."""
     if store.get_latest_version() is not None:
         return False
-    store.commit_block(commit)
+    commit_blocks_with_indexes(store, [commit])
     return True

@@ -11,6 +11,7 @@ import json
 import os
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -301,3 +302,120 @@ def keygen(out: Path = typer.Option(..., "--out", help="Where to write the new p
         handle.write(key.seed.hex() + "\n")
     console.print(f"wrote {out}\n\n[[regulator.regulators]]\nname = \"{name}\"\n"
                   f"public_key = \"{key.public_key().hex()}\"\nmethods = [\"*\"]\ncurrencies = [\"*\"]", markup=False)
+
+
+# ---- history and search (commit-time compliance indexes) ------------------------------------------------------
+
+HISTORY_PAGES_MAX = 1_000
+CURSOR = typer.Option(None, "--cursor", help="Start at this version (the previous page's next_cursor).")
+LIMIT = typer.Option(100, "--limit", help="Items per page (at most 1000).")
+ALL_PAGES = typer.Option(False, "--all", help="Follow next_cursor to the end of the range.")
+NEWEST_FIRST = typer.Option(False, "--newest-first", help="Newest version first.")
+START_VERSION = typer.Option(None, "--start-version")
+END_VERSION = typer.Option(None, "--end-version")
+START_TIME_US = typer.Option(None, "--start-time-us", help="Block time, Unix microseconds (inclusive).")
+END_TIME_US = typer.Option(None, "--end-time-us")
+
+
+def compose_range(start_version: int | None, end_version: int | None, start_time_us: int | None,
+                  end_time_us: int | None, newest_first: bool) -> dict[str, Any]:
+    """Return the range object of the history methods (only the given fields)."""
+    fields = {"start_version": start_version, "end_version": end_version, "start_time_us": start_time_us,
+              "end_time_us": end_time_us, "descending": newest_first or None}
+    return {name: value for name, value in fields.items() if value is not None}
+
+
+def fetch_pages(client: RegulatorClient, method: str, make_params: Callable[[int | None], list[Any]],
+                cursor: int | None, all_pages: bool) -> list[dict[str, Any]]:
+    """Return the items of one page, or of every page with --all; print where the next page starts."""
+    rows: list[dict[str, Any]] = []
+    for _ in range(HISTORY_PAGES_MAX):
+        result = run(client.call(method, make_params(cursor)))
+        rows += result["items"]
+        cursor = result["next_cursor"]
+        if cursor is None or not all_pages:
+            break
+    if cursor is not None:
+        error_console.print(f"more results: --cursor {cursor}")
+    return rows
+
+
+@app.command("history")
+def history(address: str, cursor: int = CURSOR, limit: int = LIMIT, all_pages: bool = ALL_PAGES,
+            newest_first: bool = NEWEST_FIRST, start_version: int = START_VERSION, end_version: int = END_VERSION,
+            start_time_us: int = START_TIME_US, end_time_us: int = END_TIME_US, url: str = URL,
+            key_file: Path = KEY_FILE, passphrase_env: str = PASSPHRASE_ENV, chain_id: int = CHAIN_ID,
+            export: tuple[str, Path] = EXPORT) -> None:
+    """Every transaction that touched an account (sender, payer, payee, created, frozen, wiped...)."""
+    client = make_client(url, key_file, passphrase_env, chain_id)
+    options = compose_range(start_version, end_version, start_time_us, end_time_us, newest_first)
+    address = address.lower().removeprefix("0x")
+    rows = fetch_pages(client, "compliance_get_account_history", lambda c: [address, c, limit, options], cursor,
+                       all_pages)
+    emit(f"history of {address}", rows, export)
+
+
+@app.command("search")
+def search(address: str = typer.Option(None, "--address"), counterparty: str = typer.Option(None, "--counterparty"),
+           currency: str = typer.Option(None, "--currency"), min_amount: int = typer.Option(None, "--min-amount"),
+           max_amount: int = typer.Option(None, "--max-amount"), event_type: str = typer.Option(None, "--event-type"),
+           status: str = typer.Option(None, "--status"), cursor: int = CURSOR, limit: int = LIMIT,
+           all_pages: bool = ALL_PAGES, newest_first: bool = NEWEST_FIRST, start_version: int = START_VERSION,
+           end_version: int = END_VERSION, start_time_us: int = START_TIME_US, end_time_us: int = END_TIME_US,
+           url: str = URL, key_file: Path = KEY_FILE, passphrase_env: str = PASSPHRASE_ENV, chain_id: int = CHAIN_ID,
+           export: tuple[str, Path] = EXPORT) -> None:
+    """Transactions by address, counterparty, currency, amount (micro-units), event type, status, range."""
+    client = make_client(url, key_file, passphrase_env, chain_id)
+    criteria = compose_range(start_version, end_version, start_time_us, end_time_us, newest_first)
+    criteria.update({name: value for name, value in (
+        ("address", address), ("counterparty", counterparty), ("currency", currency), ("min_amount", min_amount),
+        ("max_amount", max_amount), ("event_type", event_type), ("status", status)) if value is not None})
+    rows = fetch_pages(client, "compliance_search_transactions", lambda c: [criteria, c, limit], cursor, all_pages)
+    emit("matching transactions", rows, export)
+
+
+@app.command("large-transfers")
+def large_transfers(currency: str = typer.Option(..., "--currency"),
+                    threshold: int = typer.Option(..., "--threshold", help="Micro-units; amount >= threshold."),
+                    cursor: int = CURSOR, limit: int = LIMIT, all_pages: bool = ALL_PAGES,
+                    newest_first: bool = NEWEST_FIRST, start_version: int = START_VERSION,
+                    end_version: int = END_VERSION, start_time_us: int = START_TIME_US, end_time_us: int = END_TIME_US,
+                    url: str = URL, key_file: Path = KEY_FILE, passphrase_env: str = PASSPHRASE_ENV,
+                    chain_id: int = CHAIN_ID, export: tuple[str, Path] = EXPORT) -> None:
+    """Transfers at or above a threshold, in version order."""
+    client = make_client(url, key_file, passphrase_env, chain_id)
+    options = compose_range(start_version, end_version, start_time_us, end_time_us, newest_first)
+    rows = fetch_pages(client, "compliance_get_large_transfers", lambda c: [currency, threshold, c, limit, options],
+                       cursor, all_pages)
+    emit(f"{currency} transfers >= {threshold}", rows, export)
+
+
+@app.command("travel-rule")
+def travel_rule(address: str = typer.Option(None, "--address"), cursor: int = CURSOR, limit: int = LIMIT,
+                all_pages: bool = ALL_PAGES, newest_first: bool = NEWEST_FIRST, start_version: int = START_VERSION,
+                end_version: int = END_VERSION, start_time_us: int = START_TIME_US, end_time_us: int = END_TIME_US,
+                url: str = URL, key_file: Path = KEY_FILE, passphrase_env: str = PASSPHRASE_ENV,
+                chain_id: int = CHAIN_ID, export: tuple[str, Path] = EXPORT) -> None:
+    """Payments that carried dual attestation or travel-rule metadata."""
+    client = make_client(url, key_file, passphrase_env, chain_id)
+    options = compose_range(start_version, end_version, start_time_us, end_time_us, newest_first)
+    if address is not None:
+        options["address"] = address.lower().removeprefix("0x")
+    rows = fetch_pages(client, "compliance_get_travel_rule_records", lambda c: [options, c, limit], cursor, all_pages)
+    emit("travel-rule records", rows, export)
+
+
+@app.command("actions")
+def actions(types: list[str] = typer.Option(None, "--type", help="freeze, unfreeze, wipe, pause, kyc_record... (repeat)"),
+            subject: str = typer.Option(None, "--subject"), initiator: str = typer.Option(None, "--initiator"),
+            cursor: int = CURSOR, limit: int = LIMIT, all_pages: bool = ALL_PAGES, newest_first: bool = NEWEST_FIRST,
+            start_version: int = START_VERSION, end_version: int = END_VERSION, start_time_us: int = START_TIME_US,
+            end_time_us: int = END_TIME_US, url: str = URL, key_file: Path = KEY_FILE,
+            passphrase_env: str = PASSPHRASE_ENV, chain_id: int = CHAIN_ID, export: tuple[str, Path] = EXPORT) -> None:
+    """The compliance-action log: freezes, unfreezes, wipes, pauses, KYC and limit changes, attestations."""
+    client = make_client(url, key_file, passphrase_env, chain_id)
+    options = compose_range(start_version, end_version, start_time_us, end_time_us, newest_first)
+    options.update({name: value for name, value in (("types", types or None), ("subject", subject),
+                                                    ("initiator", initiator)) if value is not None})
+    rows = fetch_pages(client, "compliance_get_compliance_actions", lambda c: [options, c, limit], cursor, all_pages)
+    emit("compliance actions", rows, export)

@@ -8,11 +8,14 @@ from typing import Any
 
 from contracts.framework import currency, kyc, limits, reserves
 from node.admission.pipeline import RejectionLog
+from node.compliance_index import PAGE_SIZE_MAX as INDEX_PAGE_MAX
+from node.compliance_index import ComplianceIndex, TransactionFilter
+from node.compliance_index_events import parse_kind_name
 from node.regulator.audit import AUDIT_PAGE_MAX, AuditLog
 from node.regulator.auth import RegulatorKey
 from node.rpc.accounts import compute_account_view, get_registered_codes, read_resource
 from node.rpc.jsonrpc import JsonRpcError, LedgerSnapshot, invalid_params
-from node.rpc.params import get_param, parse_address, parse_optional_u64
+from node.rpc.params import get_param, parse_address, parse_bool, parse_optional_u64
 from primitives.types import AccountAddress
 
 DEFAULT_PAGE_SIZE = 100
@@ -109,10 +112,14 @@ def parse_page(method: str, params: list[Any], start_index: int) -> tuple[int, i
 class ComplianceMethods:
     """Handlers over a LedgerReader, the admission rejection log (if admission runs) and the audit log."""
 
-    def __init__(self, ledger: Any, rejections: RejectionLog | None, audit: AuditLog) -> None:
+    def __init__(self, ledger: Any, rejections: RejectionLog | None, audit: AuditLog,
+                 index: ComplianceIndex | None = None) -> None:
         self.ledger = ledger
         self.rejections = rejections
         self.audit = audit
+        # The node's Ledger reads a Store, whose commit-time indexes serve the history methods.
+        store = getattr(ledger, "store", None)
+        self.index = index if index is not None or store is None else ComplianceIndex(store)
 
     async def get_account_report(self, snapshot: LedgerSnapshot, params: list[Any], key: RegulatorKey) -> Any:
         """compliance_get_account_report([address]): role, KYC, balances, limits used, frozen state."""
@@ -170,4 +177,163 @@ class ComplianceMethods:
             RegulatorMethod("compliance_get_supply_and_reserves", self.get_supply_and_reserves, 0, 1),
             RegulatorMethod("compliance_get_rejected_admissions", self.get_rejected_admissions, 0, 2),
             RegulatorMethod("compliance_get_audit_log", self.get_audit_log, 0, 2),
+            *HistoryMethods(self.index).get_methods(),
+        ]
+
+
+# ---- history methods, served from the commit-time compliance indexes (node/compliance_index.py) --------------
+
+RANGE_FIELDS = ("start_version", "end_version", "start_time_us", "end_time_us")
+SEARCH_FIELDS = (*RANGE_FIELDS, "address", "counterparty", "currency", "min_amount", "max_amount", "event_type",
+                 "status", "descending")
+ACTION_FIELDS = (*RANGE_FIELDS, "types", "subject", "initiator", "descending")
+TRAVEL_RULE_FIELDS = (*RANGE_FIELDS, "address", "descending")
+STATUS_CHARS_MAX = 32
+EVENT_TYPES_MAX = 32
+
+
+def parse_options(method: str, value: Any, allowed: tuple[str, ...]) -> dict[str, Any]:
+    """Return a JSON object param (null = {}) after rejecting unknown fields."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or any(key not in allowed for key in value):
+        raise invalid_params(method)
+    return value
+
+
+def parse_index_page(method: str, params: list[Any], cursor_index: int) -> tuple[int | None, int]:
+    """Return (cursor, limit) at params[cursor_index], params[cursor_index + 1]; limit 1..1000, default 100."""
+    cursor = parse_optional_u64(method, get_param(params, cursor_index))
+    limit = parse_optional_u64(method, get_param(params, cursor_index + 1))
+    limit = DEFAULT_PAGE_SIZE if limit is None else limit
+    if limit == 0:
+        raise invalid_params(method)
+    if limit > INDEX_PAGE_MAX:
+        raise JsonRpcError(-32600, f"Invalid Request: page size = {limit}, exceed limit {INDEX_PAGE_MAX}")
+    return cursor, limit
+
+
+def parse_currency(method: str, value: Any, key: RegulatorKey) -> str | None:
+    """Return an optional currency code param, refusing one outside the key's scope."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not 0 < len(value) <= CURRENCY_CODE_CHARS_MAX:
+        raise invalid_params(method)
+    if not key.may_see(value):
+        raise JsonRpcError(-32600, f"Invalid Request: currency {value} is outside this key's scope")
+    return value
+
+
+def parse_optional_address(method: str, value: Any) -> bytes | None:
+    """Return an optional 16-byte address param."""
+    return None if value is None else parse_address(method, value)
+
+
+class HistoryMethods:
+    """compliance_get_account_history, _search_transactions, _get_large_transfers, _get_travel_rule_records,
+    _get_compliance_actions: bounded pages read from the indexes, capped at the request's snapshot."""
+
+    def __init__(self, index: ComplianceIndex | None) -> None:
+        self.index = index
+
+    def require_index(self) -> ComplianceIndex:
+        """Return the index, or refuse when this node serves no store (e.g. an in-memory test ledger)."""
+        if self.index is None:
+            raise JsonRpcError(-32000, "Server error: compliance indexes are not available on this node")
+        return self.index
+
+    def get_bounds(self, method: str, options: dict[str, Any], snapshot: LedgerSnapshot) -> tuple[int, int] | None:
+        """Return the version range of the range fields of options, at most the snapshot's version."""
+        values = [parse_optional_u64(method, options.get(name)) for name in RANGE_FIELDS]
+        return self.require_index().resolve_range(*values, snapshot.version)
+
+    @staticmethod
+    def compose(snapshot: LedgerSnapshot, page: Any) -> dict[str, Any]:
+        result = page.to_json()
+        result["version"] = snapshot.version
+        return result
+
+    async def get_account_history(self, snapshot: LedgerSnapshot, params: list[Any], key: RegulatorKey) -> Any:
+        """compliance_get_account_history([address, cursor?, limit?, options?]): the transactions touching it."""
+        method = "compliance_get_account_history"
+        address = parse_address(method, params[0])
+        cursor, limit = parse_index_page(method, params, 1)
+        options = parse_options(method, get_param(params, 3), (*RANGE_FIELDS, "descending"))
+        bounds = self.get_bounds(method, options, snapshot)
+        page = self.require_index().get_account_history(address, bounds, cursor, limit,
+                                                        parse_bool(method, options.get("descending")), key.may_see)
+        return self.compose(snapshot, page)
+
+    async def search_transactions(self, snapshot: LedgerSnapshot, params: list[Any], key: RegulatorKey) -> Any:
+        """compliance_search_transactions([filter, cursor?, limit?]): address, counterparty, currency, amounts..."""
+        method = "compliance_search_transactions"
+        options = parse_options(method, params[0], SEARCH_FIELDS)
+        cursor, limit = parse_index_page(method, params, 1)
+        event_type = options.get("event_type")
+        kind = None if event_type is None else parse_kind_name(event_type)
+        status = options.get("status")
+        if (event_type is not None and kind is None) or not (
+                status is None or (isinstance(status, str) and len(status) <= STATUS_CHARS_MAX)):
+            raise invalid_params(method)
+        criteria = TransactionFilter(
+            parse_optional_address(method, options.get("address")),
+            parse_optional_address(method, options.get("counterparty")),
+            parse_currency(method, options.get("currency"), key),
+            parse_optional_u64(method, options.get("min_amount")), parse_optional_u64(method, options.get("max_amount")),
+            kind, status)
+        page = self.require_index().search_transactions(criteria, self.get_bounds(method, options, snapshot), cursor,
+                                                        limit, parse_bool(method, options.get("descending")),
+                                                        key.may_see)
+        return self.compose(snapshot, page)
+
+    async def get_large_transfers(self, snapshot: LedgerSnapshot, params: list[Any], key: RegulatorKey) -> Any:
+        """compliance_get_large_transfers([currency, threshold, cursor?, limit?, range?]): amount >= threshold."""
+        method = "compliance_get_large_transfers"
+        currency = parse_currency(method, params[0], key)
+        threshold = parse_optional_u64(method, params[1])
+        if currency is None or threshold is None:
+            raise invalid_params(method)
+        cursor, limit = parse_index_page(method, params, 2)
+        options = parse_options(method, get_param(params, 4), (*RANGE_FIELDS, "descending"))
+        page = self.require_index().get_large_transfers(currency, threshold, self.get_bounds(method, options, snapshot),
+                                                        cursor, limit, parse_bool(method, options.get("descending")))
+        return self.compose(snapshot, page)
+
+    async def get_travel_rule_records(self, snapshot: LedgerSnapshot, params: list[Any], key: RegulatorKey) -> Any:
+        """compliance_get_travel_rule_records([range?, cursor?, limit?]): payments with dual attestation."""
+        method = "compliance_get_travel_rule_records"
+        options = parse_options(method, get_param(params, 0), TRAVEL_RULE_FIELDS)
+        cursor, limit = parse_index_page(method, params, 1)
+        page = self.require_index().get_travel_rule_records(
+            self.get_bounds(method, options, snapshot), cursor, limit, parse_bool(method, options.get("descending")),
+            parse_optional_address(method, options.get("address")), key.may_see)
+        return self.compose(snapshot, page)
+
+    async def get_compliance_actions(self, snapshot: LedgerSnapshot, params: list[Any], key: RegulatorKey) -> Any:
+        """compliance_get_compliance_actions([filter?, cursor?, limit?]): freezes, wipes, pauses, KYC, limits..."""
+        method = "compliance_get_compliance_actions"
+        options = parse_options(method, get_param(params, 0), ACTION_FIELDS)
+        cursor, limit = parse_index_page(method, params, 1)
+        types = options.get("types")
+        kinds = None
+        if types is not None:
+            if not isinstance(types, list) or len(types) > EVENT_TYPES_MAX:
+                raise invalid_params(method)
+            kinds = frozenset(parse_kind_name(name) for name in types)
+            if None in kinds:
+                raise invalid_params(method)
+        page = self.require_index().get_compliance_actions(
+            self.get_bounds(method, options, snapshot), cursor, limit, parse_bool(method, options.get("descending")),
+            kinds, parse_optional_address(method, options.get("subject")),  # type: ignore[arg-type]
+            parse_optional_address(method, options.get("initiator")), key.may_see)
+        return self.compose(snapshot, page)
+
+    def get_methods(self) -> list[RegulatorMethod]:
+        """Return the index-served methods."""
+        return [
+            RegulatorMethod("compliance_get_account_history", self.get_account_history, 1, 4),
+            RegulatorMethod("compliance_search_transactions", self.search_transactions, 1, 3),
+            RegulatorMethod("compliance_get_large_transfers", self.get_large_transfers, 2, 5),
+            RegulatorMethod("compliance_get_travel_rule_records", self.get_travel_rule_records, 0, 3),
+            RegulatorMethod("compliance_get_compliance_actions", self.get_compliance_actions, 0, 3),
         ]

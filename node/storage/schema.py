@@ -172,3 +172,88 @@ def state_value_prefix(state_key_hash: bytes) -> bytes:
 def state_value_key(state_key_hash: bytes, version: int) -> bytes:
     """Key of a state value as written at a version."""
     return state_value_prefix(state_key_hash) + encode_u64(version)
+
+
+# ---- compliance indexes (node/compliance_index*.py), written in the commit's own batch ----------------
+# Values are msgpack (primitives.codec) unless noted; every version and amount is big-endian so that
+# byte order is numeric order and a prefix scan is a range query.
+
+INDEX_PREFIX = _V + b"ix/"
+INDEX_TRANSACTION_PREFIX = INDEX_PREFIX + b"txs/"
+INDEX_ACCOUNT_PREFIX = INDEX_PREFIX + b"acc/"
+INDEX_EVENT_TYPE_PREFIX = INDEX_PREFIX + b"evt/"
+INDEX_AMOUNT_PREFIX = INDEX_PREFIX + b"amt/"
+INDEX_TIME_PREFIX = INDEX_PREFIX + b"tim/"
+INDEX_TRAVEL_RULE_PREFIX = INDEX_PREFIX + b"trv/"
+INDEX_ACTION_PREFIX = INDEX_PREFIX + b"act/"
+INDEX_PREFIXES = (
+    INDEX_TRANSACTION_PREFIX, INDEX_ACCOUNT_PREFIX, INDEX_EVENT_TYPE_PREFIX, INDEX_AMOUNT_PREFIX, INDEX_TIME_PREFIX,
+    INDEX_TRAVEL_RULE_PREFIX, INDEX_ACTION_PREFIX,
+)
+INDEX_CURRENCY_CODE_BYTES_MAX = 32
+INDEX_KIND_MAX = 255
+INDEX_AMOUNT_BUCKET_MAX = 64
+
+
+def encode_event_position(version: int, index: int) -> bytes:
+    """Return (version, event index) as 12 bytes that sort in emission order."""
+    invariant(0 <= index < 2**32, f"event index out of range: {index}")
+    return encode_u64(version) + index.to_bytes(EVENT_INDEX_LENGTH_BYTES, "big")
+
+
+def index_transaction_key(version: int) -> bytes:
+    """Key of the indexed summary of the transaction at a version (its parties and decoded events)."""
+    return INDEX_TRANSACTION_PREFIX + encode_u64(version)
+
+
+def index_account_prefix(address: bytes) -> bytes:
+    """Prefix of every version that touched an account."""
+    return INDEX_ACCOUNT_PREFIX + _fixed(address, ADDRESS_LENGTH_BYTES, "address")
+
+
+def index_account_key(address: bytes, version: int) -> bytes:
+    """Key of the entry: the transaction at version touched address (value: the roles bitmask)."""
+    return index_account_prefix(address) + encode_u64(version)
+
+
+def index_event_type_prefix(kind: int) -> bytes:
+    """Prefix of every version that emitted an indexed event of one kind."""
+    invariant(0 < kind <= INDEX_KIND_MAX, f"index kind out of range: {kind}")
+    return INDEX_EVENT_TYPE_PREFIX + bytes([kind])
+
+
+def index_event_type_key(kind: int, version: int) -> bytes:
+    """Key of the entry: the transaction at version emitted an event of kind (empty value)."""
+    return index_event_type_prefix(kind) + encode_u64(version)
+
+
+def index_amount_currency_prefix(currency_code: bytes) -> bytes:
+    """Prefix of every transfer of one currency (the code is length-prefixed so prefixes never overlap)."""
+    invariant(0 < len(currency_code) <= INDEX_CURRENCY_CODE_BYTES_MAX, f"currency code length {len(currency_code)}")
+    return INDEX_AMOUNT_PREFIX + bytes([len(currency_code)]) + currency_code
+
+
+def index_amount_bucket_prefix(currency_code: bytes, bucket: int) -> bytes:
+    """Prefix of the transfers of one currency whose amount has bucket = amount.bit_length()."""
+    invariant(0 <= bucket <= INDEX_AMOUNT_BUCKET_MAX, f"amount bucket out of range: {bucket}")
+    return index_amount_currency_prefix(currency_code) + bytes([bucket])
+
+
+def index_amount_key(currency_code: bytes, amount: int, version: int, index: int) -> bytes:
+    """Key of a transfer in its amount bucket, in version order inside the bucket (value: the amount)."""
+    return index_amount_bucket_prefix(currency_code, amount.bit_length()) + encode_event_position(version, index)
+
+
+def index_time_key(timestamp_us: int, first_version: int) -> bytes:
+    """Key of a committed block's time and first version (value: its last version, 8 bytes)."""
+    return INDEX_TIME_PREFIX + encode_u64(timestamp_us) + encode_u64(first_version)
+
+
+def index_travel_rule_key(version: int, index: int) -> bytes:
+    """Key of the travel-rule record of a payment (metadata, signature, parties, amount)."""
+    return INDEX_TRAVEL_RULE_PREFIX + encode_event_position(version, index)
+
+
+def index_action_key(version: int, index: int) -> bytes:
+    """Key of a compliance action (freeze, wipe, pause, KYC or limits change, attestation...)."""
+    return INDEX_ACTION_PREFIX + encode_event_position(version, index)

@@ -101,8 +101,8 @@ class Store:
         """Write everything of one committed block in a single atomic batch, synced to disk."""
         self.commit_blocks([commit])
 
-    def commit_blocks(self, commits: Sequence[BlockCommit]) -> None:
-        """Write consecutive committed blocks (one certificate's chain) in one atomic synced batch."""
+    def commit_blocks(self, commits: Sequence[BlockCommit], extra_puts: Sequence[tuple[bytes, bytes]] = ()) -> None:
+        """Write consecutive committed blocks (one certificate's chain), plus extra_puts, in one atomic synced batch."""
         invariant(len(commits) > 0, "commit_blocks needs at least one block")
         latest_version = self.get_latest_version()
         latest_block = self.get_latest_epoch_round()
@@ -137,6 +137,8 @@ class Store:
         )
         puts.append((schema.META_LATEST_VERSION_KEY, schema.encode_u64(last.ledger_info.version)))
         puts.append((schema.META_LATEST_BLOCK_KEY, schema.encode_epoch_round(*latest_block)))
+        # Derived entries (compliance indexes) ride in the same batch: a block is never written without them.
+        puts.extend(extra_puts)
         self.backend.write(puts, deletes, sync=True)
 
     def _get_block_puts(self, commit: BlockCommit) -> list[tuple[bytes, bytes]]:

@@ -71,10 +71,10 @@ class CountingStore(MemoryStore):
 
         self.backend.write = write  # type: ignore[method-assign]
 
-    def commit_blocks(self, commits) -> None:  # noqa: ANN001
+    def commit_blocks(self, commits, extra_puts=()) -> None:  # noqa: ANN001
         self.commit_batches += 1
         before = self.synced_writes
-        super().commit_blocks(commits)
+        super().commit_blocks(commits, extra_puts)
         assert self.synced_writes == before + 1, "a commit is exactly one synced write"
 
 
