@@ -9,7 +9,8 @@ from node.rpc.views import compute_argument_view, compute_transaction_view, comp
 from primitives.hashing import sha3_256
 from primitives.types import AccountAddress, SignedTransaction, Transaction, TransactionArgument, TransactionArgumentKind
 
-VECTORS = json.loads((Path(__file__).resolve().parents[2].parent / "shared/vectors/diem_vectors.json").read_text())
+# The repository's copy of ../shared/vectors/diem_vectors.json (byte-identical).
+VECTORS = json.loads((Path(__file__).resolve().parents[1] / "primitives" / "data" / "diem_vectors.json").read_text())
 P2P_CODE_HASH = "04ea43107fafc12adcd09f6c68d63e194675d0ce843a7faf7cceb6c813db9d9a"
 
 

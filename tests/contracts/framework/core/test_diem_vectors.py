@@ -13,8 +13,8 @@ from contracts.vm.status import StatusCode
 from primitives.types import SignedTransaction
 from tests.contracts.vm.helpers import DD_KEY, TC_KEY, boolean, make_chain, p2p, script_function, u64, vec, xus
 
-VECTORS = Path("/work/shared/vectors/diem_vectors.json")
-pytestmark = pytest.mark.skipif(not VECTORS.exists(), reason="shared vectors not available")
+# The repository's copy of ../shared/vectors/diem_vectors.json (byte-identical), so CI never skips this.
+VECTORS = Path(__file__).resolve().parents[3] / "primitives" / "data" / "diem_vectors.json"
 
 
 def load() -> tuple[list[dict], dict[str, SignedTransaction]]:
