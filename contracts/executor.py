@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from contracts import scripts
-from contracts.framework import VM_RESERVED, account, block, currency
+from contracts.framework import DIEM_ROOT, VM_RESERVED, account, block, currency, system
 from contracts.vm import prologue
 from contracts.vm.ledger import Ledger, compute_roots
 from contracts.vm.context import Context, Event, ExecutionFailure
@@ -97,6 +97,28 @@ def _commit(state: BlockState, ctx: Context) -> dict[bytes, bytes | None]:
 
 def _discard(status: StatusCode) -> TransactionOutput:
     return TransactionOutput(False, None, status, 0, (), {})
+
+
+# Diem's Retry: a transaction after a NewEpochEvent in its block is neither executed, kept nor discarded with a
+# status (keep=False, discard_status=None); the node returns it to the mempool for the next epoch.
+RETRY = TransactionOutput(False, None, None, 0, (), {})
+
+
+def is_retry(output: TransactionOutput) -> bool:
+    """Return True iff the transaction was not executed because the epoch ended earlier in its block."""
+    return not output.keep and output.discard_status is None
+
+
+_CONFIGURATION_KEY = system.CONFIGURATION.state_key(DIEM_ROOT)
+
+
+def _ends_epoch(output: TransactionOutput) -> bool:
+    """Return True iff a kept output emitted DiemConfig::NewEpochEvent (the rest of the block is Retry)."""
+    # The event goes out on Configuration's handle after its epoch is bumped: no Configuration write, no event.
+    if not output.keep or _CONFIGURATION_KEY not in output.write_set:
+        return False
+    tag = system.NEW_EPOCH_EVENT_TAG
+    return any(event.type_tag == tag for event in output.runtime_events)
 
 
 class _Executor:
@@ -189,15 +211,19 @@ def execute_block(
     verify_signatures: bool = False,
     schedule: GasSchedule = DEFAULT_SCHEDULE,
 ) -> BlockOutput:
-    """Execute a block; with a `Ledger` also compute state and accumulator roots."""
+    """Execute a block (Retry every transaction after a NewEpochEvent); with a `Ledger` also compute the roots."""
     state = BlockState(state_view)
     executor = _Executor(state, schedule)
     outputs = [executor.run_block_metadata(block_metadata)]
+    ended = _ends_epoch(outputs[0])
     for txn in signed_txns:
-        if verify_signatures and not txn.is_signature_valid():
+        if ended:
+            outputs.append(RETRY)
+        elif verify_signatures and not txn.is_signature_valid():
             outputs.append(_discard(StatusCode.INVALID_SIGNATURE))
-            continue
-        outputs.append(executor.run_user(txn))
+        else:
+            outputs.append(executor.run_user(txn))
+            ended = _ends_epoch(outputs[-1])
     write_set = state.get_write_set()
     result = BlockOutput(tuple(outputs), write_set)
     if ledger is None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from contracts.framework import VM_RESERVED, account, block, currency, dual_attestation, roles, sliding_nonce, system
-from contracts.framework import transaction_fee
+from contracts.framework import staking_epoch, transaction_fee
+from contracts.framework.staking import BPS_DENOMINATOR, StakingParams
 from contracts.scripts import SCRIPT_ALLOW_LIST
 from contracts.vm import hooks
 from contracts.vm.context import Context
@@ -14,12 +15,18 @@ from contracts.vm.storage import BlockState, InMemoryStateView
 from contracts.executor import to_contract_events
 from primitives.hashing import sha3_256
 from primitives.keys import compute_auth_key
+from primitives.limits import U64_MAX
 from primitives.types import ContractEvent
 
 DEFAULT_CHAIN_ID = 2
 FIXED_POINT32_ONE = 1 << 32
 ROLE_RESERVE_AUDITOR = roles.ROLE_RESERVE_AUDITOR
-
+NO_PERIODIC_EPOCHS = U64_MAX  # an epoch length that never elapses: epochs end only after a set change
+# Staking as close to a chain without it as possible: epochs end only after a validator-set change and powers are
+# the stakes (no cap); governance may change both later. (GenesisConfig.staking None: no staking at all.)
+STAKING_WITHOUT_PERIODIC_EPOCHS = StakingParams(
+    power_cap_bps=BPS_DENOMINATOR, epoch_blocks=NO_PERIODIC_EPOCHS, epoch_duration_us=NO_PERIODIC_EPOCHS,
+)
 
 @dataclass(frozen=True, slots=True)
 class CurrencyConfig:
@@ -76,6 +83,7 @@ class GenesisConfig:
     reserve_auditors: tuple[tuple[bytes, bytes], ...] = ()
     initial_reserves: dict = field(default_factory=dict)
     max_reserve_age_us: int = 0
+    staking: StakingParams | None = None  # None: no staking (fixed set, no stake minted); see ADR 0006
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,17 +146,26 @@ def _run(ctx: Context, config: GenesisConfig) -> None:
     _register_currencies(ctx, dr, tc, config)
     block.initialize(ctx, dr)
     dual_attestation.initialize(ctx, dr, tc)
-    validators = tuple(
-        (v.address, v.stake, v.consensus_public_key, v.network_public_key, v.human_name) for v in config.validators
-    )
-    system.set_validators(ctx, dr, validators)
+    xus = currency.tag_of_code(b"XUS")
     for validator in config.validators:
-        account.create_system_account(ctx, dr, validator.address, roles.ROLE_VALIDATOR,
-                                      _auth_key(validator.account_public_key))
+        signer = account.create_system_account(ctx, dr, validator.address, roles.ROLE_VALIDATOR,
+                                               _auth_key(validator.account_public_key))
+        if config.staking is not None:  # to stake more, and to be paid unbonded stake and rewards
+            account.add_currency(ctx, signer, xus)
     for address, public_key in config.reserve_auditors:
         account.create_system_account(ctx, dr, address, ROLE_RESERVE_AUDITOR, _auth_key(public_key))
     _initialize_compliance(ctx, dr, tc, config)
     _create_dealers(ctx, tc, config)
+    system.set_validators(ctx, dr, _initialize_validators(ctx, dr, tc, config))
+
+
+def _initialize_validators(ctx: Context, dr, tc, config: GenesisConfig) -> tuple:  # noqa: ANN001
+    """Return the first validator set: staking's (pools with minted stake, capped powers) or the configured one."""
+    if config.staking is None:
+        return tuple((v.address, v.stake, v.consensus_public_key, v.network_public_key, v.human_name)
+                     for v in config.validators)
+    # Last in genesis: staking's handle follows every other Diem root handle, its stake mints follow the dealers'.
+    return staking_epoch.initialize(ctx, dr, tc, config.staking, config.validators)
 
 
 def build_genesis(config: GenesisConfig) -> GenesisOutput:

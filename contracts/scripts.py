@@ -16,6 +16,7 @@ CORE_SCRIPT_MODULES = (
     "contracts.framework.payment_scripts",
     "contracts.framework.account_creation_scripts",
     "contracts.framework.account_administration_scripts",
+    "contracts.framework.staking_scripts",
 )
 OPTIONAL_SCRIPT_MODULES = ("contracts.framework.treasury_scripts",)
 KNOWN_COIN_MODULES = frozenset({"XUS", "XDX"})

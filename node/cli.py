@@ -11,6 +11,7 @@ from rich.table import Table
 from wallet.cli import app as wallet_app
 from wallet.regulator import app as regulator_app
 from wallet.treasury import app as treasury_app
+from wallet.validator import app as validator_app
 
 app = typer.Typer(
     help="stablechain: a permissioned proof-of-stake BFT chain for a reserve-backed stablecoin.",
@@ -24,6 +25,7 @@ app.add_typer(devnet_app, name="devnet")
 app.add_typer(wallet_app, name="wallet")
 app.add_typer(treasury_app, name="treasury")
 app.add_typer(regulator_app, name="regulator")
+app.add_typer(validator_app, name="validator")
 console = Console()
 error_console = Console(stderr=True)
 

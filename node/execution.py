@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from consensus.types import Block, LedgerInfo, LedgerInfoWithSignatures
 from consensus.validators import ValidatorSet
 from consensus.wire import from_plain, to_plain
+from contracts.executor import is_retry
 from contracts.state import MerkleAccumulator, SparseMerkleTree, TransactionInfo, compute_state_change_hash
 from contracts.state.accumulator import compute_event_root
 from contracts.vm.ledger import Ledger, compute_event_hashes
@@ -290,7 +291,8 @@ class SpeculativeExecutor:
         outputs = list(output.transactions)
         invariant(len(outputs) == len(candidates), "one output per transaction, metadata first")
         kept_pairs = [(txn, out) for txn, out in zip(candidates, outputs) if out.keep]
-        skipped.extend(txn.hash() for txn, out in zip(candidates, outputs) if not out.keep)
+        # Discarded transactions leave the mempool; retried ones (the epoch ended earlier in this block) stay for the next.
+        skipped.extend(txn.hash() for txn, out in zip(candidates, outputs) if not out.keep and not is_retry(out))
         infos = list(output.infos)
         invariant(len(infos) == len(kept_pairs), "one transaction info per kept transaction")
         kept = tuple(make_executed_transaction(base_version + 1 + index, txn, out, info)

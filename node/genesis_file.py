@@ -7,9 +7,11 @@ config is enough; the node checks the resulting hash against the one stored in i
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+from contracts.framework.staking import StakingParams
 from contracts.genesis import CurrencyConfig, DealerConfig, GenesisConfig, ValidatorConfig
 
 GENESIS_FILE_VERSION = 1
@@ -52,6 +54,8 @@ def encode_genesis_config(config: GenesisConfig) -> bytes:
         },
         "max_reserve_age_us": config.max_reserve_age_us,
     }
+    if config.staking is not None:  # absent = no staking: files written before staking keep their meaning
+        document["staking"] = {item.name: getattr(config.staking, item.name) for item in fields(StakingParams)}
     return json.dumps(document, indent=2, sort_keys=True).encode() + b"\n"
 
 
@@ -77,6 +81,7 @@ def decode_genesis_config(data: bytes) -> GenesisConfig:
                 for code, item in document["initial_reserves"].items()
             },
             max_reserve_age_us=int(document["max_reserve_age_us"]),
+            staking=_decode_staking(document.get("staking")),
         )
     except GenesisFileError:
         raise
@@ -90,6 +95,15 @@ def _decode_dealer(item: dict[str, Any]) -> DealerConfig:
         human_name=bytes.fromhex(item["human_name"]), initial_balance=int(item["initial_balance"]),
         currency_code=str(item["currency_code"]),
     )
+
+
+def _decode_staking(item: dict[str, Any] | None) -> StakingParams | None:
+    if item is None:
+        return None
+    params = StakingParams(**{entry.name: int(item[entry.name]) for entry in fields(StakingParams)})
+    if not params.is_valid():
+        raise ValueError("staking: inconsistent parameters (see StakingParams.is_valid)")
+    return params
 
 
 def _decode_validator(item: dict[str, Any]) -> ValidatorConfig:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contracts.framework import DIEM_ROOT, VM_RESERVED, roles
+from contracts.vm import hooks
 from contracts.vm.context import Context, EventHandle
 from contracts.vm.errors import Category, ErrorTable
 from contracts.vm.structs import KEY, Module, Signer, Struct, struct
@@ -14,6 +15,7 @@ _W = MODULE.claim()
 TIMESTAMP = Module("DiemTimestamp")
 _TW = TIMESTAMP.claim()
 NEW_BLOCK_EVENT_TAG = StructTag(AccountAddress.CORE_CODE, "DiemBlock", "NewBlockEvent", ())
+STAKING_PROLOGUE = True  # the prologue counts proposals and ends staking epochs (staking_epoch, looked up lazily)
 
 ERRORS = ErrorTable(MODULE, {
     "EBLOCK_METADATA": (0, " The `BlockMetadata` resource is in an invalid state"),
@@ -61,7 +63,7 @@ def now_microseconds(ctx: Context) -> int:
 def block_prologue(
     ctx: Context, round_number: int, timestamp_us: int, previous_block_votes: tuple[bytes, ...], proposer: bytes
 ) -> None:
-    """Advance time (strictly, except for nil blocks proposed by 0x0), bump height, emit NewBlockEvent."""
+    """Advance time (strictly, except nil blocks by 0x0), bump height, emit NewBlockEvent, run staking's boundary."""
     clock = ctx.borrow_mut(_TW, CLOCK, DIEM_ROOT)
     if proposer == VM_RESERVED:
         if timestamp_us != clock.microseconds:
@@ -75,3 +77,9 @@ def block_prologue(
         (U64, round_number), (ADDRESS, proposer), (Vector(ADDRESS), tuple(previous_block_votes)), (U64, timestamp_us)
     )
     ctx.emit(metadata.new_block_events, NEW_BLOCK_EVENT_TAG, payload)
+    # Lazy: staking_epoch imports this module. A boundary reconfigures here, so the block ends the epoch.
+    staking_epoch = hooks.get_module("staking_epoch")
+    if staking_epoch is not None and staking_epoch.staking.is_initialized(ctx):
+        staking_epoch.on_block(ctx, proposer)
+        if staking_epoch.is_epoch_due(ctx):
+            staking_epoch.on_new_epoch(ctx)  # never aborts on a consistent state; writes DiemConfig's ValidatorSet

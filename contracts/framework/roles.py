@@ -20,7 +20,10 @@ ROLE_VALIDATOR_OPERATOR = 4
 ROLE_PARENT_VASP = 5
 ROLE_CHILD_VASP = 6
 ROLE_RESERVE_AUDITOR = 7
-BALANCE_HOLDING_ROLES = frozenset({ROLE_DESIGNATED_DEALER, ROLE_PARENT_VASP, ROLE_CHILD_VASP})
+# Validators and operators hold XUS to stake, to be paid their unbonded stake and fee rewards (ADR 0006).
+BALANCE_HOLDING_ROLES = frozenset({
+    ROLE_DESIGNATED_DEALER, ROLE_PARENT_VASP, ROLE_CHILD_VASP, ROLE_VALIDATOR, ROLE_VALIDATOR_OPERATOR,
+})
 VASP_ROLES = frozenset({ROLE_PARENT_VASP, ROLE_CHILD_VASP})
 
 ERRORS = ErrorTable(MODULE, {
@@ -105,5 +108,5 @@ def is_vasp(ctx: Context, address: bytes) -> bool:
 
 
 def can_hold_balance(ctx: Context, address: bytes) -> bool:
-    """Return True iff the role may hold balances (DD, parent VASP, child VASP)."""
+    """Return True iff the role may hold balances (DD, parent or child VASP, validator, validator operator)."""
     return get_role_id(ctx, address) in BALANCE_HOLDING_ROLES

@@ -64,14 +64,14 @@ def initialize(ctx: Context, dr: Signer, tc: Signer, params: StakingParams, vali
     """
     roles.assert_treasury_compliance(ctx, tc)
     staking.publish_state(ctx, dr, params, tuple(v.address for v in validators))
-    cap = currency.borrow_mint_capability(ctx, tc, STAKE_CURRENCY)
     for validator in sorted(validators, key=lambda v: v.address):
         pool = staking.new_pool(validator.consensus_public_key, validator.network_public_key, validator.human_name)
         if validator.stake:
+            cap = currency.borrow_mint_capability(ctx, tc, STAKE_CURRENCY)
             currency.deposit(ctx, pool.active, currency.mint_with_capability(ctx, cap, STAKE_CURRENCY, validator.stake))
         pool.is_active = validator.stake > 0
         staking.publish_pool(ctx, validator.address, pool)
-    members = [v.address for v in sorted(validators, key=lambda v: v.address) if v.stake > 0]
+    members = [v.address for v in validators if v.stake > 0]  # the genesis order, as DiemConfig had it
     entries = _install_powers(ctx, members, params)
     state = staking.borrow_state_mut(ctx)
     state.validators = tuple(members)
@@ -143,9 +143,7 @@ def on_new_epoch(ctx: Context) -> tuple[ValidatorEntry, ...]:
     _push_history(ctx, mutable, next_epoch, entries, params)
     total_power = sum(entry[1] for entry in entries)
     emit(ctx, "NewStakingEpochEvent", encode_values((U64, next_epoch), (U64, len(entries)), (U64, total_power)))
-    reconfigure = getattr(system, "reconfigure", None)  # DiemConfig installs the set and emits NewEpochEvent
-    if reconfigure is not None:
-        reconfigure(ctx, entries)
+    system.reconfigure(ctx, entries)  # DiemConfig installs the set and emits NewEpochEvent
     return entries
 
 
@@ -177,10 +175,9 @@ def _install_powers(ctx: Context, members: Sequence[bytes], params: StakingParam
 
 def _distribute_fees(ctx: Context, current: Sequence[bytes], params: StakingParams, epoch: int) -> None:
     """Pay the fee pool to this epoch's validators: a share by voting power, the rest by proposals; dust stays."""
-    take = getattr(transaction_fee, "withdraw_collected", None)
-    if take is None or not transaction_fee.is_coin_initialized(ctx, STAKE_CURRENCY):
+    if not transaction_fee.is_coin_initialized(ctx, STAKE_CURRENCY):
         return
-    fees = take(ctx, STAKE_CURRENCY)
+    fees = transaction_fee.withdraw_collected(ctx, STAKE_CURRENCY)
     pools = [(address, staking.borrow_pool_mut(ctx, address)) for address in current]
     total_power = sum(pool.voting_power for _, pool in pools)
     total_proposals = sum(pool.proposals for _, pool in pools)

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from contracts.framework import DIEM_ROOT, roles
+from contracts.framework import DIEM_ROOT, block, roles
 from contracts.vm.context import Context, EventHandle
 from contracts.vm.errors import Category, ErrorTable
 from contracts.vm.storage import MEMO_WATCHED_TYPES
 from contracts.vm.structs import KEY, STORE, Module, Signer, Struct, struct
-from contracts.vm.values import ADDRESS, BOOL, BYTES, U8, U64, StructField, Vector
+from contracts.vm.values import ADDRESS, BOOL, BYTES, U8, U64, StructField, Vector, encode_values
+from primitives.types import AccountAddress, StructTag
 
 MODULE = Module("DiemConfig")
 _W = MODULE.claim()
 DEFAULT_DIEM_VERSION = 3
 MAX_VALIDATORS = 256
+NEW_EPOCH_EVENT_TAG = StructTag(AccountAddress.CORE_CODE, "DiemConfig", "NewEpochEvent", ())
 
 ERRORS = ErrorTable(MODULE, {
     "ECONFIGURATION": (0, " The `Configuration` resource is in an invalid state"),
@@ -65,7 +67,7 @@ class ValidatorInfo(Struct):
 
 @struct(MODULE, KEY)
 class ValidatorSet(Struct):
-    """The permissioned validator set (staking logic comes later)."""
+    """The validator set; `stake` is the voting power staking computed (capped) for the current epoch."""
 
     __slots__ = ()
     FIELDS = (("validators", Vector(StructField(ValidatorInfo))),)
@@ -88,13 +90,36 @@ def initialize(ctx: Context, dr: Signer, chain_id: int, script_allow_list: tuple
     ctx.move_to(_W, dr, Configuration(_W, 0, 0, ctx.new_event_handle(dr)))
 
 
+def _check_validators(validators: tuple[tuple[bytes, int, bytes, bytes, bytes], ...]) -> None:
+    if len(validators) > MAX_VALIDATORS or len({v[0] for v in validators}) != len(validators):
+        raise ERRORS.abort(Category.INVALID_ARGUMENT, "EINVALID_VALIDATOR")
+
+
 def set_validators(ctx: Context, dr: Signer, validators: tuple[tuple[bytes, int, bytes, bytes, bytes], ...]) -> None:
     """Publish the validator set from (address, stake, consensus key, network key, name) tuples."""
     roles.assert_diem_root(ctx, dr)
-    if len(validators) > MAX_VALIDATORS or len({v[0] for v in validators}) != len(validators):
-        raise ERRORS.abort(Category.INVALID_ARGUMENT, "EINVALID_VALIDATOR")
+    _check_validators(validators)
     infos = tuple(ValidatorInfo(_W, *entry) for entry in validators)
     ctx.move_to(_W, dr, ValidatorSet(_W, infos))
+
+
+def reconfigure(ctx: Context, validators: tuple[tuple[bytes, int, bytes, bytes, bytes], ...]) -> int:
+    """Replace the validator set, bump the epoch and emit NewEpochEvent (only staking_epoch.on_new_epoch calls it)."""
+    _check_validators(validators)
+    if not validators:
+        raise ERRORS.abort(Category.INVALID_ARGUMENT, "EINVALID_VALIDATOR")
+    ctx.borrow_mut(_W, VALIDATOR_SET, DIEM_ROOT).validators = tuple(ValidatorInfo(_W, *entry) for entry in validators)
+    config = ctx.borrow_mut(_W, CONFIGURATION, DIEM_ROOT)
+    config.epoch += 1
+    # The block clock: the prologue that reconfigures has already advanced it to this block's time.
+    config.last_reconfiguration_time = block.now_microseconds(ctx)
+    ctx.emit(config.events, NEW_EPOCH_EVENT_TAG, encode_values((U64, config.epoch)))
+    return config.epoch
+
+
+def get_epoch(ctx: Context) -> int:
+    """Return DiemConfig's epoch (0 at genesis, +1 per NewEpochEvent)."""
+    return ctx.borrow(CONFIGURATION, DIEM_ROOT).epoch
 
 
 def get_chain_id(ctx: Context) -> int:

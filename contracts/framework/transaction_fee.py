@@ -19,7 +19,7 @@ ERRORS = ErrorTable(MODULE, {
 
 @struct(MODULE, KEY, type_params=1)
 class TransactionFee(Struct):
-    """Collected fees in one currency (burned by TC in Diem; fee rewards later)."""
+    """Collected fees in one currency (burned by TC in Diem; here paid to validators at each epoch boundary)."""
 
     __slots__ = ()
     FIELDS = (("balance", StructField(currency.Coin, inherit_type_args=True)),)
@@ -52,3 +52,11 @@ def get_collected(ctx: Context, ccy: StructTag) -> int:
     """Return the fees collected in ccy."""
     found = ctx.get(TransactionFee.of(ccy), TREASURY_COMPLIANCE)
     return 0 if found is None else found.balance.value
+
+
+def withdraw_collected(ctx: Context, ccy: StructTag) -> currency.Coin:
+    """Take every collected fee in ccy as a live coin (staking distributes it at each epoch boundary)."""
+    if not ctx.exists(TransactionFee.of(ccy), TREASURY_COMPLIANCE):
+        raise ERRORS.abort(Category.NOT_PUBLISHED, "ETRANSACTION_FEE")
+    pool = ctx.borrow_mut(_W, TransactionFee.of(ccy), TREASURY_COMPLIANCE)
+    return currency.withdraw(ctx, pool.balance, pool.balance.value)

@@ -5,14 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from contracts.executor import BlockOutput, TransactionOutput, execute_block
-from contracts.framework import DIEM_ROOT, TREASURY_COMPLIANCE, VM_RESERVED, account, currency, staking
+from contracts.executor import BlockOutput, TransactionOutput, execute_block, is_retry
+from contracts.framework import DIEM_ROOT, account, currency, staking
 from contracts.framework import staking_epoch, staking_scripts, system, transaction_fee  # noqa: F401 (registers)
 from contracts.genesis import DealerConfig, GenesisConfig, ValidatorConfig, build_genesis
-from contracts.vm.context import Context
-from contracts.vm.gas import UnmeteredGas
-from contracts.vm.storage import BlockState, InMemoryStateView
-from contracts.vm.structs import vm_signer
+from contracts.vm.storage import InMemoryStateView
 from contracts.vm.values import ADDRESS, BOOL, BYTES, U8, U64, FieldType
 from primitives.keys import PrivateKey
 from primitives.types import AccountAddress, BlockMetadata, TransactionPayload
@@ -52,6 +49,7 @@ class StakingChain(Chain):
 
     proposer: bytes = OUTSIDER
     validators: dict[str, tuple[PrivateKey, bytes]] = field(default_factory=dict)
+    retried: int = 0
 
     def run(self, *txns, advance_us: int = BLOCK_US) -> BlockOutput:  # noqa: ANN002
         """Execute one block proposed by self.proposer."""
@@ -61,6 +59,19 @@ class StakingChain(Chain):
         output = execute_block(self.state, metadata, list(txns))
         self.state.apply(output.write_set)
         return output
+
+    def submit(self, key: PrivateKey, payload: TransactionPayload, sender: bytes | None = None,
+               advance_us: int = BLOCK_US, price: int = 0) -> TransactionOutput:
+        """Run one transaction in its own block; a Retry (its block ended the epoch) runs again in the next block."""
+        address = sender or key.public_key().address()
+        txn = self.sign(key, payload, sender, price)
+        out = self.run(txn, advance_us=advance_us).transactions[1]
+        while is_retry(out):  # what the node does: back to the mempool, then into a later block
+            self.retried += 1
+            out = self.run(txn).transactions[1]
+        if not out.keep:
+            self.seqs[address] -= 1
+        return out
 
     def op(self, key: PrivateKey, function: str, *args: bytes) -> TransactionOutput:
         """Send a StakingScripts call signed by key."""
@@ -128,8 +139,9 @@ class StakingChain(Chain):
                 "supply": currency.get_currency_info(ctx, XUS).total_value}
 
 
-def make_staking_chain(params: staking.StakingParams = PARAMS, stakes: tuple[int, ...] = GENESIS_STAKES) -> StakingChain:
-    """Genesis with len(stakes) validators (v0, v1, ...), a funded dealer, and staking initialized."""
+def make_staking_chain(params: staking.StakingParams | None = PARAMS,
+                       stakes: tuple[int, ...] = GENESIS_STAKES) -> StakingChain:
+    """Genesis with len(stakes) validators (v0, v1, ...), a funded dealer, and staking (None: the default section)."""
     validators = []
     names = {}
     for index, stake in enumerate(stakes):
@@ -142,32 +154,11 @@ def make_staking_chain(params: staking.StakingParams = PARAMS, stakes: tuple[int
                                           name.encode()))
     config = GenesisConfig(
         DR_KEY.public_key().data, TC_KEY.public_key().data, validators=tuple(validators),
-        dealers=(DealerConfig(DD, DD_KEY.public_key().data, initial_balance=DD_BALANCE),),
+        dealers=(DealerConfig(DD, DD_KEY.public_key().data, initial_balance=DD_BALANCE),), staking=params,
     )
-    view = InMemoryStateView(build_genesis(config).write_set)
-    if not _genesis_has_staking(view):
-        view = _initialize_staking(view, params, tuple(validators))
-    chain = StakingChain(view)
+    chain = StakingChain(InMemoryStateView(build_genesis(config).write_set))
     chain.validators = names
     return chain
-
-
-def _genesis_has_staking(view: InMemoryStateView) -> bool:
-    ctx = Context(BlockState(view), VM_RESERVED, UnmeteredGas(), 0)
-    return staking.is_initialized(ctx)
-
-
-def _initialize_staking(view: InMemoryStateView, params, validators) -> InMemoryStateView:  # noqa: ANN001
-    """What the requested genesis step does: staking.initialize, then the capped set replaces the raw one."""
-    state = BlockState(view)
-    ctx = Context(state, VM_RESERVED, UnmeteredGas(), 0)
-    entries = staking_epoch.initialize(ctx, vm_signer(DIEM_ROOT), vm_signer(TREASURY_COMPLIANCE), params, validators)
-    infos = tuple(system.ValidatorInfo(system._W, *entry) for entry in entries)
-    ctx.borrow_mut(system._W, system.VALIDATOR_SET, DIEM_ROOT).validators = infos
-    changes, encoded = ctx.finish()
-    state.commit(changes, encoded)
-    view.apply(state.get_write_set())
-    return view
 
 
 # ------------------------------------------------------------------ events

@@ -53,7 +53,7 @@ def test_added_stake_of_a_validator_counts_only_after_the_scheduled_boundary(cha
     key, address = chain.validators["v3"]
     before = dict(chain.system_set())[address]
     pool_before = chain.pool(address).active.value
-    # v3 cannot hold XUS at genesis (see requests); it stakes through a re-registered operator instead.
+    # A second operator joins; the genesis validator v3 must keep its power across the boundary.
     op_key, op = chain.new_operator("op-s")
     assert_executed(chain.register(op_key, "op-s"))
     assert_executed(chain.op(op_key, "add_stake", u64(1_500_000)))

@@ -1,55 +1,52 @@
-"""`stablechain validator` against the real JSON-RPC app over an in-memory chain whose genesis has staking."""
+"""`stablechain validator` against the real JSON-RPC app over an in-memory chain whose genesis has staking.
+
+Its genesis has staking (change-only epochs) but no validators: the dealer becomes the only one.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 
 import pytest
 from typer.testing import CliRunner
 
 from contracts.framework import TESTNET_DD
-from contracts.genesis import GenesisOutput
+from contracts.genesis import STAKING_WITHOUT_PERIODIC_EPOCHS, build_genesis
 from contracts.transaction_builder import compose_script_function
-from contracts.vm.storage import InMemoryStateView
-from tests.contracts.framework.staking import shims
-from tests.contracts.framework.staking.helpers import PARAMS, _initialize_staking, consensus_key, network_key
+from tests.contracts.framework.staking.helpers import consensus_key, network_key
 from wallet.treasury import submit_and_wait
 from wallet.validator import app
 
 XUS_MICRO = 1_000_000
 
 
-def _genesis_with_staking(original):  # noqa: ANN001, ANN202
-    def build(config):  # noqa: ANN001, ANN202
-        out = original(config)
-        view = _initialize_staking(InMemoryStateView(out.write_set), PARAMS, ())
-        return GenesisOutput(dict(view.values), out.events, view)
-    return build
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    """A test node (its genesis extended with staking) on its own event-loop thread; key files for DR and the DD."""
+    """A test node (its genesis with staking) on its own event-loop thread; key files for DR and the DD."""
     from tests.rpc import memory_ledger
     from tests.wallet.node import TestNode
 
-    with pytest.MonkeyPatch.context() as patch:
-        shims.install(patch)
-        patch.setattr(memory_ledger, "build_genesis", _genesis_with_staking(memory_ledger.build_genesis))
-        loop = asyncio.new_event_loop()
-        thread = threading.Thread(target=loop.run_forever, daemon=True)
-        thread.start()
+    patch = pytest.MonkeyPatch()
+    patch.setattr(memory_ledger, "build_genesis",
+                  lambda config: build_genesis(dataclasses.replace(config, staking=STAKING_WITHOUT_PERIODIC_EPOCHS)))
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
         node = TestNode()
         url = asyncio.run_coroutine_threadsafe(node.start(), loop).result(10)
-        folder = tmp_path_factory.mktemp("keys")
-        for name in ("root", "dealer"):
-            (folder / f"{name}.key").write_text(node.ledger.keys[name].key.seed.hex())
-        yield node, loop, url, folder
-        asyncio.run_coroutine_threadsafe(node.stop(), loop).result(10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(5)
-        loop.close()
+    finally:
+        patch.undo()  # the ledger is built: other modules' test nodes keep the plain genesis
+    folder = tmp_path_factory.mktemp("keys")
+    for name in ("root", "dealer"):
+        (folder / f"{name}.key").write_text(node.ledger.keys[name].key.seed.hex())
+    yield node, loop, url, folder
+    asyncio.run_coroutine_threadsafe(node.stop(), loop).result(10)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(5)
+    loop.close()
 
 
 def invoke(served, *args: str) -> tuple[int, str]:
