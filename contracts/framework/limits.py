@@ -20,6 +20,7 @@ from contracts.vm.errors import Category, ErrorTable
 from contracts.vm.structs import DROP, KEY, STORE, Module, ResourceType, Signer, Struct, struct
 from contracts.vm.values import ADDRESS, BYTES, U64, StructField, encode_values
 from primitives.limits import U64_MAX
+from primitives.types import StructTag
 from primitives.types import AccountAddress, StructTag
 
 MODULE = Module("AccountLimits")
@@ -154,19 +155,27 @@ def _definition_of(ctx: Context, window: Window, ccy: StructTag) -> LimitsDefini
 
 
 # ------------------------------------------------------------------ hooks
+def _get_restricted_window(ctx: Context, address: bytes, counterparty: bytes | None, ccy: StructTag) -> tuple | None:
+    """Return (parent, window, definition, window counters after a reset) when a limit applies, else None."""
+    tracked = _tracked_window(ctx, address, counterparty, ccy)
+    if tracked is None:
+        return None
+    parent, window = tracked
+    definition = _definition_of(ctx, window, ccy)
+    if is_unrestricted(definition):
+        return None
+    return parent, window, definition, compute_window_after_reset(window, definition.time_period, ctx.now_microseconds())
+
+
 def process_withdraw(
     ctx: Context, address: bytes, currency_code: bytes, amount: int, payee: bytes | None = None
 ) -> bool:
     """Check and record an outflow from address; False (nothing written) when over the limit."""
     ccy = currency.tag_of_code(currency_code)
-    tracked = _tracked_window(ctx, address, payee, ccy)
-    if tracked is None:
+    restricted = _get_restricted_window(ctx, address, payee, ccy)
+    if restricted is None:
         return True
-    parent, window = tracked
-    definition = _definition_of(ctx, window, ccy)
-    if is_unrestricted(definition):
-        return True
-    start, inflow, outflow = compute_window_after_reset(window, definition.time_period, ctx.now_microseconds())
+    parent, window, definition, (start, inflow, outflow) = restricted
     if outflow > U64_MAX - amount:
         raise ERRORS.abort(Category.LIMIT_EXCEEDED, "EWINDOW")
     if outflow + amount > definition.max_outflow:
@@ -180,14 +189,10 @@ def process_withdraw(
 def process_deposit(ctx: Context, payer: bytes, payee: bytes, currency_code: bytes, amount: int) -> bool:
     """Check and record an inflow to payee; False (nothing written) when over the inflow or holding limit."""
     ccy = currency.tag_of_code(currency_code)
-    tracked = _tracked_window(ctx, payee, payer, ccy)
-    if tracked is None:
+    restricted = _get_restricted_window(ctx, payee, payer, ccy)
+    if restricted is None:
         return True
-    parent, window = tracked
-    definition = _definition_of(ctx, window, ccy)
-    if is_unrestricted(definition):
-        return True
-    start, inflow, outflow = compute_window_after_reset(window, definition.time_period, ctx.now_microseconds())
+    parent, window, definition, (start, inflow, outflow) = restricted
     if inflow > U64_MAX - amount or window.tracked_balance > U64_MAX - amount:
         raise ERRORS.abort(Category.LIMIT_EXCEEDED, "EWINDOW")
     if inflow + amount > definition.max_inflow or window.tracked_balance + amount > definition.max_holding:
