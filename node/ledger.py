@@ -163,11 +163,11 @@ def compute_submit_result(result: RuntimeSubmitResult, gas_unit_price: int) -> S
     return SubmitResult(False, JSONRPC_ERROR_CODES.get(status, -32012), compute_error_message(status, gas_unit_price))
 
 
-def make_submit(submit_bytes: Callable[[bytes], RuntimeSubmitResult]) -> Callable[[SignedTransaction], SubmitResult]:
-    """Return the RPC's submit callable over the runtime's submit path."""
+def make_submit(submit_signed: Callable[[SignedTransaction], RuntimeSubmitResult]) -> Callable[[SignedTransaction], SubmitResult]:
+    """Return the RPC's submit callable over the runtime's submit path (the transaction stays decoded)."""
 
     def submit(signed: SignedTransaction) -> SubmitResult:
-        return compute_submit_result(submit_bytes(signed.to_bcs()), signed.raw_txn.gas_unit_price)
+        return compute_submit_result(submit_signed(signed), signed.raw_txn.gas_unit_price)
 
     return submit
 

@@ -454,11 +454,16 @@ class Runtime:
         return None if verified is None else verified.transaction
 
     def submit_transaction(self, data: bytes, is_from_peer: bool = False) -> SubmitResult:
-        """Admit a BCS SignedTransaction: decode, verify once, validate on committed state, share."""
+        """Admit a BCS SignedTransaction: decode, then submit_signed."""
         try:
             signed = SignedTransaction.from_bcs(data)
         except DecodeError:
             return SubmitResult(SubmitStatus.MALFORMED)
+        return self.submit_signed(signed, is_from_peer)
+
+    def submit_signed(self, signed: SignedTransaction, is_from_peer: bool = False) -> SubmitResult:
+        """Admit a decoded transaction: verify once, validate on committed state, add to the mempool, share."""
+        data = signed.to_bcs()  # cached: the bytes it was decoded from
         txn_hash = signed.hash()
         if self.mempool.get(txn_hash) is not None:
             return SubmitResult(SubmitStatus.ACCEPTED, txn_hash, 0, MempoolStatus.ALREADY_PRESENT)

@@ -48,6 +48,7 @@ from node.runtime import (
 from node.storage import LevelStore, StoreOpenError
 from primitives.errors import invariant
 from primitives.keys import PrivateKey
+from primitives.types import SignedTransaction
 
 LOCAL_INBOX_MAX_EVENTS = 1_000
 # An idle leader proposes an empty block after this long, so the ledger clock advances slowly when idle.
@@ -210,7 +211,7 @@ class NodeService:
         self.stop_event = asyncio.Event()
         self.rpc_runner: web.AppRunner | None = None
         self.rpc_port = config.rpc.listen_port
-        self.submit = make_submit(self.submit_bytes)
+        self.submit = make_submit(self.submit_signed)
         self.submit_times: dict[bytes, float] = {}
         self.compliance = build_compliance(config, self.ledger)
         self.runtime.commit_listeners.append(self.on_commit)
@@ -306,9 +307,9 @@ class NodeService:
             self.metrics.catchup_applied.set(self.runtime.catchup_applied_count)
             await asyncio.sleep(METRICS_REFRESH_INTERVAL_MS / MS_PER_SEC)
 
-    def submit_bytes(self, data: bytes):  # noqa: ANN201 - node.runtime.SubmitResult
-        """Admit a transaction from JSON-RPC and share it with the other validators."""
-        result = self.runtime.submit_transaction(data)
+    def submit_signed(self, signed: SignedTransaction):  # noqa: ANN201 - node.runtime.SubmitResult
+        """Admit a transaction from JSON-RPC (already decoded there) and share it with the other validators."""
+        result = self.runtime.submit_signed(signed)
         self.metrics.submitted_transactions.labels(SubmitStatus(result.status).name.lower()).inc()
         if result.status == SubmitStatus.ACCEPTED and result.txn_hash not in self.submit_times:
             if len(self.submit_times) >= SUBMIT_TIMES_MAX:
