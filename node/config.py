@@ -9,6 +9,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
+from node.rpc.jsonrpc import MAX_BATCH_SIZE, MAX_PAGE_SIZE, MAX_REQUEST_BODY_BYTES
+
 DEFAULT_CHAIN_ID = 2
 PORT_MIN = 1
 PORT_MAX = 65_535
@@ -67,9 +69,9 @@ class RpcConfig(Section):
 
     listen_host: str = "127.0.0.1"
     listen_port: int = Field(default=8080, ge=PORT_MIN, le=PORT_MAX)
-    body_bytes_max: int = Field(default=32 * 1024, gt=0)
-    batch_size_max: int = Field(default=20, gt=0)
-    page_size_max: int = Field(default=1000, gt=0)
+    body_bytes_max: int = Field(default=MAX_REQUEST_BODY_BYTES, gt=0)
+    batch_size_max: int = Field(default=MAX_BATCH_SIZE, gt=0)
+    page_size_max: int = Field(default=MAX_PAGE_SIZE, gt=0)
     client_rate_per_s: float = Field(default=100.0, ge=0, description="requests a client IP may make per second; 0 = unlimited")
     client_burst: int = Field(default=200, gt=0, description="requests a client IP may make at once")
     client_rate_exempt_hosts: list[str] = Field(default=[], description="client IPs never rate-limited (e.g. a benchmark)")

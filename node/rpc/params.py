@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from node.rpc.jsonrpc import JsonRpcError, invalid_params
+from primitives.limits import U64_MAX
 
 ADDRESS_HEX_LENGTH = 32
 EVENT_KEY_HEX_LENGTH = 48
-U64_MAX = 2**64 - 1
 
 
 def parse_u64(method: str, value: Any) -> int:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from contracts.transaction_builder import Account, compose_create_parent_vasp, compose_peer_to_peer
+from devnet.bench import get_sequence_number
 from devnet.launcher import Devnet, call_rpc
 from devnet.layout import DevnetLayout, load_issuer_keys, prepare_devnet
 from devnet.manifest import Manifest
@@ -57,12 +58,6 @@ def get_urls(layout: DevnetLayout) -> list[str]:
 def get_version(url: str) -> int:
     """Return a node's committed ledger version."""
     return call_rpc(url, "get_metadata", [])["result"]["version"]
-
-
-def get_sequence_number(url: str, address: bytes) -> int:
-    """Return an account's next sequence number (0 when absent)."""
-    account = call_rpc(url, "get_account", [address.hex()])["result"]
-    return 0 if account is None else account["sequence_number"]
 
 
 def submit(url: str, signed: SignedTransaction) -> dict:
