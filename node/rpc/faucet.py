@@ -17,7 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from contracts.framework import diem_id
-from node.rpc.accounts import compute_account_view, read_resource
+from node.rpc.accounts import compute_account_view, compute_currency_views, read_resource
 from primitives.bcs import Serializer
 from primitives.types import AccountAddress, SignedTransaction
 from contracts.transaction_builder import (
@@ -33,6 +33,7 @@ DOMAIN_LENGTH_MAX = 63
 EXPIRATION_S = 30
 AMOUNT_MAX_MICRO = 2**63
 TRUE_VALUES = ("true", "1")
+DEALER_ADDRESS = AccountAddress.TESTNET_DD.value
 
 
 class FaucetRefusal(Exception):
@@ -157,8 +158,6 @@ class Faucet:
 
 
 def _get_currency_codes(ledger: Any) -> list[dict[str, Any]]:
-    from node.rpc.accounts import compute_currency_views
-
     snapshot = ledger.get_snapshot()
     return compute_currency_views(ledger.get_state_view(snapshot.version))
 
@@ -171,8 +170,6 @@ def encode_transaction_list(transactions: list[SignedTransaction]) -> bytes:
         ser.fixed_bytes(transaction.to_bcs())
     return ser.output()
 
-
-DEALER_ADDRESS = AccountAddress.TESTNET_DD.value
 
 
 def create_faucet(config: Any, ledger: Any, submit: Callable[[SignedTransaction], Any]) -> Faucet | None:
