@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from consensus.safety import SafetyData
 from consensus.types import (
     Block,
+    BlockData,
     BlockRetrievalRequest,
     CommitVoteMsg,
     EpochChangeProof,
@@ -16,6 +17,7 @@ from consensus.types import (
     ProposalMsg,
     SyncInfo,
     TimeoutMsg,
+    VoteData,
     VoteMsg,
     WireMessage,
 )
@@ -239,6 +241,24 @@ class NewEpoch:
     discarded_blocks: tuple[Block, ...]
 
 
+EQUIVOCATION_KIND_VOTE = 0  # two VoteData of one (epoch, round), numbered as the Evidence module's kinds
+EQUIVOCATION_KIND_PROPOSAL = 1  # two BlockData of one (epoch, round, author)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportEquivocation:
+    """A validator signed two different votes (or proposals) for one round: submit both as evidence."""
+
+    kind: int
+    author: bytes
+    epoch: int
+    round: int
+    first: VoteData | BlockData
+    first_signature: bytes
+    second: VoteData | BlockData
+    second_signature: bytes
+
+
 Effect = (
     PersistSafety
     | PersistBlock
@@ -251,6 +271,7 @@ Effect = (
     | CommitBlocks
     | FetchBlocks
     | NewEpoch
+    | ReportEquivocation
 )
 
 

@@ -92,6 +92,11 @@ class KeysConfig(Section):
 
     consensus_key_file: Path
     network_key_file: Path
+    account_key_file: Path | None = Field(
+        default=None,
+        description="the validator account's key: signs the evidence transactions this node submits and names "
+        "the node's address when its consensus key is not in the validator set yet (a validator about to join)",
+    )
     passphrase_env: str | None = Field(
         default=None, description="name of the environment variable holding the key-file passphrase"
     )
