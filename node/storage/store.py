@@ -8,6 +8,7 @@ import msgpack
 
 from node.storage import schema
 from node.storage.backends import KeyValueBackend, LevelBackend, MemoryBackend
+from node.storage.state_cache import MISSING, LatestStateCache
 from node.storage.records import (
     BlockCommit,
     EventRecord,
@@ -50,6 +51,8 @@ class Store:
         except StoreOpenError:
             backend.close()
             raise
+        latest_version = self.get_latest_version()
+        self.state_cache = LatestStateCache(-1 if latest_version is None else latest_version)
 
     def _check_identity(self, chain_id: int | None, genesis_hash: bytes | None) -> None:
         """Refuse a database of another schema, chain or genesis; stamp a new one."""
@@ -139,7 +142,10 @@ class Store:
         puts.append((schema.META_LATEST_BLOCK_KEY, schema.encode_epoch_round(*latest_block)))
         # Derived entries (compliance indexes) ride in the same batch: a block is never written without them.
         puts.extend(extra_puts)
+        writes = [(w.state_key_hash, w.version, w.value) for commit in commits for w in commit.state_values]
+        self.state_cache.begin_commit(key for key, _, _ in writes)
         self.backend.write(puts, deletes, sync=True)
+        self.state_cache.end_commit(writes, last.ledger_info.version)
 
     def _get_block_puts(self, commit: BlockCommit) -> list[tuple[bytes, bytes]]:
         """Return the block, certificate and ledger info entries of a commit."""
@@ -368,11 +374,19 @@ class Store:
 
     def get_state_value(self, state_key_hash: bytes, version: int) -> bytes | None:
         """Return a state value as of a version (the latest write at or before it), or None."""
+        cached = self.state_cache.get(state_key_hash, version)
+        if cached is not MISSING:
+            return cached  # type: ignore[return-value]
+        generation = self.state_cache.get_generation()
         prefix = schema.state_value_prefix(state_key_hash)
         start = schema.state_value_key(state_key_hash, version)
-        for _, value in self.backend.scan(prefix, start, True):
-            return None if value == _TOMBSTONE else value[1:]
-        return None
+        written_version, value = -1, None
+        for key, stored in self.backend.scan(prefix, start, True):
+            written_version = schema.decode_u64(key[len(prefix):])
+            value = None if stored == _TOMBSTONE else stored[1:]
+            break
+        self.state_cache.remember(generation, state_key_hash, version, written_version, value)
+        return value
 
     def _scan(self, prefix: bytes, start: bytes, limit: int) -> list[tuple[bytes, bytes]]:
         """Return up to limit (key, value) pairs under prefix from start on."""

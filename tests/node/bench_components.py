@@ -17,6 +17,7 @@ BENCH_MESSAGES = 20_000
 BENCH_MESSAGE_BYTES = 1024
 BENCH_SENDERS = 2000
 BENCH_TXNS_PER_SENDER = 10
+BENCH_STATE_READS = 20_000
 
 
 def bench_storage() -> None:
@@ -29,6 +30,23 @@ def bench_storage() -> None:
         elapsed = time.perf_counter() - started
     print(f"storage: {BENCH_BLOCKS / elapsed:.1f} synced blocks/s of {BENCH_TXNS_PER_BLOCK} txns "
           f"= {BENCH_BLOCKS * BENCH_TXNS_PER_BLOCK / elapsed:,.0f} txns/s")
+
+
+def bench_state_reads() -> None:
+    """Measure state reads at the latest version, through the cache and straight from LevelDB."""
+    with tempfile.TemporaryDirectory() as directory, LevelStore(directory) as store:
+        for r in range(BENCH_BLOCKS):
+            store.commit_block(make_commit(r, r * BENCH_TXNS_PER_BLOCK, BENCH_TXNS_PER_BLOCK))
+        latest = BENCH_BLOCKS * BENCH_TXNS_PER_BLOCK - 1
+        keys = [write.state_key_hash for write in make_commit(0, 0, 2).state_values]
+        for label, clear in (("cached", False), ("uncached", True)):
+            started = time.perf_counter()
+            for index in range(BENCH_STATE_READS):
+                if clear:
+                    store.state_cache.entries.clear()
+                store.get_state_value(keys[index % len(keys)], latest)
+            elapsed = time.perf_counter() - started
+            print(f"state reads ({label}): {elapsed / BENCH_STATE_READS * 1e6:.1f} µs per read at the latest version")
 
 
 def bench_mempool() -> None:
@@ -88,5 +106,6 @@ async def bench_network() -> None:
 
 if __name__ == "__main__":
     bench_storage()
+    bench_state_reads()
     bench_mempool()
     asyncio.run(bench_network())
