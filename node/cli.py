@@ -258,6 +258,23 @@ def bench_rpc(
     typer.echo(format_rpc_result(result, as_json))
 
 
+@app.command("bench-catchup")
+def bench_catchup(
+    validators: int = typer.Option(4, help="Validators in the benchmark's own devnet."),
+    load: float = typer.Option(30.0, help="Seconds of transfers before the last validator's database is wiped."),
+    base_port: int = typer.Option(28280, help="JSON-RPC base port of the benchmark devnet."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Measure how fast a validator that lost its database catches up (versions replayed per second)."""
+    from devnet.bench_catchup import format_catchup_result, run_catchup_bench
+
+    try:
+        result = run_catchup_bench(validators, load, base_port)
+    except (RuntimeError, OSError) as error:
+        fail(f"benchmark failed: {error}")
+    typer.echo(format_catchup_result(result, as_json))
+
+
 @app.command("bench-executor")
 def bench_executor(
     block_size: int = typer.Option(1000, help="Transfers per block."),
