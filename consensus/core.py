@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from consensus import events as ev
 from consensus.commit import process_block_executed, process_commit_vote
+from consensus.equivocation import check_proposal, check_vote
 from consensus.epoch import make_genesis_epoch_state, process_epoch_change_proof, process_epoch_retrieval
 from consensus.pacemaker import compute_next_round, compute_round_timeout_ms
 from consensus.recovery import recover
@@ -184,6 +185,7 @@ def on_proposal(work: Work, event: ev.VerifiedProposal) -> None:
     """[VOTE-5] Catch up with the proposal's certificates, then vote if it is for our current round."""
     state = work.state
     block = event.message.block
+    check_proposal(work, block)  # [EVIDENCE-1] before the round filter: a late second proposal is evidence too
     _process_sync_and_reply(work, event.message.sync_info, event.sender, block.round)
     if block.round != state.current_round or not state.tree.is_insertable(block):
         return
@@ -225,13 +227,14 @@ def on_vote(work: Work, event: ev.VerifiedVote) -> None:
     # Only votes that can still form the next QC count, so a peer cannot make us store without bound.
     if vote.round > state.highest_qc.round and vote.round >= state.current_round - 1:
         _add_vote(work, vote.vote_data, vote.author, vote.signature)
+    else:
+        check_vote(work, vote.vote_data, vote.author, vote.signature)  # [EVIDENCE-1] late, still evidence
 
 
 def _add_vote(work: Work, vote_data: VoteData, author: bytes, signature: bytes) -> None:
     state = work.state
-    round_ = vote_data.proposed.round
-    if any(author in votes for data, votes in state.votes.items() if data.proposed.round == round_ and data != vote_data):
-        return  # an equivocating voter counts once, for the first block it voted for
+    if check_vote(work, vote_data, author, signature):
+        return  # [EVIDENCE-1] an equivocating voter counts once, for the first block it voted for
     votes = dict(state.votes.get(vote_data, {}))
     votes[author] = signature
     state.votes[vote_data] = votes

@@ -79,6 +79,8 @@ def _reset_to_epoch(work: Work, epoch_state: EpochState) -> None:
     state.pending_qcs = {}
     state.last_commit_vote = None
     state.committed_history = ()
+    state.first_proposals = {}
+    state.reported_equivocations = frozenset()
     work.persist_sync_info_if_changed()
 
 

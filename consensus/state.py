@@ -62,12 +62,14 @@ class CoreState:
     epoch_proofs: tuple[LedgerInfoWithSignatures, ...] = ()
     persisted_sync_info: SyncInfo | None = None
     committed_history: tuple[tuple[int, bytes], ...] = ()  # (round, author) of this epoch's commits
+    first_proposals: dict[tuple[int, bytes], Block] = field(default_factory=dict)  # [EVIDENCE-1] (round, author)
+    reported_equivocations: frozenset[tuple[int, int, bytes]] = frozenset()  # (kind, round, author) this epoch
 
     def copy(self) -> CoreState:
         """Return a copy whose containers may be changed freely (inner vote maps are copy-on-write)."""
         values = {spec.name: getattr(self, spec.name) for spec in fields(self)}
         values["tree"] = self.tree.copy()
-        for name in ("votes", "timeouts", "commit_votes", "executed", "pending_qcs"):
+        for name in ("votes", "timeouts", "commit_votes", "executed", "pending_qcs", "first_proposals"):
             values[name] = dict(values[name])
         return CoreState(**values)
 

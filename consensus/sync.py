@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from consensus.block_tree import BlockTree
+from consensus.equivocation import check_proposal
 from consensus.events import ExecuteBlocks, FetchBlocks, PersistBlock, Send, VerifiedBlocks
 from consensus.state import Work
 from consensus.types import (
@@ -126,6 +127,7 @@ def process_retrieved_blocks(work: Work, event: VerifiedBlocks) -> None:
     state = work.state
     tree = state.tree
     for block in reversed(event.blocks):
+        check_proposal(work, block)  # [EVIDENCE-1] fetched blocks are signature-checked too
         if tree.is_known(block.id) or not tree.is_insertable(block):
             continue
         insert_block(work, block)

@@ -41,6 +41,7 @@ from node.execution import (
     make_ledger_info,
 )
 from node.compliance_index import commit_blocks_with_indexes
+from node.evidence import EvidenceAccount, EvidenceReporter
 from node.mempool import Mempool, MempoolStatus, verify_transaction
 from node.storage import BlockCommit, Store
 from primitives.codec import pack, unpack
@@ -144,6 +145,8 @@ class RuntimeConfig:
     block_payload_bytes_max: int = BLOCK_PAYLOAD_BYTES_MAX
     # An idle leader waits this long for transactions before proposing an empty block (0: never waits).
     empty_block_delay_ms: int = 0
+    # Signs the equivocation evidence this node submits (the validator account's key); None: only log it.
+    evidence_account: EvidenceAccount | None = None
 
 
 def encode_envelope(channel: int, body: bytes) -> bytes:
@@ -228,6 +231,7 @@ class Runtime:
         self.catchup_served: dict[bytes, tuple[object, int]] = {}  # peer -> (last request, when served)
         self.committed_timestamp_usecs = self.load_committed_timestamp_usecs()
         self.pending_block_ids: set[bytes] = {block_id for block_id, _ in self.store.get_pending_blocks()}
+        self.evidence = EvidenceReporter(config.evidence_account)
 
     # ---- start-up and recovery ----------------------------------------------------------------------
 
@@ -268,6 +272,7 @@ class Runtime:
             self.state, effects = step(self.state, self.pending.popleft())
             for effect in effects:
                 self.apply(effect)
+        self.evidence.flush(self)  # after every effect of the steps: a submission may step the core again
         outbound, self.outbound = self.outbound, []
         return outbound
 
@@ -361,6 +366,8 @@ class Runtime:
             self.executor.set_roots([effect.ledger_info_with_signatures.ledger_info.block_id,
                                      effect.epoch_state.genesis_block_id])
             self.outbound.append(SetPeers(effect.epoch_state.validators))
+        elif kind is ev.ReportEquivocation:
+            self.evidence.on_report(effect)
 
     def send_consensus(self, to: bytes, message: object) -> None:
         """Queue a consensus message for one peer."""
