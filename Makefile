@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test test-slow bench bench-executor bench-devnet bench-rpc sim devnet clean
+.PHONY: test test-slow bench bench-executor bench-devnet bench-rpc bench-catchup sim devnet clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,7 @@ test: $(STAMP)
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m "slow" -q
 
-bench: bench-executor bench-rpc bench-devnet
+bench: bench-executor bench-rpc bench-devnet bench-catchup
 
 bench-executor: $(STAMP)
 	$(BIN)/python -m contracts.bench --block-size 1000 --blocks 10
@@ -37,6 +37,9 @@ bench-devnet: $(STAMP)
 
 bench-rpc: $(STAMP)
 	$(BIN)/stablechain bench-rpc --duration 20 --json
+
+bench-catchup: $(STAMP)
+	$(BIN)/stablechain bench-catchup --validators 4 --load 30 --json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
