@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from consensus.types import Block, LedgerInfoWithSignatures, compute_block_id
+from consensus.types import Block, LedgerInfo, LedgerInfoWithSignatures, compute_block_id
 from consensus.verify import verify_ledger_info
 from consensus.wire import from_plain, to_plain
 from node.execution import decode_block, decode_ledger_info
@@ -187,14 +187,27 @@ def apply_response(runtime: Runtime, response: CatchUpResponse) -> int:
     status = check_response(runtime, response.blocks, certificate)
     if status != CatchUpStatus.APPLIED:
         return status
-    for block in response.blocks:
-        executed = runtime.executor.execute(block)
-    info = certificate.ledger_info
-    if (executed.last_version, executed.state_root, executed.accumulator_root) != (
-            info.version, info.state_root, info.accumulator_root):
+    if not execute_certified(runtime, response.blocks, certificate.ledger_info):
         return CatchUpStatus.ROOT_MISMATCH
     runtime.commit_blocks(certificate, response.blocks)
     return CatchUpStatus.APPLIED
+
+
+def execute_certified(runtime: Runtime, blocks: tuple[Block, ...], info: LedgerInfo) -> bool:
+    """Re-execute certified blocks; True when they reach the certificate's version and roots.
+
+    The verified certificate says what executing these blocks yields, so the first pass skips
+    transaction signatures (the dearest part of a replay); a block holding a transaction with a bad
+    signature, which validators skipped, then misses the roots, and a second pass checks every one.
+    """
+    for is_certified in (True, False):
+        for block in blocks:
+            executed = runtime.executor.execute(block, is_certified=is_certified)
+        if (executed.last_version, executed.state_root, executed.accumulator_root) == (
+                info.version, info.state_root, info.accumulator_root):
+            return True
+        runtime.executor.forget(block.id for block in blocks)
+    return False
 
 
 def check_response(runtime: Runtime, blocks: tuple[Block, ...], certificate: LedgerInfoWithSignatures) -> int:

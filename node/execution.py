@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -183,6 +183,14 @@ def make_block_metadata(block: Block) -> BlockMetadata:
     return BlockMetadata(block.id, block.round, block.timestamp_usecs, voters, proposer)
 
 
+def decode_or_none(entry: bytes) -> SignedTransaction | None:
+    """Decode a payload entry, None when it is not a signed transaction."""
+    try:
+        return SignedTransaction.from_bcs(entry)
+    except DecodeError:
+        return None
+
+
 class SpeculativeExecutor:
     """Executes ordered blocks on the committed state plus executed-but-uncommitted ancestors."""
 
@@ -230,14 +238,18 @@ class SpeculativeExecutor:
         chain.reverse()
         return chain
 
-    def execute(self, block: Block) -> ExecutedBlock:
-        """Execute block on top of its parent's speculative state; idempotent per block id."""
+    def execute(self, block: Block, *, is_certified: bool = False) -> ExecutedBlock:
+        """Execute block on top of its parent's speculative state; idempotent per block id.
+
+        is_certified: a verified commit certificate names the result, so signatures go unchecked and the
+        caller must compare the roots (and re-execute with checks on a mismatch: see catchup).
+        """
         known = self.executed.get(block.id)
         if known is not None:
             return known
         ancestry = self.get_ancestry(block.parent_id)
         invariant(ancestry is not None, f"block {block.id.hex()[:8]} executed before its parent")
-        signed_txns, skipped = self.get_executable(block.payload)
+        signed_txns, skipped = self.get_executable(block.payload, is_certified)
         metadata = make_block_metadata(block)
         view = LayeredStateView(StoreStateView(self.store, self.committed_version),
                                 [layer.write_set for layer in ancestry])  # type: ignore[union-attr]
@@ -256,14 +268,20 @@ class SpeculativeExecutor:
         return Ledger(SparseMerkleTree(tree_nodes, version), MerkleAccumulator(accumulator_nodes, version + 1),
                       version)
 
-    def get_executable(self, payload: Sequence[bytes]) -> tuple[list[SignedTransaction], list[bytes]]:
-        """Decode payload entries; verify once those this node has not verified; skip the invalid."""
+    def forget(self, block_ids: Iterable[bytes]) -> None:
+        """Drop speculative results (a certified replay that did not reach the certified roots)."""
+        for block_id in block_ids:
+            self.executed.pop(block_id, None)
+
+    def get_executable(self, payload: Sequence[bytes],
+                       is_certified: bool = False) -> tuple[list[SignedTransaction], list[bytes]]:
+        """Decode payload entries; verify once those this node has not verified (unless certified); skip the invalid."""
         signed_txns, skipped = [], []
         for entry in payload:
             txn_hash = compute_payload_hash(entry)
             signed = self.get_verified(txn_hash)
             if signed is None:
-                signed = self.verify_once(entry, txn_hash)
+                signed = decode_or_none(entry) if is_certified else self.verify_once(entry, txn_hash)
             if signed is None:
                 skipped.append(txn_hash)
             else:
@@ -272,9 +290,8 @@ class SpeculativeExecutor:
 
     def verify_once(self, entry: bytes, txn_hash: bytes) -> SignedTransaction | None:
         """Decode and verify a transaction this node never admitted; remember the verdict."""
-        try:
-            signed = SignedTransaction.from_bcs(entry)
-        except DecodeError:
+        signed = decode_or_none(entry)
+        if signed is None:
             return None
         verdict = self.verdicts.get(txn_hash)
         if verdict is None:

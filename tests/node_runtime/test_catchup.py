@@ -75,3 +75,40 @@ def test_a_repeated_request_is_served_once_per_interval() -> None:
     assert catchup.process_request(helper, laggard.config.core.author, request) == []
     other_peer = list(cluster.nodes)[2]
     assert catchup.process_request(helper, other_peer, request)
+
+
+
+
+def count_signature_checks(monkeypatch) -> list[int]:  # noqa: ANN001
+    """Count SignedTransaction signature checks from now on."""
+    from primitives.types import SignedTransaction
+
+    calls = [0]
+    original = SignedTransaction.is_signature_valid
+
+    def counting(self) -> bool:  # noqa: ANN001
+        calls[0] += 1
+        return original(self)
+
+    monkeypatch.setattr(SignedTransaction, "is_signature_valid", counting)
+    return calls
+
+
+def test_a_certified_replay_checks_no_transaction_signature(monkeypatch) -> None:
+    _, laggard, blocks, certificate = make_lagging_cluster()
+    calls = count_signature_checks(monkeypatch)
+    assert catchup.apply_response(laggard, CatchUpResponse(tuple(blocks), certificate)) == CatchUpStatus.APPLIED
+    assert calls[0] == 0  # the certificate vouches for the roots the replay reached
+
+
+def test_a_replay_that_misses_the_certified_roots_is_redone_with_signature_checks(monkeypatch) -> None:
+    """As when a block holds a badly signed transaction that validators skipped: the trusting pass includes it."""
+    from node import execution
+
+    _, laggard, blocks, certificate = make_lagging_cluster()
+    calls = count_signature_checks(monkeypatch)
+    monkeypatch.setattr(execution, "decode_or_none", lambda entry: None)  # the trusting pass now misses every txn
+    assert catchup.apply_response(laggard, CatchUpResponse(tuple(blocks), certificate)) == CatchUpStatus.APPLIED
+    assert calls[0] > 0
+    info = certificate.ledger_info
+    assert get_ledger_head(laggard.store) == (info.version, info.state_root, info.accumulator_root)
