@@ -123,7 +123,7 @@ def on_payload_ready(work: Work, event: ev.PayloadReady) -> None:
     state = work.state
     if (event.epoch, event.round) != (state.epoch_state.epoch, state.current_round):
         return
-    if state.get_leader(event.round) != state.config.author:
+    if state.get_leader(event.round) != state.config.author or not state.is_validator():
         return
     parent = state.highest_qc.certified_block
     timestamp_usecs = max(event.timestamp_usecs, parent.timestamp_usecs + 1)

@@ -24,6 +24,7 @@ from consensus.types import (
     make_genesis_qc,
 )
 from consensus.verify import VerifyContext
+from primitives.errors import invariant
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,22 @@ class CoreConfig:
     chain_id: int
     pacemaker: PacemakerConfig = PacemakerConfig()
     safety_rules: SafetyRules = SafetyRules()
+    # [EPOCH-6] signer and signers form the node's key ring; each epoch signs with the one whose public key the
+    # epoch's set lists for author (the ring grows between steps: consensus.keyring.add_signers), e.g. the next
+    # key before its rotation applies.
+    signers: tuple[Signer, ...] = ()
+    signers_by_key: dict[bytes, Signer] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Public keys are derived once here: selection runs on every signing decision.
+        ring: dict[bytes, Signer] = {}
+        for signer in (self.signer, *self.signers):
+            ring.setdefault(signer.get_public_key(), signer)
+        object.__setattr__(self, "signers_by_key", ring)
+
+    def get_signer_for(self, public_key: bytes) -> Signer | None:
+        """Return the held signer whose public key is public_key, or None."""
+        return self.signers_by_key.get(public_key)
 
 
 @dataclass(slots=True)
@@ -81,13 +98,20 @@ class CoreState:
         """Return what verify_message needs to check messages for this node's epoch."""
         return VerifyContext(self.epoch_state, self.config.scheme, self.config.chain_id, self.get_leader)
 
+    def get_signer(self) -> Signer | None:
+        """[EPOCH-6] Return the held signer of the key the current set lists for us; None: we must not sign."""
+        member = self.epoch_state.validators.get_member(self.config.author)
+        return None if member is None else self.config.get_signer_for(member.consensus_public_key)
+
     def get_signing_context(self) -> SigningContext:
-        """Return what the safety rules need to sign as this validator."""
-        return SigningContext(self.config.author, self.config.signer, self.config.chain_id)
+        """Return what the safety rules need to sign as this validator (only call it when is_validator())."""
+        signer = self.get_signer()
+        invariant(signer is not None, "signing without the consensus key the validator set lists for us")
+        return SigningContext(self.config.author, signer, self.config.chain_id)  # type: ignore[arg-type]
 
     def is_validator(self) -> bool:
-        """Return True iff this node is in the current validator set."""
-        return self.epoch_state.validators.is_member(self.config.author)
+        """Return True iff the current set lists this node and we hold the consensus key it lists ([EPOCH-6])."""
+        return self.get_signer() is not None
 
     def get_leader(self, round_: int) -> bytes:
         """[ELECT-1] Return the leader of round_ in the current epoch (with reputation if configured)."""

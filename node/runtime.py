@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from enum import IntEnum
 
 from consensus import events as ev
 from consensus.core import recover, step
 from consensus.epoch import compute_next_epoch_state
+from consensus.keyring import add_signers, get_held_public_keys, is_key_missing
 from consensus.safety import SafetyData
 from consensus.state import CoreConfig, CoreState
 from consensus.types import (
@@ -42,6 +43,8 @@ from node.execution import (
 )
 from node.compliance_index import commit_blocks_with_indexes
 from node.evidence import EvidenceAccount, EvidenceReporter
+from node.keyring import ConsensusKeySource, describe_missing_consensus_key
+from node.logging import get_logger
 from node.mempool import Mempool, MempoolStatus, verify_transaction
 from node.storage import BlockCommit, Store
 from primitives.codec import pack, unpack
@@ -58,6 +61,8 @@ BLOCK_PAYLOAD_BYTES_MAX = MAX_BLOCK_PAYLOAD_BYTES // 2
 # Local follow-up events of one process() call; more means a feedback loop (a bug).
 LOCAL_EVENTS_PER_CALL_MAX = 100_000
 USECS_PER_SEC = 1_000_000
+
+log = get_logger("stablechain.runtime")
 
 invariant(BLOCK_PAYLOAD_BYTES_MAX <= MAX_BLOCK_PAYLOAD_BYTES, "our proposals pass our own verification")
 
@@ -147,6 +152,9 @@ class RuntimeConfig:
     empty_block_delay_ms: int = 0
     # Signs the equivocation evidence this node submits (the validator account's key); None: only log it.
     evidence_account: EvidenceAccount | None = None
+    # [EPOCH-6] The consensus key ring's source (node.keyring.NodeKeyring): polled after commits and at each new
+    # epoch, so a rotated key signs from the epoch's first round without a restart. None: core.signer(s) only.
+    keyring: ConsensusKeySource | None = None
 
 
 def encode_envelope(channel: int, body: bytes) -> bytes:
@@ -232,6 +240,8 @@ class Runtime:
         self.committed_timestamp_usecs = self.load_committed_timestamp_usecs()
         self.pending_block_ids: set[bytes] = {block_id for block_id, _ in self.store.get_pending_blocks()}
         self.evidence = EvidenceReporter(config.evidence_account)
+        self.is_key_check_due = True  # [EPOCH-6] poll the key ring after the next call
+        self.key_missing_epochs: list[int] = []  # epochs whose set lists a consensus key we lacked (logged once)
 
     # ---- start-up and recovery ----------------------------------------------------------------------
 
@@ -243,8 +253,16 @@ class Runtime:
         if root is not None:
             blocks.append(root)
         self.executor.set_roots([committed.ledger_info.block_id, epoch_state.genesis_block_id])
-        return recover(self.config.core, epoch_state, self.load_safety_data(), blocks, self.load_sync_info(),
+        return recover(self.get_core_config(), epoch_state, self.load_safety_data(), blocks, self.load_sync_info(),
                        committed)
+
+    def get_core_config(self) -> CoreConfig:
+        """Return the core config with every consensus key the keyring holds in its ring ([EPOCH-6])."""
+        keyring, core = self.config.keyring, self.config.core
+        if keyring is None:
+            return core
+        keyring.poll_consensus_keys()
+        return replace(core, signers=core.signers + keyring.get_consensus_signers())
 
     def load_safety_data(self) -> SafetyData | None:
         """Return the persisted safety data, if any."""
@@ -258,6 +276,7 @@ class Runtime:
 
     def start(self) -> list[Outbound]:
         """Start (or restart) the core."""
+        self.is_key_check_due = True
         return self.process(ev.Start())
 
     # ---- events -------------------------------------------------------------------------------------
@@ -265,6 +284,14 @@ class Runtime:
     def process(self, event: ev.Event) -> list[Outbound]:
         """Step the core with event and every local event it leads to; return what must be sent."""
         self.pending.append(event)
+        self.run_pending()
+        self.check_consensus_keys()
+        self.evidence.flush(self)  # after every effect of the steps: a submission may step the core again
+        outbound, self.outbound = self.outbound, []
+        return outbound
+
+    def run_pending(self) -> None:
+        """Step the core with every pending event, carrying out the effects in order."""
         steps = 0
         while self.pending:
             steps += 1
@@ -272,9 +299,25 @@ class Runtime:
             self.state, effects = step(self.state, self.pending.popleft())
             for effect in effects:
                 self.apply(effect)
-        self.evidence.flush(self)  # after every effect of the steps: a submission may step the core again
-        outbound, self.outbound = self.outbound, []
-        return outbound
+
+    def check_consensus_keys(self) -> None:
+        """[EPOCH-6] After commits or a new epoch: add a next consensus key that appeared; log a missing key once."""
+        if not self.is_key_check_due:
+            return
+        self.is_key_check_due = False
+        keyring = self.config.keyring
+        if keyring is not None and keyring.poll_consensus_keys():
+            self.state, effects = add_signers(self.state, keyring.get_consensus_signers())
+            for effect in effects:
+                self.apply(effect)
+            self.run_pending()
+        epoch_state = self.state.epoch_state
+        if is_key_missing(self.state) and epoch_state.epoch not in self.key_missing_epochs:
+            self.key_missing_epochs.append(epoch_state.epoch)
+            log.error("the validator set lists another consensus key for this node: it signs nothing this epoch; "
+                      "write that key to keys.next_consensus_key_file (read at every commit)", epoch=epoch_state.epoch,
+                      **describe_missing_consensus_key(epoch_state.validators, self.state.config.author,
+                                                       get_held_public_keys(self.state)))
 
     def process_peer_data(self, sender: bytes, data: bytes) -> list[Outbound]:
         """Handle bytes from an authenticated peer; anything malformed is counted and dropped."""
@@ -360,12 +403,14 @@ class Runtime:
             self.execute_blocks(effect.blocks)
         elif kind is ev.CommitBlocks:
             self.commit_blocks(effect.ledger_info_with_signatures, effect.blocks)
+            self.is_key_check_due = True
         elif kind is ev.FetchBlocks:
             self.send_consensus(effect.peer, BlockRetrievalRequest(effect.block_id, effect.count))
         elif kind is ev.NewEpoch:
             self.executor.set_roots([effect.ledger_info_with_signatures.ledger_info.block_id,
                                      effect.epoch_state.genesis_block_id])
             self.outbound.append(SetPeers(effect.epoch_state.validators))
+            self.is_key_check_due = True  # [EPOCH-6] a key file written late still applies in this epoch
         elif kind is ev.ReportEquivocation:
             self.evidence.on_report(effect)
 

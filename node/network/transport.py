@@ -7,7 +7,7 @@ import logging
 import os
 import time
 from collections.abc import Coroutine, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from node.network import framing
@@ -95,6 +95,8 @@ class Connection:
     outbound: asyncio.Queue[bytes] = field(
         default_factory=lambda: asyncio.Queue(maxsize=OUTBOUND_QUEUE_MAX_MESSAGES)
     )
+    local_public_key: bytes = b""  # our static key in its handshake
+    remote_public_key: bytes = b""  # the peer's authenticated static key
 
     def abort(self) -> None:
         """Drop the TCP connection at once; the reader and writer loops then end."""
@@ -186,11 +188,32 @@ class Network:
                 dialer = self.dialers.pop(peer_id, None)
                 if dialer is not None:
                     dialer.cancel()
-                connection = self.connections.get(peer_id)
-                if connection is not None:
-                    connection.abort()
+                self._drop_connection(peer_id)
         if self.server is not None:
             self._start_dialers()
+
+    def set_static_key(self, key_pair: KeyPair) -> bool:
+        """Use key_pair for every new handshake (a network key rotation) and reconnect; False when unchanged."""
+        # Peers that pin the new key accept the new connections; until they do, dials retry with backoff.
+        if key_pair == self.config.key_pair:
+            return False
+        self.config = replace(self.config, key_pair=key_pair)
+        for peer_id in list(self.connections):
+            self._drop_connection(peer_id)
+        return True
+
+    def _drop_connection(self, peer_id: bytes) -> None:
+        """Abort a peer's connection and forget it now, so nothing more is queued on it while it closes."""
+        connection = self.connections.pop(peer_id, None)
+        if connection is not None:
+            connection.abort()
+            self.connections_changed.set()
+
+    def is_current(self, connection: Connection) -> bool:
+        """Return True iff a connection was made with our current static key and the key the peer set pins."""
+        peer = self.peers.by_id.get(connection.peer_id)
+        return (peer is not None and peer.network_public_key == connection.remote_public_key
+                and connection.local_public_key == self.config.key_pair.public_key)
 
     def _start_dialers(self) -> None:
         """Dial every peer with a higher id than ours (so each pair has exactly one dialer)."""
@@ -259,10 +282,8 @@ class Network:
             return None
         try:
             async with asyncio.timeout(HANDSHAKE_TIMEOUT_MS / 1000):
-                initiator = Initiator(
-                    self.config.key_pair, peer.network_public_key, self.config.prologue,
-                    generate_key_pair(),
-                )
+                local_key = self.config.key_pair
+                initiator = Initiator(local_key, peer.network_public_key, self.config.prologue, generate_key_pair())
                 hello = framing.encode_hello(self._get_hello_timestamp_ms())
                 writer.write(framing.encode_frame(initiator.write_message1(hello)))
                 await writer.drain()
@@ -272,7 +293,8 @@ class Network:
             self.stats.handshake_failures += 1
             writer.transport.abort()
             return None
-        return Connection(peer.peer_id, session, reader, writer)
+        return Connection(peer.peer_id, session, reader, writer, local_public_key=local_key.public_key,
+                          remote_public_key=peer.network_public_key)
 
     async def _on_inbound(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Authenticate an inbound connection as a current validator, then serve it."""
@@ -293,7 +315,8 @@ class Network:
         """Run the responder handshake; refuse strangers and banned peers before anything else."""
         try:
             async with asyncio.timeout(HANDSHAKE_TIMEOUT_MS / 1000):
-                responder = Responder(self.config.key_pair, self.config.prologue, generate_key_pair())
+                local_key = self.config.key_pair
+                responder = Responder(local_key, self.config.prologue, generate_key_pair())
                 message1 = await framing.read_frame(reader, framing.MAX_HANDSHAKE_FRAME_BYTES)
                 timestamp_ms = framing.decode_hello(responder.read_message1(message1))
                 if timestamp_ms is None:
@@ -317,10 +340,14 @@ class Network:
         except (HandshakeError, FrameTooLarge, *CONNECTION_ERRORS):
             self.stats.handshake_failures += 1
             return None
-        return Connection(peer.peer_id, session, reader, writer)
+        return Connection(peer.peer_id, session, reader, writer, local_public_key=local_key.public_key,
+                          remote_public_key=peer.network_public_key)
 
     async def _run_connection(self, connection: Connection) -> None:
         """Serve one connection until it fails or is replaced; the newest one per peer wins."""
+        if not self.is_current(connection):
+            connection.abort()  # a key rotation or a peer set change happened during its handshake
+            return
         previous = self.connections.get(connection.peer_id)
         if previous is not None:
             previous.abort()
