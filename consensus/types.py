@@ -5,6 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
+from consensus.block_id import (  # noqa: F401 (re-exported: the block id rule lives in its own module)
+    BlockHeader,
+    compute_block_header,
+    compute_block_id,
+    compute_header_id,
+    compute_payload_digest,
+    compute_quorum_cert_digest,
+)
 from consensus.validators import ValidatorSet
 from consensus.wire import compute_hash, compute_signing_bytes, from_plain, to_plain  # noqa: F401 (re-exported)
 from primitives.codec import pack, unpack
@@ -76,7 +84,7 @@ class BlockData:
 
 @dataclass(frozen=True, slots=True)
 class Block:
-    """A block: its data, id = hash(data), and the author's signature (empty for genesis)."""
+    """A block: its data, id = compute_block_id(data), and the author's signature over the id (empty for genesis)."""
 
     data: BlockData
     id: bytes
@@ -117,11 +125,6 @@ class Block:
     def is_genesis(self) -> bool:
         """Return True for an epoch's round-0 block."""
         return self.data.round == GENESIS_ROUND
-
-
-def compute_block_id(data: BlockData) -> bytes:
-    """Return the id of block data."""
-    return compute_hash("Block", data)
 
 
 def make_genesis_block(epoch: int, parent_id: bytes = ZERO_HASH, timestamp_usecs: int = 0) -> Block:

@@ -61,7 +61,7 @@ def compose_rotate(new_key: bytes, *, consensus: bool) -> TransactionPayload:
 
 def compose_equivocation_evidence(kind: int, author: bytes, data_a: bytes, signature_a: bytes, data_b: bytes,
                                   signature_b: bytes) -> TransactionPayload:
-    """StakingScripts::submit_equivocation_evidence: kind 0 = two msgpack VoteData, 1 = two msgpack BlockData."""
+    """StakingScripts::submit_equivocation_evidence: kind 0 = two msgpack VoteData, 1 = two msgpack BlockHeader."""
     return _call("submit_equivocation_evidence", bytes([kind]), author, encode_bytes(data_a), encode_bytes(signature_a),
                  encode_bytes(data_b), encode_bytes(signature_b))
 

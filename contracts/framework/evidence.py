@@ -22,13 +22,16 @@ KIND_DOUBLE_PROPOSAL = 1
 CONSENSUS_DOMAIN_PREFIX = "stablechain::consensus::"
 VOTE_SIGNING_DOMAIN = CONSENSUS_DOMAIN_PREFIX + "sign::Vote"
 PROPOSAL_SIGNING_DOMAIN = CONSENSUS_DOMAIN_PREFIX + "sign::Proposal"
+# consensus/block_id.py: id = sha3(salt(BLOCK_ID_DOMAIN) || msgpack(header)), the header being [epoch, round,
+# timestamp_usecs, author, parent_id, quorum_cert_digest, payload_digest]; the digests are opaque 32 bytes here.
 BLOCK_ID_DOMAIN = CONSENSUS_DOMAIN_PREFIX + "Block"
 EVIDENCE_ID_DOMAIN = b"stablechain::evidence"
 MAX_EVIDENCE_DATA_BYTES = 32_768
 VERIFY_GAS_UNITS = 2_000  # two strict Ed25519 verifications and two hashes
 ADDRESS_BYTES = 16
+HASH_BYTES = 32
 BLOCK_INFO_FIELDS = 4
-BLOCK_DATA_FIELDS = 7
+BLOCK_HEADER_FIELDS = 7
 
 ERRORS = ErrorTable(MODULE, {
     "EUNKNOWN_KIND": (1, " Only double votes and double proposals are evidence"),
@@ -45,6 +48,10 @@ ERRORS = ErrorTable(MODULE, {
 
 def _is_uint(value: object) -> bool:
     return type(value) is int and value >= 0
+
+
+def _is_bytes(value: object, length: int) -> bool:
+    return isinstance(value, bytes) and len(value) == length
 
 
 def _decode(data: bytes) -> object:
@@ -70,13 +77,15 @@ def read_vote(data: bytes, chain_id: int) -> tuple[int, int, bytes]:
     return proposed[0], proposed[1], sha3_256(signing_bytes(VOTE_SIGNING_DOMAIN, chain_id, plain))
 
 
+def _is_block_header(plain: object) -> bool:
+    return (isinstance(plain, list) and len(plain) == BLOCK_HEADER_FIELDS and all(map(_is_uint, plain[:3]))
+            and _is_bytes(plain[3], ADDRESS_BYTES) and all(_is_bytes(value, HASH_BYTES) for value in plain[4:]))
+
+
 def read_proposal(data: bytes, chain_id: int) -> tuple[int, int, bytes, bytes]:
-    """Return (epoch, round, author, signed message) of canonical msgpack BlockData; the block id is its hash."""
+    """Return (epoch, round, author, signed message) of a canonical msgpack block header; the block id is its hash."""
     plain = _decode(data)
-    if not (isinstance(plain, list) and len(plain) == BLOCK_DATA_FIELDS and _is_uint(plain[0])
-            and _is_uint(plain[1]) and _is_uint(plain[2]) and isinstance(plain[3], bytes)
-            and len(plain[3]) == ADDRESS_BYTES and isinstance(plain[4], bytes)
-            and (plain[5] is None or isinstance(plain[5], list)) and isinstance(plain[6], list)):
+    if not _is_block_header(plain):
         raise ERRORS.abort(Category.INVALID_ARGUMENT, "EMALFORMED")
     block_id = hash_with_salt(BLOCK_ID_DOMAIN, pack(plain))
     return plain[0], plain[1], plain[3], sha3_256(signing_bytes(PROPOSAL_SIGNING_DOMAIN, chain_id, block_id))

@@ -19,6 +19,7 @@ from consensus.types import (
     TimeoutMsg,
     Vote,
     VoteMsg,
+    compute_block_header,
     compute_block_id,
     compute_signing_bytes,
     make_genesis_qc,
@@ -193,7 +194,8 @@ def test_a_double_proposal_is_reported_once_and_its_halves_verify():
     for data, signature in ((report.first, report.first_signature), (report.second, report.second_signature)):
         message = compute_signing_bytes(PROPOSAL_DOMAIN, CHAIN_ID, compute_block_id(data))
         assert is_valid_signature(KEYS[leader].public_key().data, message, signature)
-        assert framework_evidence.read_proposal(pack(to_plain(data)), CHAIN_ID) == (
+        # The node submits the header (QC and payload as digests); the Evidence module re-derives the signed id.
+        assert framework_evidence.read_proposal(pack(to_plain(compute_block_header(data))), CHAIN_ID) == (
             chain.epoch, 1, make_address(leader), message)
     block_c = chain.make_block(1, chain.genesis_qc, leader, (b"c",))
     for again in (block_a, block_b, block_c):

@@ -8,7 +8,7 @@ from tests.consensus.harness import make_validators
 
 # sha3(salt("stablechain::consensus::sign::CommitVote") || chain_id u8 || msgpack(plain ledger info))
 COMMIT_VOTE_SIGNING_BYTES_HEX = "cb9e689e2416cb3c00994dff86048a2be5c43aba64ab96885965250072841819"
-GENESIS_EPOCH_1_BLOCK_ID_HEX = "61b9c5e7248f62ee17d091059c0e69bc74ab3abdbd5d0984649ffb0062f81396"
+GENESIS_EPOCH_1_BLOCK_ID_HEX = "d1402884771a709ae9848c988bd017bcedf3a1c1841c74e608eec411ba0769cd"
 
 
 def test_commit_vote_signing_bytes_are_pinned():

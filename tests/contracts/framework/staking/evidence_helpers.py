@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from consensus.safety import PROPOSAL_DOMAIN, TIMEOUT_DOMAIN, VOTE_DOMAIN
-from consensus.types import BlockData, BlockInfo, TimeoutSigningRepr, VoteData, compute_block_id
+from consensus.types import (
+    BlockData,
+    BlockInfo,
+    QuorumCertificate,
+    TimeoutSigningRepr,
+    VoteData,
+    compute_block_header,
+    compute_block_id,
+)
 from consensus.wire import compute_signing_bytes, to_plain
 from primitives.codec import pack
 from primitives.keys import PrivateKey
@@ -21,11 +29,27 @@ def signed_vote(key: PrivateKey, epoch: int, round_number: int, block_id: bytes,
     return pack(to_plain(data)), key.sign(compute_signing_bytes(VOTE_DOMAIN, chain_id, data))
 
 
-def signed_proposal(key: PrivateKey, author: bytes, epoch: int, round_number: int,
-                    payload: tuple[bytes, ...]) -> tuple[bytes, bytes]:
-    """Return (msgpack BlockData, signature over its id) for a proposal at (epoch, round)."""
-    data = BlockData(epoch, round_number, 5_000 + round_number, author, b"\x11" * 32, None, payload)
-    return pack(to_plain(data)), key.sign(compute_signing_bytes(PROPOSAL_DOMAIN, CHAIN_ID, compute_block_id(data)))
+def make_block_data(author: bytes, epoch: int, round_number: int, payload: tuple[bytes, ...],
+                    quorum_cert: QuorumCertificate | None = None) -> BlockData:
+    """Return the data of a proposal at (epoch, round) by author."""
+    return BlockData(epoch, round_number, 5_000 + round_number, author, b"\x11" * 32, quorum_cert, payload)
+
+
+def sign_block_data(key: PrivateKey, data: BlockData, chain_id: int = CHAIN_ID) -> bytes:
+    """Return key's proposal signature over the id of data, as consensus signs it."""
+    return key.sign(compute_signing_bytes(PROPOSAL_DOMAIN, chain_id, compute_block_id(data)))
+
+
+def encode_header(data: BlockData) -> bytes:
+    """Return the evidence form of a proposal: the canonical msgpack of its block header."""
+    return pack(to_plain(compute_block_header(data)))
+
+
+def signed_proposal(key: PrivateKey, author: bytes, epoch: int, round_number: int, payload: tuple[bytes, ...],
+                    quorum_cert: QuorumCertificate | None = None) -> tuple[bytes, bytes]:
+    """Return (msgpack BlockHeader, signature over its block id) for a proposal at (epoch, round)."""
+    data = make_block_data(author, epoch, round_number, payload, quorum_cert)
+    return encode_header(data), sign_block_data(key, data)
 
 
 def signed_timeout(key: PrivateKey, epoch: int, round_number: int, hqc_round: int) -> tuple[bytes, bytes]:

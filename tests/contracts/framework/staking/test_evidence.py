@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
+from consensus.types import BlockInfo, QuorumCertificate, VoteData, compute_block_header, to_plain
 from contracts.framework import evidence
+from primitives.codec import pack, unpack
+from primitives.limits import MAX_TRANSACTION_SIZE_BYTES
 from tests.contracts.framework.staking.evidence_helpers import (
-    evidence_payload, signed_proposal, signed_timeout, signed_vote,
+    encode_header, evidence_payload, make_block_data, sign_block_data, signed_proposal, signed_timeout, signed_vote,
 )
 from tests.contracts.framework.staking.helpers import (
     DD, DD_KEY, PARAMS, abort_of, assert_executed, consensus_key, events_of, make_staking_chain, staking_events, u64,
@@ -78,6 +83,82 @@ def test_a_double_proposal_is_evidence(chain):
     out = submit(chain, PROPOSAL, address, first, second)
     assert_executed(out)
     assert staking_events(out)[0][1]["kind"] == PROPOSAL and chain.pool(address).tombstoned
+
+
+def make_qc(validators: int) -> QuorumCertificate:
+    """A parent QC signed by every one of validators (the framework never opens it: the header has its digest)."""
+    info = BlockInfo(1, 3, b"\x22" * 32, 4_003)
+    return QuorumCertificate(VoteData(info, info), tuple((bytes([i % 256]) * 16, b"\x33" * 64)
+                                                         for i in range(validators)))
+
+
+def test_a_double_proposal_of_full_blocks_under_a_100_validator_qc_fits_one_transaction_and_slashes(chain):
+    address, key = v1(chain)
+    qc = make_qc(100)
+    first = signed_proposal(key, address, chain.epoch(), 4, tuple(b"a%04d" % i * 60 for i in range(500)), qc)
+    second = signed_proposal(key, address, chain.epoch(), 4, tuple(b"b%04d" % i * 60 for i in range(500)), qc)
+    payload = evidence_payload(PROPOSAL, address, first, second)
+    # Two headers of 148 bytes, whatever the 2 x 150 KB of payload and the 100 signatures of the QC.
+    assert len(first[0]) == len(second[0]) < 160 and len(payload.to_bcs()) < MAX_TRANSACTION_SIZE_BYTES // 4
+    out = chain.submit(DD_KEY, payload, sender=DD)
+    assert_executed(out)
+    assert staking_events(out)[0][1] == {"validator": address, "kind": PROPOSAL, "epoch": chain.epoch(), "round": 4,
+                                         "submitter": DD}
+    assert chain.pool(address).tombstoned
+
+
+def tamper_header(header: bytes, index: int, value: object) -> bytes:
+    plain = unpack(header)
+    plain[index] = value
+    return pack(plain)
+
+
+# Each forgery keeps the genuine signature of block B but changes what the header says B is.
+FORGED_HEADERS = {
+    "other_payload": lambda data, header: encode_header(replace(data, payload=(b"tx-c",))),
+    "other_qc": lambda data, header: encode_header(replace(data, quorum_cert=make_qc(4))),
+    "other_timestamp": lambda data, header: tamper_header(header, 2, data.timestamp_usecs + 1),
+    "other_parent": lambda data, header: tamper_header(header, 4, b"\x12" * 32),
+    "digest_swap": lambda data, header: tamper_header(tamper_header(header, 5, unpack(header)[6]), 6,
+                                                      unpack(header)[5]),
+}
+MALFORMED_HEADERS = {
+    "whole_block_data": lambda data, header: pack(to_plain(data)),
+    "vote_data": lambda data, header: pack(to_plain(VoteData(BlockInfo(1, 4, b"\x00" * 32, 1),
+                                                             BlockInfo(1, 3, b"\x00" * 32, 0)))),
+    "eight_fields": lambda data, header: pack(unpack(header) + [b""]),
+    "six_fields": lambda data, header: pack(unpack(header)[:6]),
+    "short_author": lambda data, header: tamper_header(header, 3, data.author[:15]),
+    "short_payload_digest": lambda data, header: tamper_header(header, 6, unpack(header)[6][:31]),
+    "long_qc_digest": lambda data, header: tamper_header(header, 5, unpack(header)[5] + b"\x00"),
+    "short_parent": lambda data, header: tamper_header(header, 4, b"\x11" * 31),
+    "bool_round": lambda data, header: tamper_header(header, 1, True),
+    "str_author": lambda data, header: tamper_header(header, 3, "a" * 16),
+    "payload_list_as_digest": lambda data, header: tamper_header(header, 6, [b"tx-b"]),
+    "not_a_list": lambda data, header: pack({"epoch": data.epoch}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FORGED_HEADERS) + sorted(MALFORMED_HEADERS))
+def test_a_header_that_is_not_exactly_what_was_signed_is_refused(chain, case):
+    address, key = v1(chain)
+    first = signed_proposal(key, address, chain.epoch(), 4, (b"tx-a",))
+    data = make_block_data(address, chain.epoch(), 4, (b"tx-b",))
+    header, signature = encode_header(data), sign_block_data(key, data)
+    forged = (FORGED_HEADERS.get(case) or MALFORMED_HEADERS[case])(data, header)
+    assert forged != header
+    expected = ("Evidence", 7 + 4 * 256) if case in FORGED_HEADERS else ("Evidence", 7 + 2 * 256)
+    assert abort_of(submit(chain, PROPOSAL, address, first, (forged, signature))) == expected
+    assert not chain.pool(address).tombstoned
+    assert_executed(submit(chain, PROPOSAL, address, first, (header, signature)))  # the genuine header is evidence
+
+
+def test_the_framework_reads_the_header_consensus_signs():
+    data = make_block_data(b"\x07" * 16, 3, 9, (b"x", b"y"), make_qc(4))
+    header = compute_block_header(data)
+    assert evidence.read_proposal(encode_header(data), 2)[:3] == (3, 9, b"\x07" * 16)
+    assert unpack(encode_header(data)) == [3, 9, data.timestamp_usecs, data.author, data.parent_id,
+                                           header.quorum_cert_digest, header.payload_digest]
 
 
 def test_proposals_by_another_author_than_named_are_not_conflicting(chain):
