@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from contracts.framework.staking import POOL, STATE
 from devnet.launcher import call_rpc
 from primitives.types import AccountAddress, EventKey
 
 PAGE_SIZE = 1000
 RECENT_TRANSACTIONS = 200
 ACCOUNT_CREATION_COUNTER = 0
+STAKE_CURRENCY_CODE = "XUS"  # contracts.framework.staking.STAKE_CURRENCY
 WELL_KNOWN_ADDRESSES = (AccountAddress.DIEM_ROOT, AccountAddress.TREASURY_COMPLIANCE, AccountAddress.TESTNET_DD)
 
 
@@ -27,6 +29,7 @@ class CheckReport:
     accounts: int = 0
     supply_micro: dict[str, int] = field(default_factory=dict)
     held_micro: dict[str, int] = field(default_factory=dict)
+    staked_micro: int = 0  # in stake pools (active, pending, unbonding, rewards): part of held_micro
 
 
 def get_result(url: str, method: str, params: list[Any]) -> Any:
@@ -74,8 +77,29 @@ def sum_event_amounts(url: str, key: str) -> int:
     return sum(event["data"]["amount"]["amount"] for event in get_all_events(url, key))
 
 
+def get_resource(url: str, address: bytes, tag_bytes: bytes) -> bytes | None:
+    """Return one resource's BCS bytes at the latest version, None when absent."""
+    state = get_result(url, "get_account_state_with_proof", [address.hex(), None, None, [tag_bytes.hex()]])
+    value = state["resources"][0]["value"]
+    return bytes.fromhex(value) if value else None
+
+
+def get_staked_micro(url: str) -> int:
+    """Return the coins held in stake pools (active, pending, unbonding, rewards); 0 on a chain without staking."""
+    state_bytes = get_resource(url, AccountAddress.DIEM_ROOT.value, STATE.tag_bytes)
+    if state_bytes is None:
+        return 0
+    total = 0
+    for address in STATE.decode(state_bytes).pools:
+        pool_bytes = get_resource(url, address, POOL.tag_bytes)
+        if pool_bytes is not None:
+            pool = POOL.decode(pool_bytes)
+            total += pool.active.value + pool.pending_active.value + pool.unbonding.value + pool.rewards.value
+    return total
+
+
 def check_supply(url: str, report: CheckReport) -> None:
-    """Per currency, minted minus burned equals what accounts hold plus what waits in preburn queues."""
+    """Per currency, minted minus burned equals what accounts, preburn queues and stake pools hold."""
     held: dict[str, int] = {}
     addresses = get_known_addresses(url)
     report.accounts = len(addresses)
@@ -87,6 +111,8 @@ def check_supply(url: str, report: CheckReport) -> None:
             held[balance["currency"]] = held.get(balance["currency"], 0) + balance["amount"]
         for preburn in account["role"].get("preburn_balances") or []:
             held[preburn["currency"]] = held.get(preburn["currency"], 0) + preburn["amount"]
+    report.staked_micro = get_staked_micro(url)
+    held[STAKE_CURRENCY_CODE] = held.get(STAKE_CURRENCY_CODE, 0) + report.staked_micro
     for info in get_result(url, "get_currencies", []):
         code = info["code"]
         supply = sum_event_amounts(url, info["mint_events_key"]) - sum_event_amounts(url, info["burn_events_key"])

@@ -4,7 +4,9 @@ Layout of DATA_DIR:
     manifest.json           the manifest the directory was built from (reuse needs the same one)
     genesis.json            the genesis config every node rebuilds genesis from
     keys/{root,treasury,dealer,auditor}.key    issuer keys (the faucet signs with treasury and dealer)
-    node-I/node.toml        validator I's config; node-I/keys/*.key; node-I/data/ its database
+    node-I/node.toml        node I's config; node-I/keys/{consensus,network,account}.key; node-I/data/ its database
+                            (nodes 0..validators-1 are the genesis validators, then the manifest's standby nodes:
+                            laid out and listed as peers everywhere, they join the set by staking)
     node-I/data/<list_file> an empty sanctions list, when the manifest's admission hooks read a relative one
                             that does not exist yet (a missing list would refuse every transaction)
 """
@@ -19,7 +21,8 @@ from typing import Any
 
 import nacl.utils
 
-from contracts.genesis import DealerConfig, GenesisConfig, ValidatorConfig
+from contracts.framework.staking import StakingParams
+from contracts.genesis import NO_PERIODIC_EPOCHS, DealerConfig, GenesisConfig, ValidatorConfig
 from devnet.manifest import Manifest
 from node.genesis_file import save_genesis_file
 from node.keys import load_private_key, save_private_key
@@ -28,8 +31,17 @@ from primitives.keys import PrivateKey
 from primitives.types import AccountAddress
 
 DEALER_ADDRESS = AccountAddress.TESTNET_DD.value
-DEALER_INITIAL_BALANCE_MICRO = 9_223_370_036_854_775_807
 INITIAL_RESERVES_MICRO = 2**63
+# The dealer holds the reserves less the genesis stake and this headroom, which the treasury may still mint.
+MINT_HEADROOM_MICRO = 2_000_000_000_001
+DEALER_INITIAL_BALANCE_MICRO = INITIAL_RESERVES_MICRO - MINT_HEADROOM_MICRO  # before the genesis stake is minted
+# Devnet staking: the default power cap and stake bounds; an epoch ends after a validator-set change or an hour of
+# block time (fees are paid out hourly), never by block count; unbonding and evidence age are ten minutes.
+DEVNET_STAKE_WINDOW_US = 10 * 60 * 1_000_000
+DEVNET_STAKING = StakingParams(
+    epoch_blocks=NO_PERIODIC_EPOCHS, epoch_duration_us=3_600_000_000,
+    unbonding_us=DEVNET_STAKE_WINDOW_US, max_evidence_age_us=DEVNET_STAKE_WINDOW_US,
+)
 # A devnet never goes stale: the genesis attestation stays valid for a year of block time.
 RESERVE_MAX_AGE_US = 365 * 24 * 3600 * 1_000_000
 GENESIS_RESERVE_REPORT = b"stablechain devnet genesis reserve report"
@@ -79,7 +91,7 @@ def get_layout(root: Path, manifest: Manifest) -> DevnetLayout:
     root = root.resolve()
     validators = tuple(
         ValidatorFiles(i, root / f"node-{i}", root / f"node-{i}" / "node.toml", root / f"node-{i}" / "node.log")
-        for i in range(manifest.validators)
+        for i in range(manifest.get_node_count())
     )
     return DevnetLayout(root, manifest, root / "genesis.json", validators)
 
@@ -119,7 +131,10 @@ def _create_validator_keys(directory: Path) -> dict[str, PrivateKey]:
 def compose_genesis_config(
     manifest: Manifest, keys: dict[str, PrivateKey], validator_keys: list[dict[str, PrivateKey]]
 ) -> GenesisConfig:
-    """Return the genesis config of a devnet: Diem roles, an auditor, attested reserves, a funded dealer."""
+    """Return the genesis config of a devnet: Diem roles, an auditor, attested reserves, a funded dealer, staking.
+
+    validator_keys lists every node's keys; only the first manifest.validators are in the genesis set.
+    """
     validators = tuple(
         ValidatorConfig(
             address=keys["account"].public_key().address(),
@@ -129,9 +144,10 @@ def compose_genesis_config(
             account_public_key=keys["account"].public_key().data,
             human_name=f"validator-{index}".encode(),
         )
-        for index, keys in enumerate(validator_keys)
+        for index, keys in enumerate(validator_keys[:manifest.validators])
     )
-    dealer = DealerConfig(DEALER_ADDRESS, keys["dealer"].public_key().data, initial_balance=DEALER_INITIAL_BALANCE_MICRO)
+    dealer = DealerConfig(DEALER_ADDRESS, keys["dealer"].public_key().data,
+                          initial_balance=compute_dealer_balance_micro(manifest))
     auditor = keys["auditor"].public_key()
     return GenesisConfig(
         diem_root_key=keys["root"].public_key().data,
@@ -142,7 +158,15 @@ def compose_genesis_config(
         reserve_auditors=((auditor.address(), auditor.data),),
         initial_reserves={"XUS": (INITIAL_RESERVES_MICRO, sha3_256(GENESIS_RESERVE_REPORT), 0)},
         max_reserve_age_us=RESERVE_MAX_AGE_US,
+        staking=DEVNET_STAKING if manifest.staking else None,
     )
+
+
+def compute_dealer_balance_micro(manifest: Manifest) -> int:
+    """Return the dealer's genesis balance: with staking, genesis also mints every stake, within the same reserves."""
+    if not manifest.staking:
+        return DEALER_INITIAL_BALANCE_MICRO
+    return DEALER_INITIAL_BALANCE_MICRO - sum(manifest.get_stake_micro(i) for i in range(manifest.validators))
 
 
 def compose_node_toml(
@@ -173,6 +197,7 @@ def compose_node_toml(
         "[keys]",
         'consensus_key_file = "keys/consensus.key"',
         'network_key_file = "keys/network.key"',
+        'account_key_file = "keys/account.key"',
         "",
         "[network]",
         f'listen_host = "{manifest.host}"',
@@ -267,7 +292,8 @@ def describe(layout: DevnetLayout) -> list[dict[str, object]]:
     """Return one row per validator for status tables."""
     return [
         {"index": files.index, "rpc": layout.manifest.get_rpc_url(files.index),
-         "network_port": layout.manifest.get_network_port(files.index), "config": str(files.config_path)}
+         "network_port": layout.manifest.get_network_port(files.index), "config": str(files.config_path),
+         "role": "validator" if layout.manifest.is_genesis_validator(files.index) else "standby"}
         for files in layout.validators
     ]
 

@@ -25,6 +25,11 @@ class Manifest(BaseModel):
 
     chain_id: int = Field(default=2, ge=0, le=255)
     validators: int = Field(default=DEFAULT_VALIDATORS, ge=1, le=VALIDATORS_MAX)
+    # Nodes laid out (keys, config, ports, listed as peers everywhere) but not in the genesis set: operators that
+    # join later with `stablechain validator register` + `stake`. Node validators + j is standby node j.
+    standby_nodes: int = Field(default=0, ge=0, le=VALIDATORS_MAX)
+    # Proof of stake (docs/staking.md) in genesis: devnet.layout.DEVNET_STAKING; False = a fixed validator set.
+    staking: bool = True
     base_port: int = Field(default=DEFAULT_BASE_PORT, ge=1, le=PORT_MAX)
     network_base_port: int = Field(default=DEFAULT_NETWORK_BASE_PORT, ge=1, le=PORT_MAX)
     stakes_micro: list[int] = []
@@ -47,22 +52,33 @@ class Manifest(BaseModel):
             raise ValueError(f"stakes_micro lists {len(self.stakes_micro)} stakes for {self.validators} validators")
         if any(stake <= 0 for stake in self.stakes_micro):
             raise ValueError("every stake must be positive")
-        if self.base_port + self.validators > PORT_MAX or self.network_base_port + self.validators > PORT_MAX:
+        if self.validators + self.standby_nodes > VALIDATORS_MAX:
+            raise ValueError(f"at most {VALIDATORS_MAX} nodes (validators + standby_nodes)")
+        nodes = self.get_node_count()
+        if self.base_port + nodes > PORT_MAX or self.network_base_port + nodes > PORT_MAX:
             raise ValueError("ports would exceed 65535")
-        rpc_ports = set(range(self.base_port, self.base_port + self.validators))
-        network_ports = set(range(self.network_base_port, self.network_base_port + self.validators))
+        rpc_ports = set(range(self.base_port, self.base_port + nodes))
+        network_ports = set(range(self.network_base_port, self.network_base_port + nodes))
         if rpc_ports & network_ports:
             raise ValueError("JSON-RPC and network port ranges overlap")
         for name in ("admission_validators", "regulator_validators"):
-            if any(not 0 <= index < self.validators for index in getattr(self, name) or []):
-                raise ValueError(f"{name} lists a validator outside 0..{self.validators - 1}")
+            if any(not 0 <= index < nodes for index in getattr(self, name) or []):
+                raise ValueError(f"{name} lists a node outside 0..{nodes - 1}")
         if self.regulator is not None:
-            if self.regulator.listen_port + self.validators > PORT_MAX:
+            if self.regulator.listen_port + nodes > PORT_MAX:
                 raise ValueError("regulator ports would exceed 65535")
-            regulator_ports = {self.get_regulator_port(i) for i in range(self.validators)}
+            regulator_ports = {self.get_regulator_port(i) for i in range(nodes)}
             if regulator_ports & (rpc_ports | network_ports):
                 raise ValueError("the regulator port range overlaps the JSON-RPC or network ports")
         return self
+
+    def get_node_count(self) -> int:
+        """Return how many nodes are laid out: the genesis validators, then the standby nodes."""
+        return self.validators + self.standby_nodes
+
+    def is_genesis_validator(self, index: int) -> bool:
+        """Return True iff node index is in the genesis validator set (not a standby node)."""
+        return index < self.validators
 
     def get_stake_micro(self, index: int) -> int:
         """Return validator index's stake."""

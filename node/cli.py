@@ -106,12 +106,14 @@ def node_init(
     console.print(table)
 
 
-def _get_devnet_layout(directory: Path, validators: int, base_port: int, network_base_port: int):  # noqa: ANN202
+def _get_devnet_layout(directory: Path, validators: int, base_port: int, network_base_port: int,  # noqa: ANN202
+                       standby_nodes: int = 0):
     from devnet.layout import LayoutError, prepare_devnet
     from devnet.manifest import Manifest
 
     try:
-        manifest = Manifest(validators=validators, base_port=base_port, network_base_port=network_base_port)
+        manifest = Manifest(validators=validators, base_port=base_port, network_base_port=network_base_port,
+                            standby_nodes=standby_nodes)
         return prepare_devnet(directory, manifest)
     except (LayoutError, ValueError) as error:
         fail(str(error))
@@ -133,20 +135,22 @@ def devnet_up(
     base_port: int = typer.Option(8080, help="Node i serves JSON-RPC on base-port + i."),
     network_base_port: int = typer.Option(None, help="Node i's validator port (default base-port - 1900)."),
     directory: Path = typer.Option(DEFAULT_DEVNET_DIR, "--dir", help="Data directory (reused when it exists)."),
+    standby_nodes: int = typer.Option(0, "--standby-nodes",
+                                      help="Extra nodes outside genesis that may join by staking (docs/staking.md)."),
 ) -> None:
     """Start N validators on 127.0.0.1; Ctrl-C stops every process started."""
     from devnet.launcher import Devnet, DevnetError, run_until_interrupted
     from devnet.layout import compute_waypoint, describe
 
     network_base = network_base_port if network_base_port is not None else base_port - 1900
-    layout = _get_devnet_layout(directory, validators, base_port, network_base)
+    layout = _get_devnet_layout(directory, validators, base_port, network_base, standby_nodes)
 
     def on_ready() -> None:
         table = Table(title=f"devnet: {validators} validators, data in {directory}")
-        for column in ("node", "JSON-RPC", "validator port"):
+        for column in ("node", "JSON-RPC", "validator port", "genesis role"):
             table.add_column(column)
         for row in describe(layout):
-            table.add_row(str(row["index"]), str(row["rpc"]), str(row["network_port"]))
+            table.add_row(str(row["index"]), str(row["rpc"]), str(row["network_port"]), str(row["role"]))
         console.print(table)
         console.print(f"waypoint: {compute_waypoint(layout)}", soft_wrap=True)
         if layout.manifest.faucet:
@@ -206,6 +210,8 @@ def devnet_check(directory: Path = typer.Option(DEFAULT_DEVNET_DIR, "--dir")) ->
     console.print(f"agreement: all {len(urls)} nodes match at version {report.common_version} (versions {report.versions})")
     for code, supply in report.supply_micro.items():
         console.print(f"supply {code}: minted - burned = {supply}, held by {report.accounts} accounts = {report.held_micro[code]}")
+    if report.staked_micro:
+        console.print(f"of which in stake pools (active, pending, unbonding, rewards): {report.staked_micro}")
 
 
 @app.command("status")

@@ -97,6 +97,16 @@ class KeysConfig(Section):
         description="the validator account's key: signs the evidence transactions this node submits and names "
         "the node's address when its consensus key is not in the validator set yet (a validator about to join)",
     )
+    next_consensus_key_file: Path | None = Field(
+        default=None,
+        description="the key registered with `validator rotate-consensus-key`; may not exist yet: read when it "
+        "appears (checked at every commit), used from the first epoch whose validator set lists it",
+    )
+    next_network_key_file: Path | None = Field(
+        default=None,
+        description="likewise for `validator rotate-network-key`: the Noise key switches at the epoch whose set "
+        "lists it",
+    )
     passphrase_env: str | None = Field(
         default=None, description="name of the environment variable holding the key-file passphrase"
     )
@@ -286,6 +296,8 @@ def resolve_paths(config: NodeConfig, base: Path) -> NodeConfig:
         update={
             "consensus_key_file": absolute(config.keys.consensus_key_file),
             "network_key_file": absolute(config.keys.network_key_file),
+            **{name: absolute(value) for name in ("account_key_file", "next_consensus_key_file", "next_network_key_file")
+               if (value := getattr(config.keys, name)) is not None},
         }
     )
     faucet = None if config.faucet is None else config.faucet.model_copy(

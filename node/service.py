@@ -6,8 +6,9 @@ import asyncio
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from enum import IntEnum
 from pathlib import Path
 from typing import Any
 
@@ -16,15 +17,18 @@ import nacl.bindings
 
 from consensus.events import LocalTimeout
 from consensus.election import ReputationConfig
+from consensus.keyring import get_held_public_keys
 from consensus.pacemaker import PacemakerConfig
 from consensus.signer import Ed25519Scheme, Ed25519Signer
 from consensus.state import CoreConfig
-from consensus.validators import ValidatorInfo, ValidatorSet
+from consensus.validators import ValidatorSet
 from node import catchup
 from node.config import NodeConfig
 from contracts.genesis import GenesisConfig
+from node.evidence import EvidenceAccount
 from node.execution import ContractsApplication, compute_genesis_hash, make_genesis_commit, make_genesis_transaction
 from node.genesis_file import GenesisFileError, load_genesis_file
+from node.keyring import NodeKeyring, follow_network_key
 from node.keys import load_passphrase, load_private_key
 from node.admission.wiring import build_compliance
 from node.ledger import Ledger, make_submit
@@ -76,18 +80,18 @@ class StopNode(Exception):
 # ---- genesis and keys ------------------------------------------------------------------------------
 
 
-def compute_validator_set(genesis: GenesisConfig) -> ValidatorSet:
-    """Return the first epoch's validator set (stake is the voting power)."""
-    return ValidatorSet.create([ValidatorInfo(v.address, v.consensus_public_key, v.network_public_key, v.stake)
-                                for v in genesis.validators])
-
-
 def build_genesis_commit(genesis: GenesisConfig) -> tuple[Any, bytes, ValidatorSet]:
-    """Return (version-0 commit, genesis hash, validator set), deterministic for one genesis config."""
+    """Return (version-0 commit, genesis hash, first validator set), deterministic for one genesis config.
+
+    The first set is the one genesis execution installs (DiemSystem's ValidatorSet): with staking its voting
+    powers are the capped stakes, not the configured ones.
+    """
     from contracts.genesis import build_genesis
 
     output = build_genesis(genesis)
-    validators = compute_validator_set(genesis)
+    validators = ContractsApplication().get_next_validator_set(output)
+    if validators is None:
+        raise NodeStartError("the genesis file installs no validator (with stake); check its validators")
     transaction = make_genesis_transaction(output.write_set, output.events)
     commit, certificate = make_genesis_commit(transaction, output.write_set, output.events, validators)
     return commit, compute_genesis_hash(certificate), validators
@@ -127,24 +131,67 @@ def get_real_clock_usecs() -> int:
     return time.time_ns() // 1_000
 
 
-def find_own_address(validators: ValidatorSet, consensus_public_key: bytes) -> bytes:
-    """Return the validator address whose consensus key is ours."""
-    for member in validators.members:
-        if member.consensus_public_key == consensus_public_key:
-            return member.address
-    raise NodeStartError("the consensus key is not in the genesis validator set; check keys.consensus_key_file")
+def find_own_address(validators: ValidatorSet, consensus_public_keys: Collection[bytes],
+                     account_address: bytes | None = None) -> bytes:
+    """Return this node's address: the account key's when configured, else the genesis member with a key we hold."""
+    holder = next((m.address for m in validators.members if m.consensus_public_key in consensus_public_keys), None)
+    if account_address is None:
+        if holder is None:
+            raise NodeStartError("the consensus key is not in the genesis validator set; check keys.consensus_key_file "
+                                 "(a node that joins the set later needs keys.account_key_file)")
+        return holder
+    if holder is not None and holder != account_address:
+        raise NodeStartError(f"the consensus key belongs to validator {holder.hex()}, not to the account key's address "
+                             f"{account_address.hex()}; check keys.consensus_key_file and keys.account_key_file")
+    return account_address
 
 
-def make_peers(config: NodeConfig, validators: ValidatorSet) -> list[PeerInfo]:
-    """Return the validator set's members with the listening addresses the config gives for them."""
+class Membership(IntEnum):
+    """This node's standing in a validator set; numbers are stable (logs)."""
+
+    VALIDATOR = 0
+    NOT_A_MEMBER = 1
+    KEY_MISMATCH = 2  # the set lists our address with a consensus key we do not hold: the core signs nothing
+
+
+def get_membership(validators: ValidatorSet, address: bytes, held_keys: Collection[bytes]) -> Membership:
+    """Return whether this node votes in validators: listed, and holding the consensus key listed for it."""
+    member = validators.get_member(address)
+    if member is None:
+        return Membership.NOT_A_MEMBER
+    return Membership.VALIDATOR if member.consensus_public_key in held_keys else Membership.KEY_MISMATCH
+
+
+def log_membership(epoch: int, validators: ValidatorSet, address: bytes, held_keys: Collection[bytes]) -> Membership:
+    """Log this node's standing in the epoch's validator set."""
+    membership = get_membership(validators, address, held_keys)
+    fields = {"epoch": epoch, "address": address.hex(), "validators": len(validators.members)}
+    if membership == Membership.VALIDATOR:
+        log.info("validator in this epoch", **fields)
+    elif membership == Membership.NOT_A_MEMBER:
+        # The set's validators accept our connections (and serve catch-up) only once we are in it.
+        log.info("not a validator in this epoch: waiting to be in the set", **fields)
+    else:  # the runtime logs the registered and held keys (node.runtime.Runtime.check_consensus_keys)
+        log.warning("in the validator set, without the consensus key it lists for us: signing nothing", **fields)
+    return membership
+
+
+def make_peers(config: NodeConfig, validators: ValidatorSet, own_address: bytes = b"") -> list[PeerInfo]:
+    """Return the validator set's other members with the listening addresses the config gives for them.
+
+    Membership and the pinned network key come from the set (on chain); the config only says where to dial.
+    """
     by_address = {bytes.fromhex(peer.address): peer for peer in config.network.peers}
     peers = []
     for member in validators.members:
         peer = by_address.get(member.address)
+        if member.address == own_address:
+            continue
         if peer is None:
+            log.warning("no network.peers entry for a validator: it cannot be dialled", address=member.address.hex())
             continue
         if bytes.fromhex(peer.network_public_key) != member.network_public_key:
-            raise NodeStartError(f"network.peers {peer.address}: key differs from the validator set's")
+            log.warning("network.peers key differs from the validator set's: pinning the set's", address=peer.address)
         peers.append(PeerInfo(member.address, compute_network_public_key(member.network_public_key), peer.host,
                               peer.port))
     return peers
@@ -174,23 +221,34 @@ def build_node(config: NodeConfig) -> NodeParts:
     commit, genesis_hash, validators = build_genesis_commit(genesis)
     passphrase = load_passphrase(config.keys.passphrase_env)
     consensus_key = load_private_key(config.keys.consensus_key_file, passphrase)
-    network_key = make_network_key_pair(load_private_key(config.keys.network_key_file, passphrase))
-    author = find_own_address(validators, consensus_key.public_key().data)
+    network_private_key = load_private_key(config.keys.network_key_file, passphrase)
+    # [EPOCH-6] every consensus and network key we hold: the configured ones and the next ones (rotation)
+    keyring = NodeKeyring.from_keys_config(config.keys, consensus_key, network_private_key, passphrase)
+    account_key = (load_private_key(config.keys.account_key_file, passphrase)
+                   if config.keys.account_key_file is not None else None)
+    account_address = account_key.public_key().address() if account_key is not None else None
+    author = find_own_address(validators, keyring.get_consensus_public_keys(), account_address)
     store = open_store(config, commit, genesis_hash)
     reputation = ReputationConfig() if config.consensus.leader_reputation else None
     pacemaker = PacemakerConfig(base_timeout_ms=config.consensus.round_timeout_ms, reputation=reputation)
     core = CoreConfig(author, Ed25519Signer(consensus_key), Ed25519Scheme(), config.chain_id, pacemaker=pacemaker)
     limits = MempoolLimits(capacity_txns=config.mempool.capacity_total,
                            capacity_per_account_txns=config.mempool.capacity_per_account)
+    # The account key signs the equivocation evidence this node submits; without it, evidence is only logged.
+    evidence_account = None if account_key is None else EvidenceAccount.from_key(account_key, author)
+    empty_block_delay_ms = min(EMPTY_BLOCK_DELAY_MS, config.consensus.round_timeout_ms // 4)
     runtime_config = RuntimeConfig(core, block_transactions_max=config.consensus.block_transactions_max,
-                                   empty_block_delay_ms=min(EMPTY_BLOCK_DELAY_MS, config.consensus.round_timeout_ms // 4))
+                                   empty_block_delay_ms=empty_block_delay_ms, evidence_account=evidence_account,
+                                   keyring=keyring)
     runtime = Runtime(runtime_config, store,
                       ContractsApplication(), Mempool(limits), get_real_clock_usecs)
     current = runtime.state.epoch_state.validators
+    # After a network key rotation, a restart uses the key the current set lists.
+    network_key = keyring.get_network_key_pair(current, author) or make_network_key_pair(network_private_key)
     network_config = NetworkConfig(author, network_key, config.network.listen_host, config.network.listen_port,
                                    prologue=compute_network_prologue(config.chain_id),
                                    max_frame_bytes=config.network.frame_bytes_max)
-    network = Network(network_config, make_peers(config, current))
+    network = Network(network_config, make_peers(config, current, author))
     return NodeParts(runtime, network, Ledger(store, config.chain_id), store)
 
 
@@ -216,6 +274,9 @@ class NodeService:
         self.compliance = build_compliance(config, self.ledger)
         self.runtime.commit_listeners.append(self.on_commit)
         self.runtime.commit_listeners.append(self.compliance.on_commit)
+        epoch_state = self.runtime.state.epoch_state
+        self.peer_epoch = epoch_state.epoch  # the epoch whose validator set the network was given (build_node)
+        self.membership = self.log_membership()
 
     async def run(self, on_ready: Callable[[NodeService], None] | None = None) -> None:
         """Start everything, serve until stopped, then shut down in order (RPC, network, timers)."""
@@ -290,6 +351,9 @@ class NodeService:
         while True:
             await asyncio.sleep(CATCHUP_CHECK_INTERVAL_MS / MS_PER_SEC)
             requests = catchup.get_requests(self.runtime)
+            # A next network key file written after the boundary is picked up within a second (a stat).
+            follow_network_key(self.runtime.config.keyring, self.network, self.runtime.state.epoch_state.validators,
+                               self.runtime.config.core.author)
             if progress is not None:
                 progress.update(self.runtime, bool(requests))
             self.carry_out(requests)
@@ -332,9 +396,29 @@ class NodeService:
             elif isinstance(action, SetTimer):
                 self.arm_timer(action)
             elif isinstance(action, SetPeers):
-                self.network.update_peers(make_peers(self.config, action.validators))
+                self.follow_epoch()
             elif isinstance(action, DeferPayload):
                 asyncio.get_running_loop().call_later(action.delay_ms / MS_PER_SEC, self.on_timer, None)
+        self.follow_epoch()  # catch-up can cross a boundary without a SetPeers
+
+    def follow_epoch(self) -> None:
+        """At a new epoch: connect to its validator set only, and log whether this node votes in it."""
+        epoch_state = self.runtime.state.epoch_state
+        if epoch_state.epoch == self.peer_epoch:
+            return
+        self.peer_epoch = epoch_state.epoch
+        author = self.runtime.config.core.author
+        # Our Noise key first: the set may list the next one (a rotation); peers pinning it accept the re-dials.
+        follow_network_key(self.runtime.config.keyring, self.network, epoch_state.validators, author)
+        self.network.update_peers(make_peers(self.config, epoch_state.validators, author))
+        self.membership = self.log_membership()
+        self.metrics.epoch.set(epoch_state.epoch)
+
+    def log_membership(self) -> Membership:
+        """Log whether this node votes in the current epoch."""
+        state = self.runtime.state
+        return log_membership(state.epoch_state.epoch, state.epoch_state.validators, state.config.author,
+                              get_held_public_keys(state))
 
     def arm_timer(self, action: SetTimer) -> None:
         """Replace the round timer; when it fires, LocalTimeout goes to the local inbox."""
