@@ -11,6 +11,9 @@ from tests.sim.config import FaultMix, SimConfig
 from tests.sim.result import SeedResult
 from tests.sim.world import run_seed
 
+# --join-leave removes this validator (and adds validator --validators, a joiner).
+JOIN_LEAVE_LEAVER = 1
+
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     """Parse the command line."""
@@ -20,7 +23,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--validators", type=int, default=4)
     parser.add_argument("--byzantine", type=int, default=0,
                         help="Byzantine validator count (silent unless --twins or --stale-leaders)")
-    parser.add_argument("--stakes", type=str, default="", help="comma-separated voting powers")
+    parser.add_argument("--stakes", type=str, default="",
+                        help="comma-separated voting powers (raw stakes with --power-cap-bps)")
+    parser.add_argument("--power-cap-bps", type=int, default=0,
+                        help="powers = the framework's capped stakes (e.g. 3333); 0: stakes are powers")
+    parser.add_argument("--join-leave", type=int, default=0, metavar="HEIGHT",
+                        help="one more validator joins and validator 1 leaves at the block of this height")
+    parser.add_argument("--slash-twins", action="store_true",
+                        help="twins with Ed25519 keys; honest nodes' evidence is executed: slash and remove")
     parser.add_argument("--drop", type=float, default=0.05, help="message loss probability")
     parser.add_argument("--duplicate", type=float, default=0.02, help="duplication probability")
     parser.add_argument("--delay", type=int, default=40, help="maximum network delay in ticks")
@@ -47,13 +57,20 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def get_config(args: argparse.Namespace) -> SimConfig:
     """Build the run configuration from the parsed arguments."""
     stakes = tuple(int(s) for s in args.stakes.split(",")) if args.stakes else None
+    joiners = 1 if args.join_leave else 0
+    set_changes: tuple[tuple[int, tuple[int, ...]], ...] = ()
+    if args.join_leave:
+        members = tuple(v for v in range(args.validators + 1) if v != JOIN_LEAVE_LEAVER)
+        set_changes = ((args.join_leave, members),)
+    if stakes is not None and len(stakes) == args.validators and joiners:
+        stakes = stakes + (stakes[-1],)  # the joiner stakes as much as the last validator
     faults = FaultMix(
         drop_probability=args.drop,
         duplicate_probability=args.duplicate,
         delay_ticks_max=args.delay,
         partition_phases=args.partitions,
         crash_probability=args.crashes,
-        twins=args.twins,
+        twins=args.twins or args.slash_twins,
         stale_leaders=args.stale_leaders,
         disk_loss=args.disk_loss,
     )
@@ -63,10 +80,15 @@ def get_config(args: argparse.Namespace) -> SimConfig:
         faults=faults,
         rounds=args.rounds,
         stakes=stakes,
-        real_crypto=args.real_crypto,
+        real_crypto=args.real_crypto or args.slash_twins,
         check_liveness=not args.no_liveness,
         check_persist_before_send=not args.no_persist_check,
         epoch_interval=args.epoch_every,
+        joiners=joiners,
+        set_changes=set_changes,
+        power_cap_bps=args.power_cap_bps,
+        slash_evidence=args.slash_twins,
+        payload_transactions_min=1 if args.join_leave else 0,
     )
 
 

@@ -11,6 +11,7 @@ CHAIN_VALIDITY = "committed-chain-valid"
 PERSIST_BEFORE_SEND = "persist-before-send"
 LIVENESS = "liveness"
 CORE_CRASH = "core-raised"
+FALSE_EVIDENCE = "evidence-names-byzantine"
 
 
 class Violation(Exception):

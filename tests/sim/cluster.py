@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 
 from consensus.epoch import make_genesis_epoch_state
 from consensus.pacemaker import PacemakerConfig
@@ -18,6 +19,7 @@ from consensus.signer import (
 from consensus.state import CoreConfig
 from consensus.types import EpochState
 from consensus.validators import ValidatorInfo, ValidatorSet
+from contracts.framework.staking_epoch import compute_capped_powers
 from primitives.hashing import sha3_256
 from primitives.keys import PrivateKey
 from tests.sim.config import SimConfig
@@ -38,6 +40,13 @@ class Cluster:
     validators: ValidatorSet
     epoch_state: EpochState
     pacemaker: PacemakerConfig
+    # Every identity (genesis validators, then joiners) with its raw stake as voting power.
+    infos: tuple[ValidatorInfo, ...] = ()
+    power_cap_bps: int = 0
+
+    def make_set(self, members: Iterable[int]) -> ValidatorSet:
+        """Return the set of these validators (indices into infos), with the framework's power cap."""
+        return make_validator_set(self.infos, members, self.power_cap_bps)
 
     def get_core_config(self, validator: int, safety_rules: SafetyRules) -> CoreConfig:
         """Return the core configuration of one validator (twins share it)."""
@@ -56,13 +65,14 @@ class Cluster:
 
 
 def make_cluster(config: SimConfig) -> Cluster:
-    """Build deterministic keys and the genesis validator set for a run."""
+    """Build deterministic keys (joiners included) and the genesis validator set for a run."""
+    count = config.get_validator_count()
     addresses = tuple(
         sha3_256(b"sim-validator", index.to_bytes(2, "big"))[:ADDRESS_BYTES]
-        for index in range(config.validators)
+        for index in range(count)
     )
     signers: list[Signer] = []
-    for index in range(config.validators):
+    for index in range(count):
         material = b"sim-key" + index.to_bytes(2, "big")
         if config.real_crypto:
             signers.append(Ed25519Signer(PrivateKey.from_seed_material(material)))
@@ -70,11 +80,20 @@ def make_cluster(config: SimConfig) -> Cluster:
             signers.append(InsecureHashSigner(sha3_256(material)))
     scheme: SignatureScheme = Ed25519Scheme() if config.real_crypto else InsecureHashScheme()
     stakes = config.get_stakes()
-    members = [
+    infos = tuple(
         ValidatorInfo(addresses[i], signers[i].get_public_key(), signers[i].get_public_key(), stakes[i])
-        for i in range(config.validators)
-    ]
-    validators = ValidatorSet.create(members)
+        for i in range(count)
+    )
     pacemaker = PacemakerConfig(base_timeout_ms=SIM_ROUND_TIMEOUT_MS)
-    return Cluster(addresses, tuple(signers), scheme, validators,
-                   make_genesis_epoch_state(validators), pacemaker)
+    validators = make_validator_set(infos, range(config.validators), config.power_cap_bps)
+    return Cluster(addresses, tuple(signers), scheme, validators, make_genesis_epoch_state(validators),
+                   pacemaker, infos, config.power_cap_bps)
+
+
+def make_validator_set(infos: tuple[ValidatorInfo, ...], members: Iterable[int], power_cap_bps: int) -> ValidatorSet:
+    """Return the set of the chosen validators; with a cap, powers are the framework's capped stakes."""
+    chosen = [infos[index] for index in members]
+    if power_cap_bps:
+        powers = compute_capped_powers([info.voting_power for info in chosen], power_cap_bps)
+        chosen = [replace(info, voting_power=power) for info, power in zip(chosen, powers)]
+    return ValidatorSet.create(chosen)

@@ -64,12 +64,30 @@ class SimConfig:
     tail_ticks: int = 0
     # Every block at a height divisible by this ends the epoch (0: a single epoch).
     epoch_interval: int = 0
+    # Proof of stake. Validators numbered validators .. validators + joiners - 1 are not in the
+    # genesis set: they run the core as non-validators until an epoch includes them.
+    joiners: int = 0
+    # (height, members of the next set): the block executed at that height ends the epoch and
+    # hands over to that set (indices into genesis validators and joiners).
+    set_changes: tuple[tuple[int, tuple[int, ...]], ...] = ()
+    # > 0: stakes are raw stakes and each set's voting powers come from the framework's cap
+    # (contracts.framework.staking_epoch.compute_capped_powers); 0: stakes are the powers.
+    power_cap_bps: int = 0
+    # Leaders put reported equivocations in their payload; the executor verifies them as the
+    # framework does, records the slash and ends the epoch with the equivocator removed.
+    slash_evidence: bool = False
+    # Transactions per leader payload: at least this many (1 = every block carries load).
+    payload_transactions_min: int = 0
 
     def get_stakes(self) -> tuple[int, ...]:
-        """Return each validator's voting power (equal by default)."""
+        """Return each validator's stake (or voting power), genesis validators then joiners."""
         if self.stakes is None:
-            return tuple(1 for _ in range(self.validators))
+            return tuple(1 for _ in range(self.validators + self.joiners))
         return self.stakes
+
+    def get_validator_count(self) -> int:
+        """Return how many validator identities exist (genesis set and joiners)."""
+        return self.validators + self.joiners
 
     def with_faults(self, **changes: object) -> SimConfig:
         """Return a copy with some fault knobs changed."""

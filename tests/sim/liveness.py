@@ -28,10 +28,15 @@ def is_finished(world: World) -> bool:
 
 
 def has_progressed(world: World) -> bool:
-    """Return True when every running honest node committed enough blocks since the heal."""
+    """Return True when every running honest member of the newest epoch committed enough since the heal.
+
+    A validator that left (or has not joined yet) is not expected to follow the chain.
+    """
+    validators_of_epoch = world.watch.validators_of_epoch
+    newest = validators_of_epoch[max(validators_of_epoch)]
     for instance in world.instances:
         is_running = not instance.is_halted and instance.validator not in world.scenario.silent
-        if instance.is_honest and is_running:
+        if instance.is_honest and is_running and newest.is_member(instance.address):
             height = instance.get_committed_height()
             if height < world.heal_heights.get(instance.index, 0) + LIVENESS_COMMITS_REQUIRED:
                 return False
@@ -42,10 +47,12 @@ def is_liveness_expected(world: World) -> bool:
     """Return True when the heal must be followed by commits: faulty power below one third."""
     if not world.config.check_liveness:
         return False
-    stakes = world.config.get_stakes()
-    faulty = sum(stakes[v] for v in world.scenario.byzantine)
-    faulty += sum(stakes[v] for v, start, end in world.config.offline if end > world.heal_tick)
-    return faulty * 3 < sum(stakes)
+    validators = world.cluster.validators  # genesis powers (Byzantine and offline validators are genesis members)
+    addresses = world.cluster.addresses
+    faulty = sum(validators.get_power(addresses[v]) for v in world.scenario.byzantine)
+    faulty += sum(validators.get_power(addresses[v]) for v, start, end in world.config.offline
+                  if end > world.heal_tick)
+    return faulty * 3 < validators.get_total_power()
 
 
 def describe_progress(world: World) -> str:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from consensus.safety import SafetyData
 from consensus.state import CoreConfig, CoreState
 from consensus.types import Block, EpochState, LedgerInfoWithSignatures, SyncInfo
+from consensus.validators import ValidatorSet
 from tests.sim.checkers import CommittedBlock
 
 
@@ -47,6 +48,11 @@ class SimInstance:
     stale_leader: object | None = None
     committed: list[CommittedBlock] = field(default_factory=list)
     committed_ids: set[bytes] = field(default_factory=set)
+    # Broadcasts go to the members of the epoch the node is in as each effect is carried out (an
+    # epoch's last commit vote still reaches a validator that leaves at the end of it).
+    routing_validators: ValidatorSet | None = None
+    # Evidence transactions waiting in this node's mempool, by (kind, author, epoch, round).
+    evidence_pool: dict[tuple[int, bytes, int, int], bytes] = field(default_factory=dict)
 
     def get_committed_height(self) -> int:
         """Return how many blocks this instance committed (genesis excluded)."""

@@ -21,6 +21,10 @@ class SeedResult:
     crash_count: int = 0
     highest_epoch: int = 1
     commit_ticks: dict[int, int] = field(default_factory=dict)
+    # Proof of stake: the longest run of rounds without a new commit, evidence seen, validators slashed.
+    max_stall_rounds: int = 0
+    honest_report_count: int = 0
+    slashed_count: int = 0
 
     @property
     def is_ok(self) -> bool:
@@ -32,4 +36,5 @@ class SeedResult:
         status = "ok" if self.is_ok else f"FAILED {self.invariant_name}"
         return (f"seed={self.seed} {status} height={self.committed_height} events={self.event_count} "
                 f"ticks={self.tick} heal={self.heal_tick} crashes={self.crash_count} "
-                f"epoch={self.highest_epoch}")
+                f"epoch={self.highest_epoch} stall={self.max_stall_rounds} reports={self.honest_report_count} "
+                f"slashed={self.slashed_count}")

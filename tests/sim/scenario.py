@@ -50,6 +50,8 @@ def compute_scenario(rng: random.Random, config: SimConfig) -> Scenario:
     silent = byzantine - twins - stale
     validator_of_instance = list(range(config.validators))
     validator_of_instance.extend(sorted(twins))
+    # Joiners (not in the genesis set) run one honest instance each, numbered after the twins.
+    validator_of_instance.extend(range(config.validators, config.get_validator_count()))
     phases = compute_phases(rng, config, tuple(validator_of_instance))
     return Scenario(tuple(validator_of_instance), byzantine, twins, stale, silent, phases)
 

@@ -8,7 +8,9 @@ from consensus import events as ev
 from consensus.epoch import compute_next_epoch_state
 from consensus.types import Block, EpochState, LedgerInfoWithSignatures
 from primitives.errors import InvariantViolation
+from tests.sim.mempool import on_committed
 from tests.sim.node import Disk, SimInstance
+from tests.sim.pos import forge_as_removed
 
 if TYPE_CHECKING:
     from tests.sim.world import World
@@ -41,6 +43,22 @@ def sync_ledger(world: World, instance: SimInstance, certificate: LedgerInfoWith
     world.watch.on_commit(instance, ev.CommitBlocks(certificate, tuple(path)), world.tick)
 
 
+def enter_epoch(world: World, instance: SimInstance, effect: ev.NewEpoch) -> None:
+    """Carry out NewEpoch: remember the epoch, route to its members, state-sync, drop stale evidence."""
+    epoch_state = effect.epoch_state
+    instance.disk.epoch_state = epoch_state
+    instance.routing_validators = epoch_state.validators
+    world.executor.register_genesis(epoch_state.genesis_block)
+    is_new = epoch_state.epoch not in world.watch.validators_of_epoch
+    world.watch.on_new_epoch(epoch_state)
+    sync_ledger(world, instance, effect.ledger_info_with_signatures)
+    world.note_progress()
+    on_committed(instance, (), epoch_state.validators)
+    world.trace.record(world.tick, instance.label, "new-epoch", epoch_state.epoch)
+    if is_new and world.config.slash_evidence:
+        forge_as_removed(world, epoch_state)
+
+
 def get_recovered_epoch_state(world: World, disk: Disk) -> EpochState:
     """Return the epoch a restarting node is in, from what its ledger holds."""
     epoch_state = disk.epoch_state or world.cluster.epoch_state
@@ -49,6 +67,9 @@ def get_recovered_epoch_state(world: World, disk: Disk) -> EpochState:
     if (certificate is not None and certificate.ledger_info.is_epoch_ending()
             and certificate.ledger_info.epoch == epoch_state.epoch):
         epoch_state = compute_next_epoch_state(certificate)
+        # The ledger now says so: a later restart (after commits of this epoch replaced the
+        # epoch-ending certificate on disk) must not fall back to the older epoch.
+        disk.epoch_state = epoch_state
         world.executor.register_genesis(epoch_state.genesis_block)
         world.watch.on_new_epoch(epoch_state)
     return epoch_state

@@ -14,22 +14,23 @@ from consensus.types import Block, BlockRetrievalRequest, EpochRetrievalRequest
 from consensus.verify import RejectReason, Rejection, verify_message
 from primitives.errors import InvariantViolation
 from tests.sim.byzantine import StaleLeader
-from tests.sim.checkers import CORE_CRASH, LIVENESS, Violation
+from tests.sim.checkers import CORE_CRASH, FALSE_EVIDENCE, LIVENESS, Violation
 from tests.sim.cluster import Cluster, make_cluster
 from tests.sim.config import (
     CRASH_DOWNTIME_TICKS_MAX,
     CRASH_DOWNTIME_TICKS_MIN,
     EVENTS_PER_SEED_MAX,
-    USECS_PER_TICK,
     SimConfig,
 )
-from tests.sim.executor import FakeExecutor
+from tests.sim.executor import make_executor
 from tests.sim.liveness import is_finished
+from tests.sim.mempool import answer_payload, on_committed, on_report
 from tests.sim.network import SimNetwork
 from tests.sim.node import Disk, SimInstance
+from tests.sim.pos import PosLog
 from tests.sim.result import SeedResult
 from tests.sim.scenario import Scenario, compute_scenario
-from tests.sim.statesync import get_recovered_epoch_state, sync_ledger
+from tests.sim.statesync import enter_epoch, get_recovered_epoch_state
 from tests.sim.trace import Trace
 from tests.sim.watch import Watch, describe
 
@@ -39,8 +40,6 @@ DELIVER, TIMER, LOCAL, RESTART, PARTITION_START, PARTITION_END = range(6)
 CHAOS_TICKS_MAX = 60_000
 # An epoch retrieval asks for every epoch change from ours up to this many epochs later.
 EPOCH_RETRIEVAL_SPAN = 1_000
-# Transactions a leader puts in a block at most.
-PAYLOAD_TRANSACTIONS_MAX = 3
 
 StepFunction = Callable[[CoreState, ev.Event], tuple[CoreState, tuple[ev.Effect, ...]]]
 
@@ -57,7 +56,7 @@ class World:
         self.cluster: Cluster = make_cluster(config)
         self.scenario: Scenario = compute_scenario(self.rng, config)
         self.network = SimNetwork(self.rng, config.faults, len(self.scenario.validator_of_instance))
-        self.executor = FakeExecutor(self.cluster.validators, config.epoch_interval)
+        self.executor = make_executor(self.cluster, config)
         self.executor.register_genesis(self.cluster.epoch_state.genesis_block)
         self.trace = Trace()
         self.queue: list[tuple[int, int, int, int, object]] = []
@@ -71,6 +70,7 @@ class World:
         self.highest_honest_round = 0
         self.crash_count = 0
         self.core_error: tuple[str, list[str]] | None = None
+        self.false_evidence: tuple[str, list[str]] | None = None  # the first report naming an honest validator
         rules = safety_rules or SafetyRules()
         self.instances = self._make_instances(rules)
         self.instances_of: dict[bytes, list[SimInstance]] = {}
@@ -81,6 +81,9 @@ class World:
             if instance.validator in self.scenario.stale:
                 instance.stale_leader = StaleLeader(self.rng)
         self.watch = Watch(config, self.cluster, self.executor)
+        self.pos = PosLog()
+        # Tests switch this off to show that a node which never asks for the epoch proof is stuck.
+        self.route_epoch_requests = True
 
     def _make_instances(self, rules: SafetyRules) -> list[SimInstance]:
         instances = []
@@ -121,6 +124,9 @@ class World:
             # No checker fired, but a core stopped on its own invariant: that is a finding too.
             result.invariant_name = CORE_CRASH
             result.detail, result.trace_lines = self.core_error
+        if result.is_ok and self.false_evidence is not None:
+            result.invariant_name = FALSE_EVIDENCE
+            result.detail, result.trace_lines = self.false_evidence
         result.trace_digest = self.trace.get_digest()
         result.committed_height = self.watch.ledger.get_height()
         result.event_count = self.trace.event_count
@@ -129,6 +135,11 @@ class World:
         result.crash_count = self.crash_count
         result.highest_epoch = max(self.watch.validators_of_epoch)
         result.commit_ticks = dict(self.watch.commit_ticks)
+        self.pos.on_end(self.highest_honest_round)
+        result.max_stall_rounds = self.pos.max_stall_rounds
+        result.honest_report_count = len(self.pos.get_honest_reports())
+        result.slashed_count = sum(len(self.executor.results[block.block_id].slashes)
+                                   for block, _ in self.watch.ledger.by_height.values())
         return result
 
     def _start(self) -> None:
@@ -139,6 +150,7 @@ class World:
             if instance.validator in self.scenario.silent:
                 continue  # a silent Byzantine validator never runs
             instance.state = core.make_initial_state(instance.core_config, self.cluster.epoch_state)
+            instance.routing_validators = self.cluster.validators
             instance.is_alive = True
             self.trace.record(0, instance.label, "start")
             self.process(instance, ev.Start())
@@ -192,8 +204,9 @@ class World:
         self.trace.record(self.tick, instance.label, "<-", self.instances[sender_index].label,
                           describe(message))
         event = verify_message(message, sender_address, instance.state.get_verify_context())
+        self.pos.on_verified(sender_address, instance.state.epoch_state.epoch, event)
         if isinstance(event, Rejection):
-            if event.reason == RejectReason.FUTURE_EPOCH:
+            if event.reason == RejectReason.FUTURE_EPOCH and self.route_epoch_requests:
                 # As the API asks: fetch the epoch-change proof from the peer that is ahead.
                 my_epoch = instance.state.epoch_state.epoch
                 request = EpochRetrievalRequest(my_epoch, my_epoch + EPOCH_RETRIEVAL_SPAN)
@@ -274,6 +287,7 @@ class World:
             instance.state = core.recover(instance.core_config, epoch_state, disk.safety,
                                           tuple(disk.blocks.values()), disk.sync_info,
                                           disk.commit_certificate)
+        instance.routing_validators = epoch_state.validators
         instance.is_alive = True
         self.trace.record(self.tick, instance.label, "RESTART")
         self.process(instance, ev.Start())
@@ -301,20 +315,23 @@ class World:
             disk.sync_info = effect.sync_info
         elif kind is ev.Send:
             self.watch.on_send(instance, effect.message, self.tick)
+            self.pos.on_send(instance.address, effect.message)
             self.route(instance, effect.to, effect.message)
         elif kind is ev.Broadcast:
             self.watch.on_send(instance, effect.message, self.tick)
+            self.pos.on_send(instance.address, effect.message)
             if instance.stale_leader is not None and instance.stale_leader.is_withheld(effect.message):
                 self.trace.record(self.tick, instance.label, "WITHHOLD", describe(effect.message))
                 self._attack(instance, getattr(effect.message, "sync_info", None))
                 return
-            for member in instance.state.epoch_state.validators.members:
+            for member in (instance.routing_validators or instance.state.epoch_state.validators).members:
                 if member.address != instance.address:
                     self.route(instance, member.address, effect.message)
         elif kind is ev.ScheduleTimeout:
             self._schedule_timeout(instance, effect)
         elif kind is ev.RequestPayload:
-            self._answer_payload(instance, effect)
+            ready = answer_payload(self, instance, effect)
+            self.push(self.tick + 1, LOCAL, instance.index, (instance.generation, ready))
         elif kind is ev.ExecuteBlocks:
             self._execute(instance, effect)
         elif kind is ev.CommitBlocks:
@@ -322,15 +339,20 @@ class World:
             for block in effect.blocks:
                 disk.blocks[block.id] = block
             self.watch.on_commit(instance, effect, self.tick)
+            self.note_progress()
+            on_committed(instance, effect.blocks,
+                         instance.routing_validators or instance.state.epoch_state.validators)
         elif kind is ev.FetchBlocks:
             request = BlockRetrievalRequest(effect.block_id, effect.count)
             self.route(instance, effect.peer, request)
         elif kind is ev.NewEpoch:
-            disk.epoch_state = effect.epoch_state
-            self.executor.register_genesis(effect.epoch_state.genesis_block)
-            self.watch.on_new_epoch(effect.epoch_state)
-            sync_ledger(self, instance, effect.ledger_info_with_signatures)
-            self.trace.record(self.tick, instance.label, "new-epoch", effect.epoch_state.epoch)
+            enter_epoch(self, instance, effect)
+        elif kind is ev.ReportEquivocation:
+            on_report(self, instance, effect)
+
+    def note_progress(self) -> None:
+        """Measure stalls: rounds entered between two new heights committed by honest nodes."""
+        self.pos.on_progress(self.watch.ledger.get_height(), self.highest_honest_round)
 
     def route(self, sender: SimInstance, address: bytes, message: object) -> None:
         """Put a message on the wire to every instance that runs the addressed validator."""
@@ -350,17 +372,6 @@ class World:
         event = ev.LocalTimeout(effect.epoch, effect.round)
         data = (instance.generation, instance.timer_token, event)
         self.push(self.tick + effect.duration_ms, TIMER, instance.index, data)
-
-    def _answer_payload(self, instance: SimInstance, effect: ev.RequestPayload) -> None:
-        excluded = set(effect.excluded_payload)
-        payload = []
-        for _ in range(self.rng.randint(0, PAYLOAD_TRANSACTIONS_MAX)):
-            instance.transaction_count += 1
-            transaction = f"tx:{instance.label}:{instance.transaction_count}".encode()
-            if transaction not in excluded:
-                payload.append(transaction)
-        event = ev.PayloadReady(effect.epoch, effect.round, tuple(payload), self.tick * USECS_PER_TICK)
-        self.push(self.tick + 1, LOCAL, instance.index, (instance.generation, event))
 
     def _execute(self, instance: SimInstance, effect: ev.ExecuteBlocks) -> None:
         for block in effect.blocks:
