@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from consensus.election import ReputationConfig
 
 ROUND_TIMEOUT_BASE_MS = 1000
-ROUND_TIMEOUT_GROWTH_PERCENT = 150
+ROUND_TIMEOUT_GROWTH_PERCENT = 120
 ROUND_TIMEOUT_MAX_EXPONENT = 6
 # With a 2-chain commit the newest ordered block trails the current round by 2 in the happy path.
 ORDERING_PIPELINE_ROUNDS = 2

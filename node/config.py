@@ -118,7 +118,9 @@ class ConsensusConfig(Section):
     round_timeout_ms: int = Field(default=1_000, gt=0)
     round_timeout_ms_max: int = Field(default=60_000, gt=0)
     leader_reputation: bool = Field(
-        default=False, description="elect leaders weighted by recent committed authorship (skips crashed validators)"
+        default=True,
+        description="elect leaders weighted by recent committed authorship, so crashed validators rarely lead "
+        "(every validator of a network must use the same setting, or they disagree on leaders)",
     )
     block_transactions_max: int = Field(default=2_000, gt=0)
 

@@ -61,6 +61,10 @@ BLOCK_PAYLOAD_BYTES_MAX = MAX_BLOCK_PAYLOAD_BYTES // 2
 # Local follow-up events of one process() call; more means a feedback loop (a bug).
 LOCAL_EVENTS_PER_CALL_MAX = 100_000
 USECS_PER_SEC = 1_000_000
+# Committed blocks a restart feeds back to the core: enough for the leader-reputation window and for
+# serving block retrieval (RETAINED_COMMITTED_BLOCKS), within one store scan.
+RECOVERED_HISTORY_ROUNDS = 256
+RECOVERED_BLOCKS_MAX = 256
 
 log = get_logger("stablechain.runtime")
 
@@ -205,11 +209,19 @@ def load_epoch_state(store: Store) -> tuple[EpochState, LedgerInfoWithSignatures
 
 def load_committed_block(store: Store) -> Block | None:
     """Return the last committed block, or None at genesis."""
+    blocks = load_recent_committed_blocks(store, 0)
+    return blocks[-1] if blocks else None
+
+
+def load_recent_committed_blocks(store: Store, rounds: int) -> list[Block]:
+    """Return the committed blocks of the last committed block's epoch from `rounds` rounds before it, oldest first."""
     position = store.get_latest_epoch_round()
-    stored = store.get_block(*position) if position is not None else None
-    if stored is None or not stored.block:
-        return None
-    return decode_block(stored.block)
+    if position is None:
+        return []
+    epoch, last_round = position
+    first_round = max(0, last_round - rounds)
+    stored = store.get_blocks(epoch, first_round, min(last_round - first_round + 1, RECOVERED_BLOCKS_MAX))
+    return [decode_block(entry.block) for entry in stored if entry.epoch == epoch and entry.block]
 
 
 class Runtime:
@@ -249,9 +261,9 @@ class Runtime:
         """Rebuild the core from what the store holds: safety data, blocks, sync info, last commit."""
         epoch_state, committed = load_epoch_state(self.store)
         blocks = [decode_block(data) for _block_id, data in self.store.get_pending_blocks()]
-        root = load_committed_block(self.store)
-        if root is not None:
-            blocks.append(root)
+        # The committed tail, not just the root: leader reputation needs the same recent history as
+        # the validators that stayed up, or a restarted node disagrees with them on leaders.
+        blocks += load_recent_committed_blocks(self.store, RECOVERED_HISTORY_ROUNDS)
         self.executor.set_roots([committed.ledger_info.block_id, epoch_state.genesis_block_id])
         return recover(self.get_core_config(), epoch_state, self.load_safety_data(), blocks, self.load_sync_info(),
                        committed)

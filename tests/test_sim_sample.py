@@ -29,6 +29,10 @@ SAMPLES = [
         drop_probability=0.05, partition_phases=2, crash_probability=0.003, twins=True)), 50),
     ("7-stale-f2-epochs", SimConfig(validators=7, byzantine=2, epoch_interval=5, faults=FaultMix(
         drop_probability=0.05, partition_phases=1, crash_probability=0.002, stale_leaders=True)), 20),
+    ("4-twins-reputation", SimConfig(validators=4, byzantine=1, leader_reputation=True, faults=FaultMix(
+        drop_probability=0.05, partition_phases=2, crash_probability=0.003, twins=True)), 40),
+    ("7-twins-f2-reputation-epochs", SimConfig(validators=7, byzantine=2, leader_reputation=True, epoch_interval=5,
+        faults=FaultMix(drop_probability=0.05, partition_phases=1, crash_probability=0.002, twins=True)), 20),
     ("4-real-ed25519", SimConfig(validators=4, byzantine=1, real_crypto=True, faults=FaultMix(
         drop_probability=0.05, partition_phases=1, crash_probability=0.003, twins=True)), 12),
 ]

@@ -236,7 +236,7 @@ STAKE_MICRO = 1_000_000  # the framework's minimum stake (1 XUS), so the slash i
 SLASH_SEEDS = 8
 TWIN_TAIL_TICKS = 3_000  # keep running after the heal so the new epoch shows liveness
 NEW_EPOCH_COMMITS_MIN = 10
-FALSE_EVIDENCE_SEEDS = 3
+FALSE_EVIDENCE_SEEDS = 40
 
 
 def make_slash_config(faults: FaultMix) -> SimConfig:
@@ -411,10 +411,12 @@ def test_evidence_against_an_honest_validator_is_reported_as_a_violation() -> No
     config = SimConfig(validators=4, check_persist_before_send=False, slash_evidence=True,
                        faults=FaultMix(drop_probability=0.05, crash_probability=0.01))
     names = []
-    for seed in range(FALSE_EVIDENCE_SEEDS):
+    for seed in range(FALSE_EVIDENCE_SEEDS):  # the first seed where it shows ends the search
         result = World(seed, config, step=step_forgetting_to_persist_votes).run()
         names.append(result.invariant_name)
         assert World(seed, config).run().is_ok
+        if result.invariant_name == FALSE_EVIDENCE:
+            break
     assert FALSE_EVIDENCE in names, names
 
 

@@ -42,6 +42,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--disk-loss", action="store_true",
                         help="crashed nodes restart with an empty disk (violations expected)")
     parser.add_argument("--real-crypto", action="store_true", help="Ed25519 instead of fake sigs")
+    parser.add_argument("--reputation", action="store_true", help="leader reputation, as nodes run by default")
     parser.add_argument("--rounds", type=int, default=20, help="rounds of chaos before the heal")
     parser.add_argument("--epoch-every", type=int, default=0,
                         help="reconfigure at every block height divisible by this (0: never)")
@@ -84,6 +85,7 @@ def get_config(args: argparse.Namespace) -> SimConfig:
         check_liveness=not args.no_liveness,
         check_persist_before_send=not args.no_persist_check,
         epoch_interval=args.epoch_every,
+        leader_reputation=args.reputation,
         joiners=joiners,
         set_changes=set_changes,
         power_cap_bps=args.power_cap_bps,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
+from consensus.election import ReputationConfig
 from consensus.epoch import make_genesis_epoch_state
 from consensus.pacemaker import PacemakerConfig
 from consensus.safety import SafetyRules
@@ -84,7 +85,8 @@ def make_cluster(config: SimConfig) -> Cluster:
         ValidatorInfo(addresses[i], signers[i].get_public_key(), signers[i].get_public_key(), stakes[i])
         for i in range(count)
     )
-    pacemaker = PacemakerConfig(base_timeout_ms=SIM_ROUND_TIMEOUT_MS)
+    reputation = ReputationConfig() if config.leader_reputation else None
+    pacemaker = PacemakerConfig(base_timeout_ms=SIM_ROUND_TIMEOUT_MS, reputation=reputation)
     validators = make_validator_set(infos, range(config.validators), config.power_cap_bps)
     return Cluster(addresses, tuple(signers), scheme, validators, make_genesis_epoch_state(validators),
                    pacemaker, infos, config.power_cap_bps)

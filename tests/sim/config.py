@@ -78,6 +78,8 @@ class SimConfig:
     slash_evidence: bool = False
     # Transactions per leader payload: at least this many (1 = every block carries load).
     payload_transactions_min: int = 0
+    # Leader reputation ([ELECT-2]), as nodes run by default: recent committed authors lead more often.
+    leader_reputation: bool = False
 
     def get_stakes(self) -> tuple[int, ...]:
         """Return each validator's stake (or voting power), genesis validators then joiners."""
