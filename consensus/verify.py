@@ -359,3 +359,17 @@ def verify_ledger_info(
     except _Reject as rejected:
         return rejected.rejection
     return None
+
+
+def get_message_epoch(message: object) -> int | None:
+    """Return the epoch a signed consensus message claims (None for unsigned ones, e.g. sync info)."""
+    kind = type(message)
+    if kind is ProposalMsg:
+        return message.block.epoch  # type: ignore[attr-defined]
+    if kind is VoteMsg:
+        return message.vote.epoch  # type: ignore[attr-defined]
+    if kind is TimeoutMsg:
+        return message.timeout.timeout.epoch  # type: ignore[attr-defined]
+    if kind is CommitVoteMsg:
+        return message.commit_vote.ledger_info.epoch  # type: ignore[attr-defined]
+    return None

@@ -17,18 +17,14 @@ from consensus.state import CoreConfig, CoreState
 from consensus.types import (
     Block,
     BlockRetrievalRequest,
-    CommitVoteMsg,
     EpochState,
     LedgerInfoWithSignatures,
-    ProposalMsg,
     SyncInfo,
-    TimeoutMsg,
-    VoteMsg,
     decode_message,
     encode_message,
 )
 from consensus.validators import ValidatorSet
-from consensus.verify import MAX_BLOCK_PAYLOAD_BYTES, RejectReason, Rejection, verify_message
+from consensus.verify import MAX_BLOCK_PAYLOAD_BYTES, RejectReason, Rejection, get_message_epoch, verify_message
 from consensus.wire import from_plain, to_plain
 from node.execution import (
     Application,
@@ -172,19 +168,6 @@ def decode_envelope(data: bytes) -> tuple[int, bytes]:
     if not isinstance(plain, list) or len(plain) != 2 or type(plain[0]) is not int or not isinstance(plain[1], bytes):
         raise DecodeError("a peer message is [channel, bytes]")
     return plain[0], plain[1]
-
-
-def get_message_epoch(message: object) -> int | None:
-    """Return the epoch a consensus message claims, if it claims one."""
-    if isinstance(message, ProposalMsg):
-        return message.block.epoch
-    if isinstance(message, VoteMsg):
-        return message.vote.epoch
-    if isinstance(message, TimeoutMsg):
-        return message.timeout.timeout.epoch
-    if isinstance(message, CommitVoteMsg):
-        return message.commit_vote.ledger_info.epoch
-    return None
 
 
 def decode_peer_value(decode: Callable[[bytes], object], body: bytes) -> Any:

@@ -10,9 +10,9 @@ from consensus.core import make_genesis_epoch_state, make_initial_state
 from consensus.keyring import add_signers, get_held_public_keys, is_key_missing
 from consensus.signer import InsecureHashScheme, InsecureHashSigner
 from consensus.state import CoreConfig
-from consensus.types import CommitVoteMsg, EpochState, ProposalMsg, TimeoutMsg, VoteMsg
+from consensus.types import CommitVoteMsg, EpochState, TimeoutMsg, VoteMsg
 from consensus.validators import ValidatorInfo, ValidatorSet
-from consensus.verify import Rejection, VerifyContext, verify_message
+from consensus.verify import Rejection, VerifyContext, get_message_epoch, verify_message
 from primitives.hashing import sha3_256
 from tests.consensus.harness import CHAIN_ID, Cluster, Node, make_address, make_config, make_public_key
 from tests.consensus.test_scenarios import assert_agreement
@@ -35,19 +35,6 @@ def make_ring_config(index: int) -> CoreConfig:
     return CoreConfig(config.author, config.signer, config.scheme, config.chain_id, signers=(InsecureHashSigner(NEW_KEY),))
 
 
-def get_signed_epoch(message: object) -> int | None:
-    """Return the epoch of a message the sender signed (None for unsigned ones)."""
-    if isinstance(message, ProposalMsg):
-        return message.block.epoch
-    if isinstance(message, VoteMsg):
-        return message.vote.epoch
-    if isinstance(message, TimeoutMsg):
-        return message.timeout.timeout.epoch
-    if isinstance(message, CommitVoteMsg):
-        return message.commit_vote.ledger_info.epoch
-    return None
-
-
 class RecordingCluster(Cluster):
     """The scenario cluster, keeping every message each node sent."""
 
@@ -63,7 +50,7 @@ class RecordingCluster(Cluster):
         super()._carry_out(node, effect)
 
     def get_signed(self, index: int, epoch: int) -> list[object]:
-        return [message for message in self.sent[index] if get_signed_epoch(message) == epoch]
+        return [message for message in self.sent[index] if get_message_epoch(message) == epoch]
 
     def rotate_at_next_boundary(self) -> None:
         self.start()

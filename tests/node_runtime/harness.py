@@ -113,10 +113,11 @@ class Cluster:
     """N runtimes exchanging messages synchronously; timers fire only when the network is idle."""
 
     def __init__(self, count: int = 4, store_factory: Callable[[bytes], MemoryStore] | None = None,
-                 empty_block_delay_ms: int = 0) -> None:
+                 empty_block_delay_ms: int = 0, *, keys: list[PrivateKey] | None = None,
+                 genesis: tuple[BlockCommit, bytes, ValidatorSet] | None = None) -> None:
         self.empty_block_delay_ms = empty_block_delay_ms
-        keys = make_validator_keys(count)
-        self.genesis_commit, self.genesis_hash, self.validators = make_genesis(keys)
+        keys = keys if keys is not None else make_validator_keys(count)
+        self.genesis_commit, self.genesis_hash, self.validators = genesis if genesis is not None else make_genesis(keys)
         self.clock = FakeClock()
         self.queue: deque[tuple[bytes, bytes, bytes]] = deque()
         self.down: set[bytes] = set()

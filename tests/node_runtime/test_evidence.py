@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import replace
 
 import pytest
@@ -44,7 +43,7 @@ from node.execution import (
     make_genesis_transaction,
 )
 from node.mempool import Mempool
-from node.runtime import CHANNEL_CONSENSUS, CHANNEL_TRANSACTION, BroadcastData, Runtime, RuntimeConfig, apply_genesis
+from node.runtime import CHANNEL_CONSENSUS, CHANNEL_TRANSACTION, BroadcastData, Runtime, RuntimeConfig
 from node.runtime import decode_envelope, encode_envelope
 from node.storage import MemoryStore
 from primitives.codec import pack
@@ -52,7 +51,7 @@ from primitives.keys import PrivateKey
 from primitives.limits import MAX_TRANSACTION_SIZE_BYTES
 from primitives.types import AccountAddress, ContractEvent, SignedTransaction
 from tests.contracts.framework.staking.helpers import decode_event
-from tests.node_runtime.harness import CHAIN_ID, DD_KEY, DR_KEY, TC_KEY, Cluster, FakeClock, Node, get_sent_proposals
+from tests.node_runtime.harness import CHAIN_ID, DD_KEY, DR_KEY, TC_KEY, Cluster, Node, get_sent_proposals
 from wallet.validator import compose_equivocation_evidence
 
 STAKE_MICRO = 10_000_000
@@ -86,22 +85,9 @@ def make_staking_genesis():
 class StakingCluster(Cluster):
     """The harness cluster on a staking genesis; each node signs consensus with Ed25519 and evidence with its account."""
 
-    def __init__(self, with_account: bool = True) -> None:  # noqa: D107 - replaces the harness genesis
-        self.empty_block_delay_ms = 0
+    def __init__(self, with_account: bool = True) -> None:  # noqa: D107 - the harness on a staking genesis
         self.with_account = with_account
-        self.genesis_commit, self.genesis_hash, self.validators = make_staking_genesis()
-        self.clock = FakeClock()
-        self.queue: deque = deque()
-        self.down: set[bytes] = set()
-        self.nodes = {}
-        for key in ACCOUNT_KEYS:
-            store = MemoryStore(chain_id=CHAIN_ID, genesis_hash=self.genesis_hash)
-            apply_genesis(store, self.genesis_commit)
-            node = Node(key, store)
-            self.nodes[node.address] = node
-        self.delivered = 0
-        self.effect_hooks = {}
-        self.application_factory = ContractsApplication
+        super().__init__(keys=list(ACCOUNT_KEYS), genesis=make_staking_genesis())
 
     def make_runtime(self, node: Node) -> Runtime:
         consensus_key = CONSENSUS_KEY_OF[node.address]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import deque
 from pathlib import Path
 
 import pytest
@@ -18,12 +17,11 @@ from node.execution import ContractsApplication, compute_genesis_hash, make_gene
 from node.keyring import NodeKeyring
 from node.keys import save_private_key
 from node.mempool import Mempool
-from node.runtime import CHANNEL_CONSENSUS, BroadcastData, Runtime, RuntimeConfig, SendData, apply_genesis
+from node.runtime import CHANNEL_CONSENSUS, BroadcastData, Runtime, RuntimeConfig, SendData
 from node.runtime import decode_envelope
-from node.storage import MemoryStore
 from primitives.keys import PrivateKey
 from primitives.types import AccountAddress, ChainId, RawTransaction, sign_raw_transaction
-from tests.node_runtime.harness import CHAIN_ID, DD_KEY, DR_KEY, TC_KEY, Cluster, FakeClock, Node
+from tests.node_runtime.harness import CHAIN_ID, DD_KEY, DR_KEY, TC_KEY, Cluster, Node
 from wallet.validator import compose_rotate
 
 STAKE_MICRO = 10_000_000
@@ -58,22 +56,9 @@ def make_genesis():  # noqa: ANN201 - (commit, hash, set)
 class RotationCluster(Cluster):
     """The harness cluster on a staking genesis; the rotating validator's runtime polls a next-key file."""
 
-    def __init__(self, next_key_file: Path) -> None:  # noqa: D107 - replaces the harness genesis
-        self.empty_block_delay_ms = 0
+    def __init__(self, next_key_file: Path) -> None:  # noqa: D107 - the harness on a staking genesis
         self.next_key_file = next_key_file
-        self.genesis_commit, self.genesis_hash, self.validators = make_genesis()
-        self.clock = FakeClock()
-        self.queue: deque = deque()
-        self.down: set[bytes] = set()
-        self.nodes = {}
-        for key in ACCOUNT_KEYS:
-            store = MemoryStore(chain_id=CHAIN_ID, genesis_hash=self.genesis_hash)
-            apply_genesis(store, self.genesis_commit)
-            node = Node(key, store)
-            self.nodes[node.address] = node
-        self.delivered = 0
-        self.effect_hooks = {}
-        self.application_factory = ContractsApplication
+        super().__init__(keys=list(ACCOUNT_KEYS), genesis=make_genesis())
 
     def make_runtime(self, node: Node) -> Runtime:
         consensus_key = CONSENSUS_KEY_OF[node.address]

@@ -10,19 +10,16 @@ from consensus import events as ev
 from consensus.safety import TIMEOUT_DOMAIN
 from consensus.signer import Signer
 from consensus.types import (
-    CommitVoteMsg,
     EpochState,
-    ProposalMsg,
     SignedTimeout,
     SyncInfo,
     Timeout,
     TimeoutMsg,
     TimeoutSigningRepr,
-    VoteMsg,
     compute_signing_bytes,
     make_genesis_qc,
 )
-from consensus.verify import Rejection
+from consensus.verify import Rejection, get_message_epoch
 from tests.sim.cluster import SIM_CHAIN_ID
 
 if TYPE_CHECKING:
@@ -60,7 +57,7 @@ class PosLog:
 
     def on_send(self, address: bytes, message: object) -> None:
         """Record the epoch of a signed message leaving a node."""
-        epoch = get_signed_epoch(message)
+        epoch = get_message_epoch(message)
         if epoch is not None:
             self.signed_epochs.setdefault(address, set()).add(epoch)
 
@@ -89,20 +86,6 @@ class PosLog:
     def get_honest_reports(self) -> list[Report]:
         """Return the equivocation reports emitted by honest nodes."""
         return [report for report in self.reports if report.is_honest]
-
-
-def get_signed_epoch(message: object) -> int | None:
-    """Return the epoch a signed consensus message belongs to, or None for unsigned ones."""
-    kind = type(message)
-    if kind is ProposalMsg:
-        return message.block.epoch  # type: ignore[attr-defined]
-    if kind is VoteMsg:
-        return message.vote.epoch  # type: ignore[attr-defined]
-    if kind is TimeoutMsg:
-        return message.timeout.timeout.epoch  # type: ignore[attr-defined]
-    if kind is CommitVoteMsg:
-        return message.commit_vote.ledger_info.epoch  # type: ignore[attr-defined]
-    return None
 
 
 def make_forged_timeout(author: bytes, signer: Signer, chain_id: int, epoch_state: EpochState) -> TimeoutMsg:
