@@ -47,6 +47,10 @@ RESERVE_MAX_AGE_US = 365 * 24 * 3600 * 1_000_000
 GENESIS_RESERVE_REPORT = b"stablechain devnet genesis reserve report"
 SEED_LENGTH = 32
 NODE_DATA_DIR = "data"
+# Bumped when what a directory holds changes meaning (genesis contents, block id rule): an older devnet
+# directory is then refused with a clear message instead of running yesterday's chain.
+LAYOUT_VERSION = 2  # 2: proof of stake in genesis, block ids over headers
+LAYOUT_VERSION_KEY = "layout_version"
 
 
 ISSUER_KEY_NAMES = ("root", "treasury", "dealer", "auditor")
@@ -96,14 +100,22 @@ def get_layout(root: Path, manifest: Manifest) -> DevnetLayout:
     return DevnetLayout(root, manifest, root / "genesis.json", validators)
 
 
+def load_stored_manifest(root: Path) -> Manifest:
+    """Return the manifest a devnet directory was built from; LayoutError if an older stablechain laid it out."""
+    stored = json.loads((root / "manifest.json").read_text())
+    if stored.pop(LAYOUT_VERSION_KEY, None) != LAYOUT_VERSION:
+        raise LayoutError(f"{root} holds a devnet laid out by an older stablechain (another genesis and block "
+                          f"rules); remove it (rm -rf {root}) or use another --dir")
+    return Manifest.model_validate(stored)
+
+
 def prepare_devnet(root: Path, manifest: Manifest) -> DevnetLayout:
     """Create keys, genesis and configs, or reuse them when the directory was built from this manifest."""
     layout = get_layout(root, manifest)
     root = layout.root
     manifest_path = root / "manifest.json"
     if manifest_path.exists():
-        existing = Manifest.model_validate_json(manifest_path.read_text())
-        if existing != manifest:
+        if load_stored_manifest(root) != manifest:
             raise LayoutError(f"{root} holds a devnet built from another manifest; use another --dir or remove it")
         return layout
     root.mkdir(parents=True, exist_ok=True)
@@ -114,7 +126,8 @@ def prepare_devnet(root: Path, manifest: Manifest) -> DevnetLayout:
     for files, keys in zip(layout.validators, validator_keys):
         files.config_path.write_text(compose_node_toml(manifest, files, validator_keys, layout))
         create_sanctions_list(manifest, files)
-    manifest_path.write_text(manifest.model_dump_json(indent=2))
+    manifest_path.write_text(json.dumps({**manifest.model_dump(mode="json"), LAYOUT_VERSION_KEY: LAYOUT_VERSION},
+                                        indent=2))
     return layout
 
 

@@ -120,13 +120,14 @@ def _get_devnet_layout(directory: Path, validators: int, base_port: int, network
 
 
 def _load_existing_layout(directory: Path):  # noqa: ANN202
-    from devnet.layout import get_layout
-    from devnet.manifest import Manifest
+    from devnet.layout import LayoutError, get_layout, load_stored_manifest
 
-    manifest_path = directory / "manifest.json"
-    if not manifest_path.exists():
+    if not (directory / "manifest.json").exists():
         fail(f"no devnet in {directory} (run `stablechain devnet up --dir {directory}`)")
-    return get_layout(directory, Manifest.model_validate_json(manifest_path.read_text()))
+    try:
+        return get_layout(directory, load_stored_manifest(directory.resolve()))
+    except LayoutError as error:
+        fail(str(error))
 
 
 @devnet_app.command("up")

@@ -62,3 +62,19 @@ def test_the_genesis_file_round_trips_and_rejects_garbage(tmp_path: Path) -> Non
     for garbage in (b"", b"{}", b'{"version": 1}', b"[1,2]", encode_genesis_config(config).replace(b'"chain_id": 2', b'"chain_id": "x"')):
         with pytest.raises(GenesisFileError):
             decode_genesis_config(garbage)
+
+
+def test_a_directory_laid_out_by_an_older_stablechain_is_refused_with_advice(tmp_path) -> None:
+    """Before layout versions, manifest.json had no layout_version; such a devnet has another genesis and block rule."""
+    import json
+
+    from devnet.layout import LAYOUT_VERSION_KEY
+
+    manifest = Manifest(validators=1)
+    prepare_devnet(tmp_path / "dn", manifest)
+    path = tmp_path / "dn" / "manifest.json"
+    stored = json.loads(path.read_text())
+    assert stored.pop(LAYOUT_VERSION_KEY) is not None
+    path.write_text(json.dumps(stored))
+    with pytest.raises(LayoutError, match="older stablechain"):
+        prepare_devnet(tmp_path / "dn", manifest)
