@@ -13,6 +13,7 @@ from contracts.vm.status import StatusCode, VMStatus, VMStatusKind
 from node.execution import LayeredNodeStore, StoreStateView, decode_ledger_info, decode_stored_info
 from node.mempool import JSONRPC_ERROR_CODES, MempoolStatus, compute_error_message
 from node.rpc.jsonrpc import INVALID_PARAMS, VM_VALIDATION_ERROR, LedgerSnapshot
+from node.rpc.methods import SubmitResult
 from node.rpc.store_proofs import CommitNotifier, StoreProofReader
 from node.runtime import SubmitResult as RuntimeSubmitResult
 from node.runtime import SubmitStatus
@@ -42,16 +43,6 @@ class CommittedEvent:
 
     event: ContractEvent
     transaction_version: int
-
-
-@dataclass(frozen=True, slots=True)
-class SubmitResult:
-    """The answer to a submission: accepted, or a JSON-RPC error code, message and VM status code."""
-
-    accepted: bool
-    json_rpc_code: int = 0
-    message: str = ""
-    status_code: int | None = None
 
 
 def make_status(kind: str, location: str | None, abort_code: int | None) -> VMStatus:
