@@ -10,6 +10,7 @@ from enum import IntEnum
 
 from consensus import events as ev
 from consensus.core import recover, step
+from consensus.election import ReputationConfig
 from consensus.epoch import compute_next_epoch_state
 from consensus.keyring import add_signers, get_held_public_keys, is_key_missing
 from consensus.safety import SafetyData
@@ -57,10 +58,10 @@ BLOCK_PAYLOAD_BYTES_MAX = MAX_BLOCK_PAYLOAD_BYTES // 2
 # Local follow-up events of one process() call; more means a feedback loop (a bug).
 LOCAL_EVENTS_PER_CALL_MAX = 100_000
 USECS_PER_SEC = 1_000_000
-# Committed blocks a restart feeds back to the core: enough for the leader-reputation window and for
-# serving block retrieval (RETAINED_COMMITTED_BLOCKS), within one store scan.
-RECOVERED_HISTORY_ROUNDS = 256
-RECOVERED_BLOCKS_MAX = 256
+# Committed rounds a restart (and every applied catch-up response) feeds back to the core: the leader-
+# reputation window, no more, since each block is read and decoded again.
+RECOVERED_HISTORY_ROUNDS = ReputationConfig().get_history_span()
+RECOVERED_BLOCKS_MAX = RECOVERED_HISTORY_ROUNDS + 1
 
 log = get_logger("stablechain.runtime")
 
