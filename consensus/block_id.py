@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # consensus.types imports this module; the values are only re
 BLOCK_ID_DOMAIN = "Block"
 BLOCK_QUORUM_CERT_DOMAIN = "BlockQuorumCert"
 BLOCK_PAYLOAD_DOMAIN = "BlockPayload"
+BLOCK_FAILED_AUTHORS_DOMAIN = "BlockFailedAuthors"
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +30,7 @@ class BlockHeader:
     parent_id: bytes
     quorum_cert_digest: bytes
     payload_digest: bytes
+    failed_authors_digest: bytes
 
 
 def compute_payload_digest(payload: tuple[bytes, ...]) -> bytes:
@@ -42,10 +44,16 @@ def compute_quorum_cert_digest(quorum_cert: QuorumCertificate | None) -> bytes:
     return compute_hash(BLOCK_QUORUM_CERT_DOMAIN, quorum_cert)
 
 
+def compute_failed_authors_digest(failed_authors: tuple[tuple[int, bytes], ...]) -> bytes:
+    """Return sha3(salt(BlockFailedAuthors) || msgpack(failed_authors)), the commitment to the skipped leaders."""
+    return compute_hash(BLOCK_FAILED_AUTHORS_DOMAIN, failed_authors)
+
+
 def compute_block_header(data: BlockData) -> BlockHeader:
-    """Return the header of block data: every field, with the QC and the payload as their digests."""
+    """Return the header of block data: every field, with the QC, the payload and the failed authors as digests."""
     return BlockHeader(data.epoch, data.round, data.timestamp_usecs, data.author, data.parent_id,
-                       compute_quorum_cert_digest(data.quorum_cert), compute_payload_digest(data.payload))
+                       compute_quorum_cert_digest(data.quorum_cert), compute_payload_digest(data.payload),
+                       compute_failed_authors_digest(data.failed_authors))
 
 
 def compute_header_id(header: BlockHeader) -> bytes:

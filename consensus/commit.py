@@ -98,7 +98,6 @@ def commit(work: Work, certificate: LedgerInfoWithSignatures) -> None:
     state = work.state
     info = certificate.ledger_info
     blocks = state.tree.commit_to(info.block_id)
-    state.record_committed(blocks)
     work.persist_sync_info_if_changed()
     work.emit(CommitBlocks(certificate, tuple(blocks)))
     root_round = info.round

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from consensus import events as ev
 from consensus.commit import process_block_executed, process_commit_vote
+from consensus.election import compute_failed_authors
 from consensus.equivocation import check_proposal, check_vote
 from consensus.epoch import make_genesis_epoch_state, process_epoch_change_proof, process_epoch_retrieval
 from consensus.pacemaker import compute_next_round, compute_round_timeout_ms
@@ -128,8 +129,9 @@ def on_payload_ready(work: Work, event: ev.PayloadReady) -> None:
     parent = state.highest_qc.certified_block
     timestamp_usecs = max(event.timestamp_usecs, parent.timestamp_usecs + 1)
     payload = event.payload if is_payload_allowed(state) else ()
+    failed_authors = compute_failed_authors(state.get_leader, state.highest_qc.round, event.round)
     data = BlockData(state.epoch_state.epoch, event.round, timestamp_usecs, state.config.author, parent.id,
-                     state.highest_qc, payload)
+                     state.highest_qc, payload, failed_authors)
     block = state.config.safety_rules.sign_proposal(state.safety, data, state.get_signing_context())
     if isinstance(block, Refusal) or not state.tree.is_insertable(block):
         return
@@ -140,7 +142,7 @@ def on_payload_ready(work: Work, event: ev.PayloadReady) -> None:
     if vote_msg is None:
         return
     work.emit(ev.Broadcast(ProposalMsg(block, state.get_sync_info())))
-    _route_vote(work, vote_msg)
+    _broadcast_vote(work, vote_msg)
 
 
 def is_payload_allowed(state: CoreState) -> bool:
@@ -157,6 +159,7 @@ def on_local_timeout(work: Work, event: ev.LocalTimeout) -> None:
     if (event.epoch, event.round) != (state.epoch_state.epoch, state.current_round) or not state.is_validator():
         return
     state.pending_qcs = {}  # lost fetches are retried from the next certificates we see
+    state.requested_blocks = frozenset()
     _send_timeout(work, event.round)
     if state.current_round == event.round:
         duration_ms = compute_round_timeout_ms(state.config.pacemaker, event.round, state.tree.get_ordered().round)
@@ -187,12 +190,24 @@ def on_proposal(work: Work, event: ev.VerifiedProposal) -> None:
     block = event.message.block
     check_proposal(work, block)  # [EVIDENCE-1] before the round filter: a late second proposal is evidence too
     _process_sync_and_reply(work, event.message.sync_info, event.sender, block.round)
+    if block.round >= state.current_round and not state.tree.is_insertable(block) and not state.tree.is_known(block.id):
+        # [SYNC-6] its parent is being fetched (the sync info asked for it): vote once it arrives, or a node
+        # that fell behind would fetch one block per round forever and never vote again.
+        if state.pending_proposal is None or block.round >= state.pending_proposal.round:
+            state.pending_proposal = block
+        return
+    _vote_for_proposal(work, block)
+
+
+def _vote_for_proposal(work: Work, block: Block) -> None:
+    """[VOTE-5] Insert and vote for a proposal of our current round whose parent we hold."""
+    state = work.state
     if block.round != state.current_round or not state.tree.is_insertable(block):
         return
     insert_block(work, block)
     vote_msg = _vote_for(work, block)
     if vote_msg is not None:
-        _route_vote(work, vote_msg)
+        _broadcast_vote(work, vote_msg)
 
 
 def _vote_for(work: Work, block: Block) -> VoteMsg | None:
@@ -209,18 +224,14 @@ def _vote_for(work: Work, block: Block) -> VoteMsg | None:
     return VoteMsg(vote, state.get_sync_info())
 
 
-def _route_vote(work: Work, vote_msg: VoteMsg) -> None:
-    """[VOTE-6] Votes go to the next round's leader (ourselves included)."""
-    state = work.state
-    next_leader = state.get_leader(vote_msg.vote.round + 1)
-    if next_leader == state.config.author:
-        _add_vote(work, vote_msg.vote.vote_data, vote_msg.vote.author, vote_msg.vote.signature)
-    else:
-        work.emit(ev.Send(next_leader, vote_msg))
+def _broadcast_vote(work: Work, vote_msg: VoteMsg) -> None:
+    """[VOTE-6] Votes go to every validator: each forms the QC, so a dead next leader costs only its own round."""
+    work.emit(ev.Broadcast(vote_msg))
+    _add_vote(work, vote_msg.vote.vote_data, vote_msg.vote.author, vote_msg.vote.signature)
 
 
 def on_vote(work: Work, event: ev.VerifiedVote) -> None:
-    """Aggregate votes sent to us as next leader; a quorum forms a QC and advances the round."""
+    """Aggregate a broadcast vote; a quorum forms a QC and advances the round."""
     vote = event.message.vote
     _process_sync_and_reply(work, event.message.sync_info, event.sender, vote.round)
     state = work.state
@@ -302,7 +313,12 @@ def on_blocks(work: Work, event: ev.VerifiedBlocks) -> None:
     """Insert fetched blocks; the certificates they unblock may advance the round or let us propose."""
     process_retrieved_blocks(work, event)
     advance_round(work)
-    if work.state.is_validator():
+    state = work.state
+    pending = state.pending_proposal
+    if pending is not None and (pending.round < state.current_round or state.tree.is_insertable(pending)):
+        state.pending_proposal = None
+        _vote_for_proposal(work, pending)  # [SYNC-6] (a stale one is simply dropped)
+    if state.is_validator():
         request_payload_if_leader(work)
 
 

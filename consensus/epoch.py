@@ -77,8 +77,12 @@ def _reset_to_epoch(work: Work, epoch_state: EpochState) -> None:
     state.executed = {}
     state.execution_sent_id = genesis.id
     state.pending_qcs = {}
+    state.requested_blocks = frozenset()
+    state.pending_proposal = None
     state.last_commit_vote = None
-    state.committed_history = ()
+    state.history = ()
+    state.turns = {}
+    state.leader_cache = {}
     state.first_proposals = {}
     state.reported_equivocations = frozenset()
     work.persist_sync_info_if_changed()

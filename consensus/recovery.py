@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from consensus.block_tree import RETAINED_COMMITTED_BLOCKS, BlockTree
+from consensus.election import HistoryEntry
 from consensus.safety import SafetyData
 from consensus.state import CoreConfig, CoreState, make_initial_state
 from consensus.types import Block, EpochState, LedgerInfoWithSignatures, SyncInfo
@@ -17,8 +18,12 @@ def recover(
     blocks: Iterable[Block],
     sync_info: SyncInfo | None,
     committed: LedgerInfoWithSignatures | None = None,
+    history: tuple[HistoryEntry, ...] = (),
 ) -> CoreState:
-    """[RECOVER-1] Rebuild state rooted at the last block the ledger committed; feed Start() next."""
+    """[RECOVER-1] Rebuild state rooted at the last block the ledger committed; feed Start() next.
+
+    history: the reputation records the runtime kept of committed blocks ([ELECT-3]), older than `blocks`.
+    """
     state = make_initial_state(config, epoch_state)
     epoch = epoch_state.epoch
     # A crash between NewEpoch and its PersistSafety leaves older safety data: it starts afresh.
@@ -37,7 +42,8 @@ def recover(
     if sync_info is not None:
         _restore_certificates(state, sync_info)
     committed_chain = _get_committed_chain(known, root)
-    state.record_committed(committed_chain)
+    state.record_history(tuple(entry for entry in history if entry.round <= root.round))
+    state.record_ordered(committed_chain)  # [ELECT-3] the rest is re-ordered when Start() replays the QCs
     _retain_committed(state.tree, committed_chain[:-1])
     return state
 

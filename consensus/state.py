@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass, field, fields
 
 from consensus.block_tree import BlockTree
-from consensus.election import get_reputation_leader
+from consensus.election import HistoryEntry, Turns, add_turns, get_reputation_leader
 from consensus.events import Effect, PersistSyncInfo
 from consensus.pacemaker import PacemakerConfig
 from consensus.safety import SafetyData, SafetyRules, SigningContext
@@ -25,6 +26,9 @@ from consensus.types import (
 )
 from consensus.verify import VerifyContext
 from primitives.errors import invariant
+
+# The leader memo holds at most this many rounds (a peer's messages name rounds; the memo must stay small).
+LEADER_CACHE_ROUNDS_MAX = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,10 +79,16 @@ class CoreState:
     executed: dict[bytes, LedgerInfo] = field(default_factory=dict)  # ordered, executed, uncommitted
     execution_sent_id: bytes = b""  # the last block handed to ExecuteBlocks
     pending_qcs: dict[bytes, QuorumCertificate] = field(default_factory=dict)  # waiting for blocks
+    requested_blocks: frozenset[bytes] = frozenset()  # [SYNC-3] block ids asked for and not yet received
+    pending_proposal: Block | None = None  # [SYNC-6] the newest proposal whose parent is still being fetched
     last_commit_vote: CommitVote | None = None
     epoch_proofs: tuple[LedgerInfoWithSignatures, ...] = ()
     persisted_sync_info: SyncInfo | None = None
-    committed_history: tuple[tuple[int, bytes], ...] = ()  # (round, author) of this epoch's commits
+    history: tuple[HistoryEntry, ...] = ()  # [ELECT-3] this epoch's ordered blocks, by round, for reputation
+    turns: Turns = field(default_factory=dict)  # [ELECT-2] each validator's turns as leader, derived from history
+    # Leaders already computed from this history: a pure memo, replaced (never cleared in place) when the
+    # history changes, so copies that share it always agree with their own history.
+    leader_cache: dict[int, bytes] = field(default_factory=dict)
     first_proposals: dict[tuple[int, bytes], Block] = field(default_factory=dict)  # [EVIDENCE-1] (round, author)
     reported_equivocations: frozenset[tuple[int, int, bytes]] = frozenset()  # (kind, round, author) this epoch
 
@@ -114,21 +124,47 @@ class CoreState:
         return self.get_signer() is not None
 
     def get_leader(self, round_: int) -> bytes:
-        """[ELECT-1] Return the leader of round_ in the current epoch (with reputation if configured)."""
+        """[ELECT-1] Return the leader of round_ in the current epoch (with reputation if configured, [ELECT-2])."""
         reputation = self.config.pacemaker.reputation
         epoch = self.epoch_state.epoch
         if reputation is None:
             return self.epoch_state.validators.get_leader(epoch, round_)
-        return get_reputation_leader(self.epoch_state.validators, epoch, round_, self.committed_history, reputation)
+        leader = self.leader_cache.get(round_)
+        if leader is None:
+            leader = get_reputation_leader(self.epoch_state.validators, epoch, round_, self.history, self.turns,
+                                           reputation)
+            if len(self.leader_cache) >= LEADER_CACHE_ROUNDS_MAX:
+                self.leader_cache = {}
+            self.leader_cache[round_] = leader
+        return leader
 
-    def record_committed(self, blocks: list[Block]) -> None:
-        """Remember (round, author) of committed blocks for leader reputation, bounded by its window."""
+    def record_ordered(self, blocks: list[Block]) -> None:
+        """[ELECT-3] Remember what reputation reads of newly ordered blocks, bounded by its span."""
+        self.record_history(tuple(make_history_entry(block) for block in blocks if block.round > 0))
+
+    def record_history(self, entries: tuple[HistoryEntry, ...]) -> None:
+        """[ELECT-3] Append history entries newer than the last one kept; drop what left the span."""
         reputation = self.config.pacemaker.reputation
-        if reputation is None or not blocks:
+        last_round = self.history[-1].round if self.history else -1
+        entries = tuple(entry for entry in entries if entry.round > last_round)
+        if reputation is None or not entries:
             return
-        history = self.committed_history + tuple((block.round, block.author) for block in blocks)
-        oldest = blocks[-1].round - reputation.get_history_span()
-        self.committed_history = tuple(entry for entry in history if entry[0] >= oldest)
+        oldest = entries[-1].round - reputation.get_history_span()
+        history = self.history + entries
+        self.history = history[bisect_left(history, oldest, key=get_entry_round):]
+        self.turns = add_turns(self.turns, entries, oldest)
+        self.leader_cache = {}
+
+
+def get_entry_round(entry: HistoryEntry) -> int:
+    """Return the round of a history entry (the sort key of the history)."""
+    return entry.round
+
+
+def make_history_entry(block: Block) -> HistoryEntry:
+    """Return the reputation record of an ordered block: round, author, its QC's signers, its failed authors."""
+    voters = tuple(author for author, _ in block.quorum_cert.signatures) if block.quorum_cert is not None else ()
+    return HistoryEntry(block.round, block.author, voters, block.data.failed_authors)
 
 
 class Work:

@@ -20,6 +20,9 @@ from consensus.types import (
 from consensus.verify import MAX_BLOCKS_PER_RETRIEVAL
 from primitives.errors import invariant
 
+# Outstanding block requests remembered at most (they are also forgotten at each local timeout).
+REQUESTED_BLOCKS_MAX = 64
+
 
 def process_sync_info(work: Work, sync_info: SyncInfo, sender: bytes) -> None:
     """[SYNC-1] Adopt every certificate in sync_info that is newer than ours."""
@@ -71,6 +74,7 @@ def order_to(work: Work, block_id: bytes) -> None:
     # Two ordered blocks that do not extend each other mean more than 1/3 of power is faulty.
     invariant(path is not None, "conflicting blocks ordered: the BFT assumption is broken")
     tree.ordered_id = block_id
+    work.state.record_ordered(path)  # type: ignore[arg-type]
     send_for_execution(work)
 
 
@@ -91,10 +95,18 @@ def _is_epoch_ended(work: Work) -> bool:
 
 
 def request_blocks(work: Work, peer: bytes, block_id: bytes, round_: int) -> None:
-    """[SYNC-3] Ask peer for the block and its ancestors down to our committed root."""
-    if peer == work.state.config.author:
+    """[SYNC-3] Ask peer for the block and its ancestors down to our committed root, once until it arrives.
+
+    Every message repeats the certificates it carries; without the once, each would fetch the same blocks
+    again and a node that lags would flood its peers (and itself) with retrievals.
+    """
+    state = work.state
+    if peer == state.config.author or block_id in state.requested_blocks:
         return
-    gap = round_ - work.state.tree.get_root().round
+    if len(state.requested_blocks) >= REQUESTED_BLOCKS_MAX:
+        state.requested_blocks = frozenset()  # unanswered requests (lost, or a peer without them): ask again
+    state.requested_blocks = state.requested_blocks | {block_id}
+    gap = round_ - state.tree.get_root().round
     count = max(1, min(MAX_BLOCKS_PER_RETRIEVAL, gap))
     work.emit(FetchBlocks(peer, block_id, count))
 
@@ -126,6 +138,7 @@ def process_retrieved_blocks(work: Work, event: VerifiedBlocks) -> None:
     """Insert fetched blocks (oldest first) and replay the certificates that waited for them."""
     state = work.state
     tree = state.tree
+    state.requested_blocks = state.requested_blocks - {block.id for block in event.blocks}
     for block in reversed(event.blocks):
         check_proposal(work, block)  # [EVIDENCE-1] fetched blocks are signature-checked too
         if tree.is_known(block.id) or not tree.is_insertable(block):

@@ -80,6 +80,8 @@ class BlockData:
     parent_id: bytes
     quorum_cert: QuorumCertificate | None
     payload: tuple[bytes, ...]
+    # [ELECT-4] (round, elected leader) of the rounds skipped between the QC and this block: failed proposals
+    failed_authors: tuple[tuple[int, bytes], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,7 @@ from consensus.types import (
     compute_block_id,
     compute_signing_bytes,
 )
+from consensus.election import compute_failed_authors, is_well_formed_failed_authors
 from consensus.validators import ValidatorSet
 from primitives.limits import MAX_TRANSACTION_SIZE_BYTES
 
@@ -64,6 +65,7 @@ class RejectReason(IntEnum):
     BAD_EPOCH_PROOF = 15
     DUPLICATE_SIGNER = 16
     TIMESTAMP_IN_FUTURE = 17
+    BAD_FAILED_AUTHORS = 18
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +75,9 @@ class Rejection:
     reason: RejectReason
     detail: str = ""
     message_epoch: int = 0  # set for PAST_EPOCH / FUTURE_EPOCH: the epoch the message claimed
+    # [SYNC-1] A proposal refused only for its proposer (NOT_LEADER, BAD_FAILED_AUTHORS: a view of reputation
+    # that differs from ours while we lag) still carries certificates that verified: the receiver adopts them.
+    sync_info: SyncInfo | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,9 +92,10 @@ class VerifyContext:
 
 
 class _Reject(Exception):
-    def __init__(self, reason: RejectReason, detail: str = "", message_epoch: int = 0) -> None:
+    def __init__(self, reason: RejectReason, detail: str = "", message_epoch: int = 0,
+                 sync_info: SyncInfo | None = None) -> None:
         super().__init__(detail)
-        self.rejection = Rejection(reason, detail, message_epoch)
+        self.rejection = Rejection(reason, detail, message_epoch, sync_info)
 
 
 def _require(condition: bool, reason: RejectReason, detail: str = "") -> None:
@@ -214,9 +220,17 @@ def check_block(block: Block, ctx: VerifyContext) -> None:
     _require(data.parent_id == parent.id, RejectReason.BAD_CHAIN, "parent id differs from QC")
     _require(data.round > parent.round, RejectReason.BAD_CHAIN, "round not above parent")
     _require(data.timestamp_usecs > parent.timestamp_usecs, RejectReason.BAD_CHAIN, "timestamp not above parent")
+    _require(is_well_formed_failed_authors(data.failed_authors, parent.round, data.round, ctx.epoch_state.validators),
+             RejectReason.BAD_FAILED_AUTHORS, "failed authors must name members for exactly the skipped rounds")
     public_key = _check_signer(ctx.epoch_state.validators, data.author)
     message = compute_signing_bytes(PROPOSAL_DOMAIN, ctx.chain_id, block.id)
     _check_signature(ctx.scheme, public_key, message, block.signature)
+
+
+def _get_leader(ctx: VerifyContext, epoch: int, round_: int) -> bytes:
+    if ctx.get_leader is not None:
+        return ctx.get_leader(round_)
+    return ctx.epoch_state.validators.get_leader(epoch, round_)
 
 
 def _verify_proposal(msg: ProposalMsg, sender: bytes, ctx: VerifyContext) -> ev.VerifiedProposal:
@@ -228,15 +242,24 @@ def _verify_proposal(msg: ProposalMsg, sender: bytes, ctx: VerifyContext) -> ev.
                  RejectReason.TIMESTAMP_IN_FUTURE)
     check_block(block, ctx)
     check_sync_info(msg.sync_info, ctx)
-    if ctx.get_leader is not None:
-        leader = ctx.get_leader(block.round)
-    else:
-        leader = ctx.epoch_state.validators.get_leader(block.epoch, block.round)
-    _require(block.author == leader, RejectReason.NOT_LEADER)
+    try:
+        _check_proposer(block, ctx)
+    except _Reject as rejected:
+        refused = rejected.rejection
+        raise _Reject(refused.reason, refused.detail, sync_info=msg.sync_info) from None
     # [PROPOSE-4] the proposal extends the highest QC it carries, in the round right after it.
     _require(block.quorum_cert == msg.sync_info.highest_quorum_cert, RejectReason.BAD_PROPOSAL_ROUND, "QC")
     _require(block.round == msg.sync_info.get_highest_round() + 1, RejectReason.BAD_PROPOSAL_ROUND, "round")
     return ev.VerifiedProposal(sender, msg)
+
+
+def _check_proposer(block: Block, ctx: VerifyContext) -> None:
+    """[PROPOSE-4] The author is the leader we elect for the round, naming the failed leaders we elect ([ELECT-4])."""
+    _require(block.author == _get_leader(ctx, block.epoch, block.round), RejectReason.NOT_LEADER)
+    # A proposer cannot blame anyone but the leaders we elect for the rounds it skipped.
+    qc_round = block.quorum_cert.round  # type: ignore[union-attr]
+    expected = compute_failed_authors(lambda skipped: _get_leader(ctx, block.epoch, skipped), qc_round, block.round)
+    _require(block.data.failed_authors == expected, RejectReason.BAD_FAILED_AUTHORS, "failed authors differ from ours")
 
 
 def _verify_vote(msg: VoteMsg, sender: bytes, ctx: VerifyContext) -> ev.VerifiedVote:

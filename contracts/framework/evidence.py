@@ -23,7 +23,8 @@ CONSENSUS_DOMAIN_PREFIX = "stablechain::consensus::"
 VOTE_SIGNING_DOMAIN = CONSENSUS_DOMAIN_PREFIX + "sign::Vote"
 PROPOSAL_SIGNING_DOMAIN = CONSENSUS_DOMAIN_PREFIX + "sign::Proposal"
 # consensus/block_id.py: id = sha3(salt(BLOCK_ID_DOMAIN) || msgpack(header)), the header being [epoch, round,
-# timestamp_usecs, author, parent_id, quorum_cert_digest, payload_digest]; the digests are opaque 32 bytes here.
+# timestamp_usecs, author, parent_id, quorum_cert_digest, payload_digest, failed_authors_digest]; the digests are
+# opaque 32 bytes here.
 BLOCK_ID_DOMAIN = CONSENSUS_DOMAIN_PREFIX + "Block"
 EVIDENCE_ID_DOMAIN = b"stablechain::evidence"
 MAX_EVIDENCE_DATA_BYTES = 32_768
@@ -31,7 +32,7 @@ VERIFY_GAS_UNITS = 2_000  # two strict Ed25519 verifications and two hashes
 ADDRESS_BYTES = 16
 HASH_BYTES = 32
 BLOCK_INFO_FIELDS = 4
-BLOCK_HEADER_FIELDS = 7
+BLOCK_HEADER_FIELDS = 8
 
 ERRORS = ErrorTable(MODULE, {
     "EUNKNOWN_KIND": (1, " Only double votes and double proposals are evidence"),

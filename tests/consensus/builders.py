@@ -18,6 +18,7 @@ from consensus.types import (
     compute_signing_bytes,
     make_genesis_qc,
 )
+from consensus.election import compute_failed_authors
 from consensus.epoch import make_genesis_epoch_state
 from consensus.signer import InsecureHashSigner
 from consensus.safety import PROPOSAL_DOMAIN
@@ -42,10 +43,13 @@ class Chain:
         return SigningContext(make_address(index), self.signer(index), CHAIN_ID)
 
     def make_block(self, round_: int, qc: QuorumCertificate, author: int = 0, payload: tuple = (b"t",),
-                   epoch: int | None = None) -> Block:
+                   epoch: int | None = None, failed_authors: tuple[tuple[int, bytes], ...] | None = None) -> Block:
         parent = qc.certified_block
+        if failed_authors is None:  # [ELECT-4] the plain power-weighted leaders of the rounds skipped after the QC
+            failed_authors = compute_failed_authors(lambda skipped: self.validators.get_leader(self.epoch, skipped),
+                                                    qc.round, round_)
         data = BlockData(self.epoch if epoch is None else epoch, round_, parent.timestamp_usecs + round_ + 1,
-                         make_address(author), parent.id, qc, payload)
+                         make_address(author), parent.id, qc, payload, failed_authors)
         block_id = compute_block_id(data)
         signature = self.signer(author).sign(compute_signing_bytes(PROPOSAL_DOMAIN, CHAIN_ID, block_id))
         return Block(data, block_id, signature)

@@ -35,8 +35,8 @@ from tests.consensus.builders import Chain
 from tests.consensus.harness import CHAIN_ID, make_address
 
 # The rule restated with hashlib and msgpack only (as a wallet or another implementation would write it).
-GENESIS_EPOCH_1_BLOCK_ID_HEX = "d1402884771a709ae9848c988bd017bcedf3a1c1841c74e608eec411ba0769cd"
-HEADER_MAX_BYTES = 160  # 3 u64 + 16-byte author + three 32-byte hashes, in msgpack
+GENESIS_EPOCH_1_BLOCK_ID_HEX = "e7c0553ff7f72e5f9d7da7c2093e0bee516b35784d97a81f01019560eb9bd2e5"
+HEADER_MAX_BYTES = 200  # 3 u64 + 16-byte author + four 32-byte hashes, in msgpack
 
 
 def sha3(*parts: bytes) -> bytes:
@@ -50,7 +50,10 @@ def salt(domain: str) -> bytes:
 def restate_block_id(data: BlockData) -> bytes:
     payload_digest = sha3(salt("BlockPayload"), *(sha3(entry) for entry in data.payload))
     qc_digest = sha3(salt("BlockQuorumCert"), msgpack.packb(to_plain(data.quorum_cert), use_bin_type=True))
-    header = [data.epoch, data.round, data.timestamp_usecs, data.author, data.parent_id, qc_digest, payload_digest]
+    failed = [[round_, author] for round_, author in data.failed_authors]
+    failed_digest = sha3(salt("BlockFailedAuthors"), msgpack.packb(failed, use_bin_type=True))
+    header = [data.epoch, data.round, data.timestamp_usecs, data.author, data.parent_id, qc_digest, payload_digest,
+              failed_digest]
     return sha3(salt("Block"), msgpack.packb(header, use_bin_type=True))
 
 
@@ -60,8 +63,9 @@ BLOCK_INFOS = st.builds(BlockInfo, U64, U64, HASHES, U64)
 QCS = st.builds(QuorumCertificate, st.builds(VoteData, BLOCK_INFOS, BLOCK_INFOS),
                 st.lists(st.tuples(st.binary(min_size=16, max_size=16), st.binary(min_size=64, max_size=64)),
                          max_size=8).map(tuple))
+FAILED_AUTHORS = st.lists(st.tuples(U64, st.binary(min_size=16, max_size=16)), max_size=10).map(tuple)
 BLOCK_DATAS = st.builds(BlockData, U64, U64, U64, st.binary(min_size=16, max_size=16), HASHES, st.none() | QCS,
-                        st.lists(st.binary(max_size=64), max_size=12).map(tuple))
+                        st.lists(st.binary(max_size=64), max_size=12).map(tuple), FAILED_AUTHORS)
 
 
 @settings(max_examples=150, deadline=None)
@@ -103,6 +107,7 @@ CHANGES = {
     "entry_dropped": {"payload": (b"ab",)},
     "empty_entry_added": {"payload": (b"ab", b"c", b"")},
     "no_payload": {"payload": ()},
+    "failed_author_added": {"failed_authors": ((4, b"\x09" * 16),)},
 }
 
 

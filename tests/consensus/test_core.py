@@ -10,6 +10,7 @@ from consensus.types import (
     BlockRetrievalStatus,
     EpochChangeProof,
     EpochRetrievalRequest,
+    ProposalMsg,
     SyncInfo,
     Vote,
     VoteMsg,
@@ -118,3 +119,42 @@ def test_only_a_qc_over_consecutive_rounds_orders_the_parent():
     b4 = chain.make_block(4, q2)
     assert chain.make_qc(b4).vote_data.get_ordered_block() is None
     assert chain.genesis_qc.vote_data.get_ordered_block() is None
+
+
+def test_a_node_behind_asks_for_missing_blocks_once_whatever_the_messages_that_repeat_them():
+    # Pre-state: node 3 at genesis; blocks 1..3 certified and committed elsewhere. Action: twelve messages
+    # arrive, each carrying the same commit certificate for block 3 in its sync info.
+    chain = Chain()
+    blocks, qcs = chain.make_chain([1, 2, 3])
+    sync_info = SyncInfo(qcs[0], None, None, chain.certify(chain.make_ledger_info(blocks[2])))
+    state = make_initial_state(make_config(3), chain.epoch_state)
+    state, _ = step(state, ev.Start())
+    fetches = []
+    for sender in (0, 1, 2) * 4:
+        state, effects = step(state, ev.VerifiedSyncInfo(make_address(sender), sync_info))
+        fetches += [effect.block_id for effect in effects if isinstance(effect, ev.FetchBlocks)]
+    # Post-state: [SYNC-3] one retrieval request per missing block, not one per message (a lagging node would
+    # flood its peers and itself with retrievals).
+    assert sorted(fetches) == sorted({blocks[2].id, blocks[0].id})
+    # A local timeout forgets the requests, so a lost answer is asked for again.
+    state, _ = step(state, ev.LocalTimeout(state.epoch_state.epoch, state.current_round))
+    state, effects = step(state, ev.VerifiedSyncInfo(make_address(0), sync_info))
+    assert blocks[2].id in [effect.block_id for effect in effects if isinstance(effect, ev.FetchBlocks)]
+
+
+def test_a_proposal_whose_parent_is_being_fetched_is_voted_for_when_it_arrives():
+    # Pre-state: node 3 at genesis. Action: the proposal for round 3 arrives before blocks 1 and 2.
+    chain = Chain()
+    blocks, qcs = chain.make_chain([1, 2])
+    b3 = chain.make_block(3, qcs[1], author=_leader_index(chain, 3))
+    state = make_initial_state(make_config(3), chain.epoch_state)
+    state, _ = step(state, ev.Start())
+    state, effects = step(state, ev.VerifiedProposal(b3.author, ProposalMsg(b3, SyncInfo(qcs[1], None, None, None))))
+    assert not [effect for effect in effects if isinstance(effect, ev.Broadcast)]  # nothing to vote on yet
+    assert state.pending_proposal == b3  # [SYNC-6]
+    # Post-state: once the fetched blocks arrive, node 3 votes for B3 in its round (it would otherwise fetch one
+    # block per round behind the chain forever and never vote again).
+    state, effects = step(state, ev.VerifiedBlocks(make_address(0), (blocks[1], blocks[0])))
+    votes = [effect.message for effect in effects if isinstance(effect, ev.Broadcast) and isinstance(effect.message, VoteMsg)]
+    assert state.current_round == 3 and [vote.vote.round for vote in votes] == [3]
+    assert state.pending_proposal is None

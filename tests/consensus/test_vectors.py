@@ -8,7 +8,7 @@ from tests.consensus.harness import make_validators
 
 # sha3(salt("stablechain::consensus::sign::CommitVote") || chain_id u8 || msgpack(plain ledger info))
 COMMIT_VOTE_SIGNING_BYTES_HEX = "cb9e689e2416cb3c00994dff86048a2be5c43aba64ab96885965250072841819"
-GENESIS_EPOCH_1_BLOCK_ID_HEX = "d1402884771a709ae9848c988bd017bcedf3a1c1841c74e608eec411ba0769cd"
+GENESIS_EPOCH_1_BLOCK_ID_HEX = "e7c0553ff7f72e5f9d7da7c2093e0bee516b35784d97a81f01019560eb9bd2e5"
 
 
 def test_commit_vote_signing_bytes_are_pinned():

@@ -58,6 +58,39 @@ def test_proposal_from_a_non_leader_is_rejected():
     assert reason(proposal(author=other), other) == RejectReason.NOT_LEADER
 
 
+def proposal_after_timeouts(failed_authors=None) -> ProposalMsg:
+    """A proposal for round 4 on QC1, after TC3: rounds 2 and 3 were skipped."""
+    b1 = CHAIN.make_block(1, CHAIN.genesis_qc, author=leader_of(1))
+    qc1 = CHAIN.make_qc(b1)
+    tc3 = CHAIN.make_tc(3, {0: qc1, 1: qc1, 2: qc1})
+    block = CHAIN.make_block(4, qc1, author=leader_of(4), failed_authors=failed_authors)
+    return ProposalMsg(block, SyncInfo(qc1, None, tc3, None))
+
+
+def test_a_proposal_after_skipped_rounds_names_their_elected_leaders():
+    # [ELECT-4] the leaders of rounds 2 and 3, as every validator elects them
+    msg = proposal_after_timeouts()
+    assert msg.block.data.failed_authors == ((2, make_address(leader_of(2))), (3, make_address(leader_of(3))))
+    assert isinstance(verify_message(msg, make_address(leader_of(4)), CTX), ev.VerifiedProposal)
+
+
+def test_a_proposer_blaming_another_validator_is_refused_but_its_certificates_are_kept():
+    innocent = next(i for i in range(4) if i != leader_of(3))
+    blamed = ((2, make_address(leader_of(2))), (3, make_address(innocent)))
+    msg = proposal_after_timeouts(failed_authors=blamed)
+    result = verify_message(msg, make_address(leader_of(4)), CTX)
+    assert isinstance(result, Rejection) and result.reason == RejectReason.BAD_FAILED_AUTHORS
+    assert result.sync_info == msg.sync_info  # [SYNC-1] its verified certificates are still adopted
+
+
+def test_failed_authors_that_skip_or_invent_rounds_are_malformed():
+    for rounds in ((3,), (1, 2, 3), (2, 3, 4), (3, 2)):
+        failed = tuple((round_, make_address(leader_of(round_))) for round_ in rounds)
+        assert reason(proposal_after_timeouts(failed_authors=failed), leader_of(4)) == RejectReason.BAD_FAILED_AUTHORS
+    stranger = ((2, make_address(leader_of(2))), (3, b"\x77" * 16))
+    assert reason(proposal_after_timeouts(failed_authors=stranger), leader_of(4)) == RejectReason.BAD_FAILED_AUTHORS
+
+
 def test_proposal_relayed_by_another_sender_is_rejected():
     assert reason(proposal(), (leader_of(1) + 1) % 4) == RejectReason.SENDER_MISMATCH
 
