@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from consensus.types import Block, LedgerInfo, LedgerInfoWithSignatures, compute_block_id
-from consensus.verify import verify_ledger_info
+from consensus.verify import MAX_BLOCKS_PER_RETRIEVAL, verify_ledger_info
 from consensus.wire import from_plain, to_plain
 from node.execution import decode_block, decode_ledger_info
 from primitives.codec import pack, unpack
@@ -17,11 +17,13 @@ if TYPE_CHECKING:
     from node.runtime import Outbound, Runtime
 
 # One response carries at most this many blocks and (roughly) this many bytes of blocks.
-CATCHUP_BLOCKS_PER_RESPONSE_MAX = 64
+CATCHUP_BLOCKS_PER_RESPONSE_MAX = 256
 CATCHUP_RESPONSE_BYTES_MAX = 4 * 1024 * 1024
-# A node this many rounds behind a certified commit asks at once; a smaller lag only when it is stuck
-# (normal operation trails the newest commit certificate by a round or two).
-CATCHUP_ROUND_LAG_MIN = 8
+# A node this many rounds behind a certified commit catches up here; a smaller gap is closed by the core's block
+# retrieval ([SYNC-3], one request of up to MAX_BLOCKS_PER_RETRIEVAL blocks), or here when it is stuck.
+CATCHUP_ROUND_LAG_MIN = MAX_BLOCKS_PER_RETRIEVAL
+# One request at a time: a request not answered within this long may be sent again (to every peer if stuck).
+CATCHUP_RESPONSE_TIMEOUT_USECS = 2_000_000
 # The same request from the same peer is answered at most once per this interval (a cheap DoS guard).
 CATCHUP_REPEAT_INTERVAL_USECS = 1_000_000
 
@@ -82,11 +84,11 @@ def get_committed_position(runtime: Runtime) -> tuple[int, int]:
     return root.epoch, root.round
 
 
-def make_request(runtime: Runtime) -> bytes:
-    """Return the enveloped request for the blocks after ours."""
+def make_request(runtime: Runtime, after: tuple[int, int] | None = None) -> bytes:
+    """Return the enveloped request for the blocks after ours (or after `after`, a response's last block)."""
     from node.runtime import CHANNEL_CATCHUP_REQUEST, encode_envelope
 
-    epoch, round_ = get_committed_position(runtime)
+    epoch, round_ = after or get_committed_position(runtime)
     request = CatchUpRequest(epoch, round_, CATCHUP_BLOCKS_PER_RESPONSE_MAX)
     return encode_envelope(CHANNEL_CATCHUP_REQUEST, encode_request(request))
 
@@ -97,12 +99,30 @@ def is_behind(runtime: Runtime) -> bool:
     return seen is not None and seen[:2] > get_committed_position(runtime)
 
 
+def is_far_behind(runtime: Runtime) -> bool:
+    """[SYNC-7] Return True when the newest commit certificate we saw is CATCHUP_ROUND_LAG_MIN rounds (or an epoch)
+    above our root: catch-up, not the core's block retrieval, closes such a gap."""
+    seen = runtime.highest_seen_commit
+    epoch, round_ = get_committed_position(runtime)
+    return seen is not None and seen[:2] >= (epoch, round_ + CATCHUP_ROUND_LAG_MIN)
+
+
 def get_requests(runtime: Runtime, is_startup: bool = False) -> list[Outbound]:
-    """Return catch-up requests: to every peer at start-up, else to the peer that showed a newer commit."""
+    """Return catch-up requests: to every peer at start-up, else to the peer that showed a newer commit.
+
+    One request is in flight at a time (a response pipelines the next one), so answers are never raced by
+    duplicates; when a request times out without progress, the next one goes to every peer.
+    """
     from node.runtime import BroadcastData, SendData
 
+    now_usecs = runtime.clock_usecs()
     if is_startup:
+        runtime.catchup_in_flight_usecs = now_usecs
         return [BroadcastData(make_request(runtime))]
+    in_flight = runtime.catchup_in_flight_usecs
+    if in_flight is not None and now_usecs - in_flight < CATCHUP_RESPONSE_TIMEOUT_USECS:
+        return []
+    runtime.catchup_in_flight_usecs = None
     seen = runtime.highest_seen_commit
     position = get_committed_position(runtime)
     is_stuck = position == runtime.catchup_last_position
@@ -111,9 +131,12 @@ def get_requests(runtime: Runtime, is_startup: bool = False) -> list[Outbound]:
         return []
     if is_stuck:
         # Ask everyone: the peer that showed the newer epoch or commit may not answer (or may have lied).
+        runtime.catchup_in_flight_usecs = now_usecs
         return [BroadcastData(make_request(runtime))]
-    is_far = seen[:2] >= (position[0], position[1] + CATCHUP_ROUND_LAG_MIN)
-    return [SendData(seen[2], make_request(runtime))] if is_far else []
+    if not is_far_behind(runtime):
+        return []
+    runtime.catchup_in_flight_usecs = now_usecs
+    return [SendData(seen[2], make_request(runtime))]
 
 
 # ---- serving -----------------------------------------------------------------------------------------
@@ -162,7 +185,12 @@ def get_certified_blocks(runtime: Runtime, request: CatchUpRequest) -> tuple[lis
 
 
 def process_response(runtime: Runtime, sender: bytes, response: CatchUpResponse) -> list[Outbound]:
-    """Verify, re-execute and commit a peer's blocks; then restart consensus from the new root."""
+    """Verify, re-execute and commit a peer's blocks; then restart consensus from the new root.
+
+    The next request leaves before this response is executed, so the peer reads the next blocks while we
+    replay these; should these fail, the answer to it is simply stale.
+    """
+    pipelined = request_next(runtime, sender, response)
     status = apply_response(runtime, response)
     runtime.last_catchup_status = status
     if status != CatchUpStatus.APPLIED:
@@ -171,12 +199,23 @@ def process_response(runtime: Runtime, sender: bytes, response: CatchUpResponse)
     runtime.catchup_applied_count += 1
     log.info("caught up", blocks=len(response.blocks), version=runtime.get_committed_version(), sender=sender.hex())
     runtime.state = runtime.recover_core()
-    outbound = runtime.start()
-    if is_behind(runtime):
-        from node.runtime import SendData
+    return pipelined + runtime.start()
 
-        outbound.append(SendData(sender, make_request(runtime)))
-    return outbound
+
+def request_next(runtime: Runtime, sender: bytes, response: CatchUpResponse) -> list[Outbound]:
+    """Ask the sender for the blocks after this response's last one when it extends our root and we stay behind."""
+    from node.runtime import SendData
+
+    blocks = response.blocks
+    seen = runtime.highest_seen_commit
+    if not blocks or blocks[0].parent_id != runtime.state.tree.root_id or seen is None:
+        return []
+    last = (blocks[-1].epoch, blocks[-1].round)
+    if seen[:2] <= last or (response.certificate is not None and response.certificate.ledger_info.is_epoch_ending()):
+        runtime.catchup_in_flight_usecs = None
+        return []
+    runtime.catchup_in_flight_usecs = runtime.clock_usecs()
+    return [SendData(sender, make_request(runtime, after=last))]
 
 
 def apply_response(runtime: Runtime, response: CatchUpResponse) -> int:
@@ -240,6 +279,7 @@ __all__ = [
     "CatchUpStatus",
     "get_requests",
     "is_behind",
+    "is_far_behind",
     "make_request",
     "process_request",
     "process_response",

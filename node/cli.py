@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
 import typer
 from rich.console import Console
@@ -236,13 +237,19 @@ def bench(
     rate: float = typer.Option(0.0, help="Transfers submitted per second (0 = as fast as possible)."),
     accounts: int = typer.Option(64, help="Sending accounts."),
     base_port: int = typer.Option(28080, help="JSON-RPC base port of the benchmark devnet."),
+    kill_validator_after: Optional[float] = typer.Option(
+        None, "--kill-validator-after", help="SIGKILL the last validator after this many seconds of load; "
+        "report the rates before it and from 10 s after it."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Measure committed transfers/s and submit-to-commit latency on a fresh local devnet."""
     from devnet.bench import format_result, run_bench
 
+    if kill_validator_after is not None and not 0 < kill_validator_after < duration:
+        fail("--kill-validator-after must lie inside the load's duration")
     try:
-        result = run_bench(validators, duration, rate, base_port, accounts)
+        result = run_bench(validators, duration, rate, base_port, accounts,
+                           kill_validator_after_s=kill_validator_after)
     except (RuntimeError, OSError) as error:
         fail(f"benchmark failed: {error}")
     typer.echo(format_result(result, as_json))

@@ -47,9 +47,10 @@ def is_any_currency(_code: str) -> bool:
 # ---- the commit hook ---------------------------------------------------------------------------------------
 
 
-def commit_blocks_with_indexes(store: Any, commits: Sequence[BlockCommit]) -> None:
-    """Write commits and their compliance-index entries in the store's one atomic synced batch."""
-    store.commit_blocks(commits, extra_puts=compute_commits_index_writes(commits))
+def commit_blocks_with_indexes(store: Any, commits: Sequence[BlockCommit],
+                               extra_puts: Sequence[tuple[bytes, bytes]] = ()) -> None:
+    """Write commits, their compliance-index entries and extra_puts in the store's one atomic synced batch."""
+    store.commit_blocks(commits, extra_puts=[*compute_commits_index_writes(commits), *extra_puts])
 
 
 # ---- values ------------------------------------------------------------------------------------------------

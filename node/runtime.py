@@ -10,11 +10,11 @@ from enum import IntEnum
 
 from consensus import events as ev
 from consensus.core import recover, step
-from consensus.election import ReputationConfig
+from consensus.election import HistoryEntry, ReputationConfig
 from consensus.epoch import compute_next_epoch_state
 from consensus.keyring import add_signers, get_held_public_keys, is_key_missing
 from consensus.safety import SafetyData
-from consensus.state import CoreConfig, CoreState
+from consensus.state import CoreConfig, CoreState, make_history_entry
 from consensus.types import (
     Block,
     BlockRetrievalRequest,
@@ -38,12 +38,14 @@ from node.execution import (
     make_block_commit,
     make_ledger_info,
 )
+from node import catchup
 from node.compliance_index import commit_blocks_with_indexes
 from node.evidence import EvidenceAccount, EvidenceReporter
 from node.keyring import ConsensusKeySource, describe_missing_consensus_key
 from node.logging import get_logger
 from node.mempool import Mempool, MempoolStatus, verify_transaction
 from node.storage import BlockCommit, Store
+from node.storage.schema import leader_history_key
 from primitives.codec import pack, unpack
 from primitives.errors import DecodeError, InvariantViolation, invariant
 from primitives.types import SignedTransaction
@@ -58,10 +60,13 @@ BLOCK_PAYLOAD_BYTES_MAX = MAX_BLOCK_PAYLOAD_BYTES // 2
 # Local follow-up events of one process() call; more means a feedback loop (a bug).
 LOCAL_EVENTS_PER_CALL_MAX = 100_000
 USECS_PER_SEC = 1_000_000
-# Committed rounds a restart (and every applied catch-up response) feeds back to the core: the leader-
-# reputation window, no more, since each block is read and decoded again.
+# Committed blocks a restart (and every applied catch-up response) gives back to the core: its root and the
+# ancestors it serves to peers' block retrieval; each is read and decoded again.
+RECOVERED_COMMITTED_BLOCKS = 50
+RECOVERED_BLOCKS_MAX = RECOVERED_COMMITTED_BLOCKS + 1
+# Rounds of leader-reputation records a restart reads back ([ELECT-3]): compact records, not blocks.
 RECOVERED_HISTORY_ROUNDS = ReputationConfig().get_history_span()
-RECOVERED_BLOCKS_MAX = RECOVERED_HISTORY_ROUNDS + 1
+HISTORY_PAGE_RECORDS = 1_000
 
 log = get_logger("stablechain.runtime")
 
@@ -191,6 +196,29 @@ def load_epoch_state(store: Store) -> tuple[EpochState, LedgerInfoWithSignatures
     return compute_next_epoch_state(decode_ledger_info(ending.ledger_info)), latest  # type: ignore[union-attr]
 
 
+def load_leader_history(store: Store, rounds: int) -> tuple[HistoryEntry, ...]:
+    """[ELECT-3] Return the reputation records of the last committed block's epoch from `rounds` rounds before it."""
+    position = store.get_latest_epoch_round()
+    if position is None:
+        return ()
+    epoch, last_round = position
+    records: list[bytes] = []
+    next_round = max(0, last_round - rounds)
+    while next_round <= last_round:
+        page = store.get_leader_history(epoch, next_round, HISTORY_PAGE_RECORDS)
+        records += page
+        if len(page) < HISTORY_PAGE_RECORDS:
+            break
+        next_round = from_plain(HistoryEntry, unpack(page[-1])).round + 1
+    return tuple(from_plain(HistoryEntry, unpack(record)) for record in records)
+
+
+def compute_history_puts(blocks: tuple[Block, ...]) -> list[tuple[bytes, bytes]]:
+    """Return the leader-reputation records of committed blocks, written in their commit batch ([ELECT-3])."""
+    return [(leader_history_key(block.epoch, block.round), pack(to_plain(make_history_entry(block))))
+            for block in blocks if not block.is_genesis()]
+
+
 def load_committed_block(store: Store) -> Block | None:
     """Return the last committed block, or None at genesis."""
     blocks = load_recent_committed_blocks(store, 0)
@@ -230,6 +258,7 @@ class Runtime:
         self.rejected_messages = 0
         self.deferred_payload: ev.RequestPayload | None = None
         self.catchup_last_position: tuple[int, int] | None = None  # (epoch, round) at the last check
+        self.catchup_in_flight_usecs: int | None = None  # when the outstanding catch-up request was sent
         self.last_catchup_status: int | None = None
         self.catchup_applied_count = 0
         self.catchup_served: dict[bytes, tuple[object, int]] = {}  # peer -> (last request, when served)
@@ -247,10 +276,10 @@ class Runtime:
         blocks = [decode_block(data) for _block_id, data in self.store.get_pending_blocks()]
         # The committed tail, not just the root: leader reputation needs the same recent history as
         # the validators that stayed up, or a restarted node disagrees with them on leaders.
-        blocks += load_recent_committed_blocks(self.store, RECOVERED_HISTORY_ROUNDS)
+        blocks += load_recent_committed_blocks(self.store, RECOVERED_COMMITTED_BLOCKS)
         self.executor.set_roots([committed.ledger_info.block_id, epoch_state.genesis_block_id])
         return recover(self.get_core_config(), epoch_state, self.load_safety_data(), blocks, self.load_sync_info(),
-                       committed)
+                       committed, load_leader_history(self.store, RECOVERED_HISTORY_ROUNDS))
 
     def get_core_config(self) -> CoreConfig:
         """Return the core config with every consensus key the keyring holds in its ring ([EPOCH-6])."""
@@ -317,8 +346,6 @@ class Runtime:
 
     def process_peer_data(self, sender: bytes, data: bytes) -> list[Outbound]:
         """Handle bytes from an authenticated peer; anything malformed is counted and dropped."""
-        from node import catchup
-
         try:
             channel, body = decode_envelope(data)
             if channel == CHANNEL_CONSENSUS:
@@ -341,12 +368,20 @@ class Runtime:
         verified = verify_message(message, sender, self.state.get_verify_context())  # type: ignore[arg-type]
         if isinstance(verified, Rejection):
             self.rejected_messages += 1
+            log.debug("consensus message rejected", reason=verified.reason.name, detail=verified.detail,
+                      kind=type(message).__name__, sender=sender.hex())
             epoch = get_message_epoch(message)
             if verified.reason == RejectReason.FUTURE_EPOCH and epoch is not None:
                 # The ledger must reach the epoch first: catch-up fetches the blocks (the core's epoch
                 # jump without them would execute the new epoch on a stale state).
                 self.note_future_epoch(sender, epoch)
+            if verified.sync_info is not None:  # [SYNC-1] a refused proposal's certificates still verified
+                return self.process_consensus_event(sender, ev.VerifiedSyncInfo(sender, verified.sync_info))
             return []
+        return self.process_consensus_event(sender, verified)
+
+    def process_consensus_event(self, sender: bytes, verified: ev.Event) -> list[Outbound]:
+        """Step the core with a verified peer event, after noting the commit it shows."""
         self.note_commit_cert(sender, verified)
         return self.process(verified)
 
@@ -401,7 +436,10 @@ class Runtime:
             self.commit_blocks(effect.ledger_info_with_signatures, effect.blocks)
             self.is_key_check_due = True
         elif kind is ev.FetchBlocks:
-            self.send_consensus(effect.peer, BlockRetrievalRequest(effect.block_id, effect.count))
+            if not catchup.is_far_behind(self):  # [SYNC-7] a far gap is catch-up's: retrieval would race it
+                self.send_consensus(effect.peer, BlockRetrievalRequest(effect.block_id, effect.count))
+            log.debug("fetch blocks", peer=effect.peer.hex(), count=effect.count, root=self.state.tree.get_root().round,
+                      suppressed=catchup.is_far_behind(self))
         elif kind is ev.NewEpoch:
             self.executor.set_roots([effect.ledger_info_with_signatures.ledger_info.block_id,
                                      effect.epoch_state.genesis_block_id])
@@ -464,7 +502,7 @@ class Runtime:
             ledger_info = certificate if is_last else LedgerInfoWithSignatures(make_ledger_info(block, executed), ())
             commits.append(make_block_commit(block, executed, ledger_info, is_last))  # type: ignore[arg-type]
             executed_blocks.append(executed)  # type: ignore[arg-type]
-        self.save_commits(commits)
+        self.save_commits(commits, compute_history_puts(blocks))
         self.executor.on_committed(executed_blocks)
         self.forget_pruned_blocks()
         self.on_committed(certificate, executed_blocks)
@@ -476,10 +514,10 @@ class Runtime:
             self.store.delete_pending_blocks(pruned)
             self.pending_block_ids.difference_update(pruned)
 
-    def save_commits(self, commits: list[BlockCommit]) -> None:
-        """Write every commit, with its compliance indexes, in one atomic synced batch."""
+    def save_commits(self, commits: list[BlockCommit], extra_puts: list[tuple[bytes, bytes]]) -> None:
+        """Write every commit, with its compliance indexes and reputation records, in one atomic synced batch."""
         if commits:
-            commit_blocks_with_indexes(self.store, commits)
+            commit_blocks_with_indexes(self.store, commits, extra_puts)
 
     def on_committed(self, certificate: LedgerInfoWithSignatures, executed_blocks: list[ExecutedBlock]) -> None:
         """Advance the mempool past committed transactions and tell the waiters."""

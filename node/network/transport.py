@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import socket
 import time
 from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass, field, replace
@@ -30,14 +31,20 @@ from node.network.peers import (
 from primitives.errors import invariant
 
 HANDSHAKE_TIMEOUT_MS = 5_000
-CONNECT_TIMEOUT_MS = 3_000
-WRITE_TIMEOUT_MS = 10_000
+# [NET-2] A dial to a silent host (its link cut) gives up after this long, in its own task: nothing waits on it.
+CONNECT_TIMEOUT_MS = 1_500
+WRITE_TIMEOUT_MS = 5_000
 CLOSE_TIMEOUT_MS = 2_000
-# An idle connection sends a keep-alive; one silent for IDLE_PINGS_MAX intervals is dead.
-PING_INTERVAL_MS = 5_000
+# [NET-1] An idle connection sends a keep-alive every interval; one silent for IDLE_PINGS_MAX intervals is dead,
+# and so is one whose sent data stays unacknowledged for TCP_USER_TIMEOUT_MS (the kernel's own check, which
+# otherwise retries for about 15 minutes).
+PING_INTERVAL_MS = 1_000
 IDLE_PINGS_MAX = 3
+TCP_USER_TIMEOUT_MS = 3_000
+# [NET-2] Reconnect backoff: doubling from the minimum, capped so a peer that comes back is reached within
+# CONNECT_TIMEOUT_MS + RECONNECT_DELAY_MS_MAX (2.5 s).
 RECONNECT_DELAY_MS_MIN = 50
-RECONNECT_DELAY_MS_MAX = 5_000
+RECONNECT_DELAY_MS_MAX = 1_000
 INBOUND_QUEUE_MAX_MESSAGES = 10_000
 OUTBOUND_QUEUE_MAX_MESSAGES = 1_000
 # Operating errors of one connection: they end that connection, never the node.
@@ -51,6 +58,13 @@ log = logging.getLogger(__name__)
 def compute_next_delay_ms(delay_ms: int) -> int:
     """Return the reconnect delay after a failed attempt: doubled, capped at the maximum."""
     return min(delay_ms * 2, RECONNECT_DELAY_MS_MAX)
+
+
+def set_user_timeout(writer: asyncio.StreamWriter) -> None:
+    """[NET-1] Make the kernel fail a connection whose sent data stays unacknowledged for TCP_USER_TIMEOUT_MS."""
+    sock = writer.get_extra_info("socket")
+    if sock is not None and hasattr(socket, "TCP_USER_TIMEOUT"):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, TCP_USER_TIMEOUT_MS)
 
 
 def generate_key_pair() -> KeyPair:
@@ -280,6 +294,7 @@ class Network:
                 reader, writer = await asyncio.open_connection(peer.host, peer.port)
         except CONNECTION_ERRORS:
             return None
+        set_user_timeout(writer)
         try:
             async with asyncio.timeout(HANDSHAKE_TIMEOUT_MS / 1000):
                 local_key = self.config.key_pair
@@ -302,6 +317,7 @@ class Network:
         invariant(task is not None, "inbound handler runs in a task")
         self.handler_tasks.add(task)  # type: ignore[arg-type]
         self.handler_writers.add(writer)
+        set_user_timeout(writer)
         try:
             connection = await self._accept(reader, writer)
             if connection is not None:
@@ -393,6 +409,8 @@ class Network:
                 envelopes = [await self._get_next_envelope(connection)]
                 while not connection.outbound.empty():
                     envelopes.append(framing.encode_message(connection.outbound.get_nowait()))
+                if connection.writer.is_closing():
+                    return  # aborted (dead peer, replaced connection): what is queued is dropped
                 for envelope in envelopes:
                     connection.writer.write(framing.encode_frame(cipher.encrypt(b"", envelope)))
                 async with asyncio.timeout(WRITE_TIMEOUT_MS / 1000):

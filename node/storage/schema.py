@@ -39,12 +39,14 @@ EVENT_BY_VERSION_PREFIX = _V + b"evv/"
 STATE_NODE_PREFIX = _V + b"stn/"
 ACCUMULATOR_NODE_PREFIX = _V + b"acn/"
 STATE_VALUE_PREFIX = _V + b"stv/"
+# What leader reputation reads of each committed block ([ELECT-3]), so a restart restores its history cheaply.
+LEADER_HISTORY_PREFIX = _V + b"lh/"
 
 ALL_PREFIXES = (
     BLOCK_PREFIX, BLOCK_ID_PREFIX, PENDING_BLOCK_PREFIX, QUORUM_CERT_PREFIX, COMMIT_CERT_PREFIX,
     LEDGER_INFO_PREFIX, EPOCH_LEDGER_INFO_PREFIX, TRANSACTION_PREFIX, ACCOUNT_TRANSACTION_PREFIX,
     TRANSACTION_INFO_PREFIX, EVENT_BY_KEY_PREFIX, EVENT_BY_VERSION_PREFIX, STATE_NODE_PREFIX,
-    ACCUMULATOR_NODE_PREFIX, STATE_VALUE_PREFIX,
+    ACCUMULATOR_NODE_PREFIX, STATE_VALUE_PREFIX, LEADER_HISTORY_PREFIX,
 )
 
 
@@ -90,6 +92,11 @@ def block_id_key(block_id: bytes) -> bytes:
 def pending_block_key(block_id: bytes) -> bytes:
     """Key of a certified but not yet committed block, kept to rebuild the block tree."""
     return PENDING_BLOCK_PREFIX + _fixed(block_id, BLOCK_ID_LENGTH_BYTES, "block id")
+
+
+def leader_history_key(epoch: int, round_number: int) -> bytes:
+    """Key of the leader-reputation record of the committed block of (epoch, round)."""
+    return LEADER_HISTORY_PREFIX + encode_epoch_round(epoch, round_number)
 
 
 def quorum_cert_key(epoch: int, round_number: int) -> bytes:

@@ -268,6 +268,12 @@ class Store:
             result.append(StoredBlock(epoch, round_number, block_id, block))
         return result
 
+    def get_leader_history(self, epoch: int, start_round: int, limit: int) -> list[bytes]:
+        """Return up to limit leader-reputation records of epoch's committed blocks from start_round on."""
+        rows = self._scan(schema.LEADER_HISTORY_PREFIX, schema.leader_history_key(epoch, start_round), limit)
+        return [value for key, value in rows
+                if schema.decode_epoch_round(key[len(schema.LEADER_HISTORY_PREFIX):])[0] == epoch]
+
     def get_quorum_cert(self, epoch: int, round_number: int) -> bytes | None:
         """Return the quorum certificate carried by the committed block of (epoch, round)."""
         return self.backend.get(schema.quorum_cert_key(epoch, round_number))

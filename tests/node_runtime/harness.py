@@ -6,7 +6,9 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from consensus.election import ReputationConfig
 from consensus.events import LocalTimeout
+from consensus.pacemaker import PacemakerConfig
 from consensus.signer import InsecureHashScheme, InsecureHashSigner
 from consensus.state import CoreConfig
 from consensus.validators import ValidatorInfo, ValidatorSet
@@ -114,8 +116,10 @@ class Cluster:
 
     def __init__(self, count: int = 4, store_factory: Callable[[bytes], MemoryStore] | None = None,
                  empty_block_delay_ms: int = 0, *, keys: list[PrivateKey] | None = None,
-                 genesis: tuple[BlockCommit, bytes, ValidatorSet] | None = None) -> None:
+                 genesis: tuple[BlockCommit, bytes, ValidatorSet] | None = None, reputation: bool = False) -> None:
         self.empty_block_delay_ms = empty_block_delay_ms
+        # [ELECT-2] leader reputation, as nodes run by default
+        self.pacemaker = PacemakerConfig(reputation=ReputationConfig() if reputation else None)
         keys = keys if keys is not None else make_validator_keys(count)
         self.genesis_commit, self.genesis_hash, self.validators = genesis if genesis is not None else make_genesis(keys)
         self.clock = FakeClock()
@@ -135,7 +139,8 @@ class Cluster:
     def make_runtime(self, node: Node) -> Runtime:
         """Build a runtime from the node's store only (a start or a restart after a crash)."""
         public_key = node.key.public_key().data
-        core = CoreConfig(node.address, InsecureHashSigner(public_key), InsecureHashScheme(), CHAIN_ID)
+        core = CoreConfig(node.address, InsecureHashSigner(public_key), InsecureHashScheme(), CHAIN_ID,
+                          pacemaker=self.pacemaker)
         config = RuntimeConfig(core, empty_block_delay_ms=self.empty_block_delay_ms)
         runtime = Runtime(config, node.store, self.application_factory(), Mempool(), self.clock)
         runtime.effect_hook = self.effect_hooks.pop(node.address, None)

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from consensus import events as ev
 from node.execution import ContractsApplication
 from node.storage import MemoryStore
-from node.runtime import SubmitStatus
+from node.runtime import RECOVERED_BLOCKS_MAX, SubmitStatus
 from tests.node_runtime.harness import (
     CHAIN_ID,
     Cluster,
@@ -184,6 +184,23 @@ def test_restarted_node_keeps_committing(victim_index: int) -> None:
     second = cluster.submit(victim, make_transfer(1))
     assert second.status == SubmitStatus.ACCEPTED
     assert cluster.run_until(lambda: cluster.is_committed_everywhere(second.txn_hash))
+
+
+def test_a_restart_restores_the_leader_reputation_history_from_its_records() -> None:
+    # Pre-state: four validators with reputation ([ELECT-2]) ran for more rounds than a restart reloads blocks.
+    cluster = Cluster(reputation=True)
+    cluster.start()
+    victim = list(cluster.nodes)[1]
+    assert cluster.run_until(lambda: cluster.get_runtime(victim).state.tree.get_root().round > 3 * RECOVERED_BLOCKS_MAX)
+    runtime = cluster.get_runtime(victim)
+    root_round = runtime.state.tree.get_root().round
+    before = [entry for entry in runtime.state.history if entry.round <= root_round]
+    # Action: crash and restart from the store only.
+    cluster.crash(victim)
+    cluster.start(victim)
+    # Post-state: [ELECT-3] the history of committed blocks is the same, read back from the compact records.
+    after = [entry for entry in cluster.get_runtime(victim).state.history if entry.round <= root_round]
+    assert len(before) > RECOVERED_BLOCKS_MAX and after == before
 
 
 def test_idle_leader_waits_then_proposes_a_new_transaction_at_once() -> None:
