@@ -6,6 +6,7 @@ import argparse
 import sys
 import time
 
+from tests.sim.availability import AVAILABILITY_RATIO_MIN, run_availability
 from tests.sim.bugs import BUGS
 from tests.sim.config import FaultMix, SimConfig
 from tests.sim.result import SeedResult
@@ -43,6 +44,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="crashed nodes restart with an empty disk (violations expected)")
     parser.add_argument("--real-crypto", action="store_true", help="Ed25519 instead of fake sigs")
     parser.add_argument("--reputation", action="store_true", help="leader reputation, as nodes run by default")
+    parser.add_argument("--no-reputation", action="store_true",
+                        help="with --availability: power-weighted election only (the control, which fails)")
     parser.add_argument("--rounds", type=int, default=20, help="rounds of chaos before the heal")
     parser.add_argument("--epoch-every", type=int, default=0,
                         help="reconfigure at every block height divisible by this (0: never)")
@@ -52,6 +55,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="skip the persist-before-send checker (see what the bug leads to)")
     parser.add_argument("--no-liveness", action="store_true", help="skip the liveness check")
     parser.add_argument("--verbose", action="store_true", help="print one line per seed")
+    parser.add_argument("--availability", action="store_true",
+                        help="measure the commit rate with f validators crashed, partitioned or flapping against "
+                             "the all-up run of each seed (tests/sim/availability.py); fails below 90 %%")
     return parser.parse_args(argv)
 
 
@@ -120,9 +126,26 @@ def get_replay_command(argv: list[str], seed: int) -> str:
     return " ".join(["python -m tests.sim --seeds 1 --first-seed", str(seed), *kept])
 
 
+def main_availability(args: argparse.Namespace) -> int:
+    """Run the availability scenarios; return 0 when every seed kept 90 % of its all-up commit rate."""
+    started = time.perf_counter()
+    results = run_availability(range(args.first_seed, args.first_seed + args.seeds), args.validators,
+                               reputation=not args.no_reputation)
+    failures = [result for result in results if result.ratio < AVAILABILITY_RATIO_MIN]
+    for result in results:
+        if args.verbose or result in failures:
+            print(("FAILED " if result in failures else "") + result.describe())
+    worst = min(results, key=lambda result: result.ratio)
+    print(f"{len(results)} outage runs, {len(failures)} below {AVAILABILITY_RATIO_MIN:.0%}, worst "
+          f"{worst.ratio:.0%} ({worst.outage.describe()}, seed {worst.seed}), {time.perf_counter() - started:.1f} s")
+    return 1 if failures else 0
+
+
 def main(argv: list[str]) -> int:
     """Run the seeds; return 0 when every seed held every invariant."""
     args = parse_args(argv)
+    if args.availability:
+        return main_availability(args)
     config = get_config(args)
     rules, step = BUGS[args.inject_bug] if args.inject_bug else (None, None)
     started = time.perf_counter()

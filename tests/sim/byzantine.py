@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+from consensus.election import compute_failed_authors
 from consensus.safety import PROPOSAL_DOMAIN
 from consensus.state import CoreState
 from consensus.types import (
@@ -72,7 +73,9 @@ class StaleLeader:
         parent = stale_qc.certified_block
         timestamp_usecs = max(tick * USECS_PER_TICK, parent.timestamp_usecs + 1)
         payload = (f"stale:{round_}".encode(),)
-        data = BlockData(tc.epoch, round_, timestamp_usecs, author, parent.id, stale_qc, payload)
+        # [ELECT-4] it names the skipped leaders as honest voters compute them, or they would refuse it outright.
+        failed_authors = compute_failed_authors(state.get_leader, stale_qc.round, round_)
+        data = BlockData(tc.epoch, round_, timestamp_usecs, author, parent.id, stale_qc, payload, failed_authors)
         block_id = compute_block_id(data)
         signature = state.config.signer.sign(compute_signing_bytes(PROPOSAL_DOMAIN, SIM_CHAIN_ID, block_id))
         stale_sync = SyncInfo(stale_qc, None, tc, None)

@@ -34,6 +34,8 @@ class FaultMix:
     drop_probability: float = 0.0
     duplicate_probability: float = 0.0
     delay_ticks_max: int = NETWORK_DELAY_TICKS_MAX
+    # The shortest delay of a message: a datacenter-like network is a steady latency plus a little jitter.
+    delay_ticks_min: int = NETWORK_DELAY_TICKS_MIN
     partition_phases: int = 0
     crash_probability: float = 0.0
     # How Byzantine validators misbehave: run as twins, or as stale leaders; otherwise silent.
@@ -60,6 +62,9 @@ class SimConfig:
     check_persist_before_send: bool = True
     # Nodes that are offline (silent) from a tick to another; used by the weighted-stake scenario.
     offline: tuple[tuple[int, int, int], ...] = ()
+    # Validators that stop for good (a process killed and never restarted): (validator, tick); tick 0 means the
+    # validator never starts. Unlike crashes, stops are never healed.
+    stops: tuple[tuple[int, int], ...] = ()
     # Ticks to run after the heal when liveness is not checked (e.g. a > 1/3 outage).
     tail_ticks: int = 0
     # Every block at a height divisible by this ends the epoch (0: a single epoch).

@@ -35,7 +35,8 @@ def has_progressed(world: World) -> bool:
     validators_of_epoch = world.watch.validators_of_epoch
     newest = validators_of_epoch[max(validators_of_epoch)]
     for instance in world.instances:
-        is_running = not instance.is_halted and instance.validator not in world.scenario.silent
+        is_running = (not instance.is_halted and not instance.is_stopped
+                      and instance.validator not in world.scenario.silent)
         if instance.is_honest and is_running and newest.is_member(instance.address):
             height = instance.get_committed_height()
             if height < world.heal_heights.get(instance.index, 0) + LIVENESS_COMMITS_REQUIRED:
@@ -52,6 +53,7 @@ def is_liveness_expected(world: World) -> bool:
     faulty = sum(validators.get_power(addresses[v]) for v in world.scenario.byzantine)
     faulty += sum(validators.get_power(addresses[v]) for v, start, end in world.config.offline
                   if end > world.heal_tick)
+    faulty += sum(validators.get_power(addresses[v]) for v, _ in world.config.stops)
     return faulty * 3 < validators.get_total_power()
 
 

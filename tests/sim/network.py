@@ -57,9 +57,10 @@ class SimNetwork:
         if not self.is_healed and rng.random() < self.faults.drop_probability:
             self.dropped_count += 1
             return []
-        delay_max = max(NETWORK_DELAY_TICKS_MIN, self.faults.delay_ticks_max)
-        delays = [rng.randint(NETWORK_DELAY_TICKS_MIN, delay_max)]
+        delay_min = max(NETWORK_DELAY_TICKS_MIN, self.faults.delay_ticks_min)
+        delay_max = max(delay_min, self.faults.delay_ticks_max)
+        delays = [rng.randint(delay_min, delay_max)]
         if not self.is_healed and rng.random() < self.faults.duplicate_probability:
             self.duplicated_count += 1
-            delays.append(rng.randint(NETWORK_DELAY_TICKS_MIN, delay_max * 2))
+            delays.append(rng.randint(delay_min, delay_max * 2))
         return delays

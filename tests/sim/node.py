@@ -38,6 +38,8 @@ class SimInstance:
     is_alive: bool = False
     # Set when the core raised InvariantViolation: the node stops and never restarts.
     is_halted: bool = False
+    # Set when a scripted stop killed the node for good (SimConfig.stops): never restarted, not a finding.
+    is_stopped: bool = False
     # Bumped on every crash so that timers and local answers armed before it are ignored.
     generation: int = 0
     timer_token: int = 0

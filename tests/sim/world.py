@@ -35,7 +35,7 @@ from tests.sim.trace import Trace
 from tests.sim.watch import Watch, describe
 
 # Event kinds in the queue; ints keep heap entries cheap.
-DELIVER, TIMER, LOCAL, RESTART, PARTITION_START, PARTITION_END = range(6)
+DELIVER, TIMER, LOCAL, RESTART, PARTITION_START, PARTITION_END, STOP = range(7)
 # Chaos never lasts longer than this many ticks, whatever the round count.
 CHAOS_TICKS_MAX = 60_000
 # An epoch retrieval asks for every epoch change from ours up to this many epochs later.
@@ -146,9 +146,13 @@ class World:
         for phase_index, phase in enumerate(self.scenario.phases):
             self.push(phase.start_tick, PARTITION_START, -1, phase_index)
             self.push(phase.end_tick, PARTITION_END, -1, phase_index)
+        stop_ticks = dict(self.config.stops)
         for instance in self.instances:
-            if instance.validator in self.scenario.silent:
-                continue  # a silent Byzantine validator never runs
+            if instance.validator in stop_ticks:
+                self.push(stop_ticks[instance.validator], STOP, instance.index, None)
+            if instance.validator in self.scenario.silent or stop_ticks.get(instance.validator) == 0:
+                instance.is_stopped = instance.validator not in self.scenario.silent
+                continue  # a silent Byzantine validator (or one stopped from the start) never runs
             instance.state = core.make_initial_state(instance.core_config, self.cluster.epoch_state)
             instance.routing_validators = self.cluster.validators
             instance.is_alive = True
@@ -185,6 +189,8 @@ class World:
                 self.process(instance, event)
         elif kind == RESTART:
             self.restart(self.instances[index])
+        elif kind == STOP:
+            self.stop(self.instances[index])
         elif kind == PARTITION_START and self.heal_tick < 0:
             groups = self.scenario.phases[data].groups  # type: ignore[index]
             self.trace.record(self.tick, "net", "partition", groups)
@@ -205,6 +211,8 @@ class World:
                           describe(message))
         event = verify_message(message, sender_address, instance.state.get_verify_context())
         self.pos.on_verified(sender_address, instance.state.epoch_state.epoch, event)
+        if isinstance(event, Rejection) and event.sync_info is not None:
+            event = ev.VerifiedSyncInfo(sender_address, event.sync_info)  # [SYNC-1], as the runtime does
         if isinstance(event, Rejection):
             if event.reason == RejectReason.FUTURE_EPOCH and self.route_epoch_requests:
                 # As the API asks: fetch the epoch-change proof from the peer that is ahead.
@@ -273,9 +281,17 @@ class World:
         downtime = self.rng.randint(CRASH_DOWNTIME_TICKS_MIN, CRASH_DOWNTIME_TICKS_MAX)
         self.push(self.tick + downtime, RESTART, instance.index, instance.generation)
 
+    def stop(self, instance: SimInstance) -> None:
+        """Kill a node for good (a scripted stop): it never restarts, even at the heal."""
+        instance.is_alive = False
+        instance.is_stopped = True
+        instance.state = None
+        instance.generation += 1
+        self.trace.record(self.tick, instance.label, "STOP")
+
     def restart(self, instance: SimInstance) -> None:
         """Rebuild a node from its disk only, then start it."""
-        if instance.is_alive or instance.is_halted:
+        if instance.is_alive or instance.is_halted or instance.is_stopped:
             return
         if self.config.faults.disk_loss:
             instance.disk = Disk()
