@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test test-slow bench bench-executor bench-devnet bench-rpc bench-catchup sim devnet clean
+.PHONY: test test-slow bench bench-executor bench-devnet bench-rpc bench-catchup bench-liveness sim sim-availability devnet clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ bench-executor: $(STAMP)
 sim: $(STAMP)
 	$(BIN)/python -m tests.sim --seeds 1000 --validators 4 --byzantine 1 --twins
 
+# Commit rate with f validators crashed, partitioned or flapping, against the all-up run (fails below 90 %).
+sim-availability: $(STAMP)
+	$(BIN)/python -m tests.sim --availability --seeds 20 --validators 4
+	$(BIN)/python -m tests.sim --availability --seeds 5 --validators 7
+
 # A 4-validator network on 127.0.0.1: node i's JSON-RPC on 8080+i, the faucet at :8080/mint; Ctrl-C stops it.
 devnet: $(STAMP)
 	$(BIN)/stablechain devnet up --validators 4 --base-port 8080
@@ -40,6 +45,10 @@ bench-rpc: $(STAMP)
 
 bench-catchup: $(STAMP)
 	$(BIN)/stablechain bench-catchup --validators 4 --load 30 --json
+
+# One validator of four killed, then cut off by its link, on test hosts in network namespaces (needs root).
+bench-liveness: $(STAMP)
+	$(BIN)/python -m tests.netns.liveness --json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -10,6 +10,7 @@ import statistics
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,13 @@ from primitives.types import AccountAddress
 from contracts.transaction_builder import Account, compose_create_parent_vasp, compose_peer_to_peer
 
 SENDER_ACCOUNTS = 64
+# A node that fails a request is skipped for this long (a killed or cut-off validator); its batch goes elsewhere.
+NODE_RETRY_INTERVAL_S = 5.0
+REQUEST_TIMEOUT_S = 3.0
+# With --kill-validator-after, the rate after the kill is measured from this long after it (issue M: 10 s).
+KILL_RECOVERY_S = 10.0
+# The rate before the kill is measured from this long after the load starts (leaders warm up).
+WARMUP_S = 5.0
 SUBMIT_BATCH_SIZE = 20
 IN_FLIGHT_PER_ACCOUNT_MAX = 32
 FUNDING_MICRO = 1_000_000_000_000
@@ -54,6 +62,13 @@ class BenchResult:
     peak_rss_mb: list[float] = field(default_factory=list)
     ed25519_verifications_per_s: float = 0.0
     machine: str = ""
+    # Committed transfers in each second of the load (index = second since the load started).
+    timeline_per_s: list[int] = field(default_factory=list)
+    # --kill-validator-after: when the last validator was killed, and the rates around it.
+    kill_validator_after_s: float | None = None
+    rate_before_kill_per_s: float | None = None
+    rate_after_kill_per_s: float | None = None
+    kill_rate_ratio: float | None = None
 
 
 def measure_ed25519_verifications_per_s() -> float:
@@ -68,14 +83,21 @@ def measure_ed25519_verifications_per_s() -> float:
 
 
 def read_cpu_s(pid: int) -> float:
-    """Return user + system CPU seconds of a process (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    """Return user + system CPU seconds of a process (Linux /proc); 0 once it is gone (a killed validator)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS_PER_S
 
 
 def read_peak_rss_mb(pid: int) -> float:
-    """Return a process's peak resident set size in MB (VmHWM)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+    """Return a process's peak resident set size in MB (VmHWM); 0 once it is gone."""
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except FileNotFoundError:
+        return 0.0
+    for line in lines:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return 0.0
@@ -88,10 +110,13 @@ def get_sequence_number(url: str, address: bytes) -> int:
 
 
 class Submitter:
-    """Signs and submits transfers, and matches committed transactions to their submit times."""
+    """Signs and submits transfers to the live nodes, and matches committed transactions to their submit times."""
 
-    def __init__(self, urls: list[str], senders: list[Account], chain_id: int) -> None:
+    def __init__(self, urls: list[str], senders: list[Account], chain_id: int,
+                 in_flight_per_account: int = IN_FLIGHT_PER_ACCOUNT_MAX) -> None:
         self.urls, self.senders, self.chain_id = urls, senders, chain_id
+        # 1 makes each account a closed-loop client: it pays again once its payment committed.
+        self.in_flight_per_account = in_flight_per_account
         self.next_sequence = [0] * len(senders)
         self.committed_sequence = [0] * len(senders)
         self.pending: dict[bytes, tuple[int, float]] = {}
@@ -99,15 +124,35 @@ class Submitter:
         self.submitted = self.rejected = 0
         self.next_version = 0
         self.cursor = 0
+        self.url_cursor = 0
+        self.down_until: dict[str, float] = {}  # url -> monotonic time before which it is skipped
+        self.started = time.perf_counter()
+        self.timeline: list[int] = []  # committed transfers per second since `started`
 
     def pick_sender(self) -> int | None:
         """Return a sender with room in flight, round robin."""
         for _ in range(len(self.senders)):
             index = self.cursor
             self.cursor = (self.cursor + 1) % len(self.senders)
-            if self.next_sequence[index] - self.committed_sequence[index] < IN_FLIGHT_PER_ACCOUNT_MAX:
+            if self.next_sequence[index] - self.committed_sequence[index] < self.in_flight_per_account:
                 return index
         return None
+
+    def get_live_urls(self) -> list[str]:
+        """Return the nodes not known to be down (all of them if every one failed lately)."""
+        now = time.monotonic()
+        live = [url for url in self.urls if self.down_until.get(url, 0.0) <= now]
+        return live or list(self.urls)
+
+    def pick_url(self) -> str:
+        """Return the next live node, round robin."""
+        live = self.get_live_urls()
+        self.url_cursor += 1
+        return live[self.url_cursor % len(live)]
+
+    def mark_down(self, url: str) -> None:
+        """Skip a node that failed a request for a while (it was killed or cut off)."""
+        self.down_until[url] = time.monotonic() + NODE_RETRY_INTERVAL_S
 
     def sign_next(self, index: int) -> tuple[bytes, dict]:
         """Sign the sender's next transfer; return its hash and the JSON-RPC submit request."""
@@ -120,11 +165,9 @@ class Submitter:
         return signed.hash(), {"jsonrpc": "2.0", "id": len(self.pending), "method": "submit",
                                "params": [signed.to_bcs().hex()]}
 
-    async def submit_batch(self, session: aiohttp.ClientSession, indexes: list[int], url: str) -> None:
-        """Submit one JSON-RPC batch of transfers (Diem allows up to 20 per batch)."""
-        signed = [(index, *self.sign_next(index)) for index in indexes]
-        async with session.post(url, json=[request for _, _, request in signed]) as response:
-            answers = await response.json()
+    async def submit_batch(self, session: aiohttp.ClientSession, signed: list[tuple[int, bytes, dict]]) -> None:
+        """Submit one JSON-RPC batch of signed transfers (Diem allows up to 20 per batch) to a live node."""
+        answers = await self.post_to_live_node(session, [request for _, _, request in signed])
         self.submitted += len(signed)
         if not isinstance(answers, list):
             answers = [answers] * len(signed)
@@ -133,11 +176,22 @@ class Submitter:
                 self.rejected += 1
                 self.pending.pop(txn_hash, None)
 
+    async def post_to_live_node(self, session: aiohttp.ClientSession, body: object) -> object:
+        """POST body to a live node; a node that fails is skipped and the same signed body goes to the next."""
+        for _ in range(len(self.urls)):
+            url = self.pick_url()
+            try:
+                async with session.post(url, json=body, timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S)) as response:
+                    return await response.json()
+            except (aiohttp.ClientError, asyncio.TimeoutError):
+                self.mark_down(url)
+        return {"error": "no node answered"}
+
     async def poll_commits(self, session: aiohttp.ClientSession) -> int:
-        """Read newly committed transactions from node 0; return how many were ours."""
+        """Read newly committed transactions from a live node; return how many were ours."""
         body = {"jsonrpc": "2.0", "id": 1, "method": "get_transactions", "params": [self.next_version, PAGE_SIZE, False]}
-        async with session.post(self.urls[0], json=body) as response:
-            transactions = (await response.json()).get("result") or []
+        answer = await self.post_to_live_node(session, body)
+        transactions = (answer.get("result") if isinstance(answer, dict) else None) or []
         now, matched = time.perf_counter(), 0
         for transaction in transactions:
             entry = self.pending.pop(bytes.fromhex(transaction["hash"]), None)
@@ -147,27 +201,41 @@ class Submitter:
                 self.latencies.append(now - submitted_at)
                 matched += 1
         self.next_version += len(transactions)
+        self.record_commits(now, matched)
         return matched
 
+    def record_commits(self, now: float, count: int) -> None:
+        """Add committed transfers to the second they were seen in."""
+        second = int(now - self.started)
+        while len(self.timeline) <= second:
+            self.timeline.append(0)
+        self.timeline[second] += count
 
-async def drive_load(submitter: Submitter, duration_s: float, rate_per_s: float) -> tuple[int, float]:
-    """Submit for duration_s at rate_per_s (0 = as fast as possible); return (committed, elapsed)."""
+
+async def drive_load(submitter: Submitter, duration_s: float, rate_per_s: float,
+                     on_tick: Callable[[float], None] | None = None) -> tuple[int, float]:
+    """Submit for duration_s at rate_per_s (0 = as fast as possible); return (committed, elapsed).
+
+    on_tick(elapsed_s) runs every tick (e.g. to kill a validator at a given second).
+    """
     connector = aiohttp.TCPConnector(limit=64)
     async with aiohttp.ClientSession(connector=connector) as session:
-        submitter.next_version = call_rpc(submitter.urls[0], "get_metadata", [])["result"]["version"] + 1
+        submitter.next_version = call_rpc(submitter.get_live_urls()[0], "get_metadata", [])["result"]["version"] + 1
         started, committed, budget = time.perf_counter(), 0, 0.0
+        submitter.started = started
         last_poll = last_tick = started
         while (now := time.perf_counter()) - started < duration_s:
+            if on_tick is not None:
+                on_tick(now - started)
             # The budget follows elapsed time, so a slow iteration never lowers the offered rate.
             budget = budget + (now - last_tick) * rate_per_s if rate_per_s else 256.0
             last_tick = now
             chosen = []
             while budget >= 1 and (index := submitter.pick_sender()) is not None:
-                chosen.append(index)
+                chosen.append((index, *submitter.sign_next(index)))  # signing takes the account's room in flight
                 budget -= 1
             batches = [chosen[i:i + SUBMIT_BATCH_SIZE] for i in range(0, len(chosen), SUBMIT_BATCH_SIZE)]
-            await asyncio.gather(*(submitter.submit_batch(session, batch, submitter.urls[n % len(submitter.urls)])
-                                   for n, batch in enumerate(batches)))
+            await asyncio.gather(*(submitter.submit_batch(session, batch) for batch in batches))
             if now - last_poll >= POLL_INTERVAL_S:
                 committed += await submitter.poll_commits(session)
                 last_poll = now
@@ -217,14 +285,16 @@ def wait_for_sequence(url: str, address: bytes, sequence: int) -> None:
 
 
 def run_bench(validators: int, duration_s: float, rate_per_s: float, base_port: int,
-              accounts: int = SENDER_ACCOUNTS, directory: Path | None = None) -> BenchResult:
-    """Start a devnet, load it, and return the measurements; the devnet is always stopped."""
+              accounts: int = SENDER_ACCOUNTS, directory: Path | None = None,
+              kill_validator_after_s: float | None = None) -> BenchResult:
+    """Start a devnet, load it (killing the last validator after kill_validator_after_s), return the measurements."""
     root = directory or Path(tempfile.mkdtemp(prefix="stablechain-bench-"))
     manifest = Manifest(validators=validators, base_port=base_port, network_base_port=base_port - 1900,
                         rpc_client_rate_per_s=0)
     layout = prepare_devnet(root, manifest)
     urls = [manifest.get_rpc_url(i) for i in range(validators)]
-    result = BenchResult(validators, duration_s, rate_per_s, machine=f"{platform.machine()} {os.cpu_count()} cores")
+    result = BenchResult(validators, duration_s, rate_per_s, machine=f"{platform.machine()} {os.cpu_count()} cores",
+                         kill_validator_after_s=kill_validator_after_s)
     result.ed25519_verifications_per_s = round(measure_ed25519_verifications_per_s())
     with Devnet(layout) as devnet:
         devnet.start()
@@ -235,11 +305,35 @@ def run_bench(validators: int, duration_s: float, rate_per_s: float, base_port: 
             submitter.next_sequence[index] = submitter.committed_sequence[index] = get_sequence_number(urls[0], sender.address)
         pids = [process.pid for process in devnet.processes.values()]
         cpu_before = [read_cpu_s(pid) for pid in pids]
-        committed, elapsed = asyncio.run(drive_load(submitter, duration_s, rate_per_s))
+        on_tick = make_killer(devnet, validators - 1, kill_validator_after_s)
+        committed, elapsed = asyncio.run(drive_load(submitter, duration_s, rate_per_s, on_tick))
         cpu_after = [read_cpu_s(pid) for pid in pids]
         result.peak_rss_mb = [round(read_peak_rss_mb(pid), 1) for pid in pids]
     fill_result(result, submitter, committed, elapsed, cpu_before, cpu_after)
     return result
+
+
+def make_killer(devnet: Devnet, index: int, after_s: float | None) -> Callable[[float], None] | None:
+    """Return an on_tick callback that SIGKILLs validator index once after_s seconds of load passed."""
+    if after_s is None:
+        return None
+    killed = False
+
+    def on_tick(elapsed_s: float) -> None:
+        nonlocal killed
+        if not killed and elapsed_s >= after_s:
+            devnet.kill_node(index)
+            killed = True
+
+    return on_tick
+
+
+def compute_kill_rates(timeline: list[int], kill_after_s: float) -> tuple[float, float]:
+    """Return the committed rates before the kill (after the warm-up) and from KILL_RECOVERY_S after it to the end."""
+    kill_second = int(kill_after_s)
+    before = timeline[int(WARMUP_S):kill_second]
+    after = timeline[kill_second + int(KILL_RECOVERY_S):]
+    return (sum(before) / len(before) if before else 0.0), (sum(after) / len(after) if after else 0.0)
 
 
 def fill_result(result: BenchResult, submitter: Submitter, committed: int, elapsed: float,
@@ -251,15 +345,24 @@ def fill_result(result: BenchResult, submitter: Submitter, committed: int, elaps
         ordered = sorted(submitter.latencies)
         result.latency_p50_s = round(statistics.median(ordered), 3)
         result.latency_p99_s = round(ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))], 3)
+    result.timeline_per_s = list(submitter.timeline[:int(elapsed) + 1])
+    if result.kill_validator_after_s is not None:
+        before, after = compute_kill_rates(result.timeline_per_s[:int(elapsed)], result.kill_validator_after_s)
+        result.rate_before_kill_per_s, result.rate_after_kill_per_s = round(before, 1), round(after, 1)
+        result.kill_rate_ratio = round(after / before, 3) if before else None
     total = max(1, len(submitter.latencies))
-    result.cpu_s_per_tx = [round((after - before) / total, 6) for before, after in zip(cpu_before, cpu_after)]
+    result.cpu_s_per_tx = [round(max(0.0, after - before) / total, 6) for before, after in zip(cpu_before, cpu_after)]
 
 
 def format_result(result: BenchResult, as_json: bool) -> str:
     """Render the result as JSON or as a short human summary."""
     if as_json:
         return json.dumps(asdict(result), indent=2)
+    kill = "" if result.kill_validator_after_s is None else (
+        f"; validator {result.validators - 1} killed after {result.kill_validator_after_s:g} s: "
+        f"{result.rate_before_kill_per_s} tx/s before, {result.rate_after_kill_per_s} tx/s from "
+        f"{KILL_RECOVERY_S:g} s after it ({result.kill_rate_ratio:.0%})")
     return (f"{result.committed} transfers committed in {result.duration_s:.0f} s = {result.committed_per_s} tx/s "
             f"({result.validators} validators); latency p50 {result.latency_p50_s} s, p99 {result.latency_p99_s} s; "
             f"CPU s/tx per validator {result.cpu_s_per_tx}; peak RSS MB {result.peak_rss_mb}; "
-            f"ed25519 {result.ed25519_verifications_per_s:.0f} verifications/s")
+            f"ed25519 {result.ed25519_verifications_per_s:.0f} verifications/s{kill}")

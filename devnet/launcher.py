@@ -39,6 +39,8 @@ class Devnet:
     layout: DevnetLayout
     processes: dict[int, subprocess.Popen] = field(default_factory=dict)
     log_handles: dict[int, Any] = field(default_factory=dict)
+    # Per node, words put before its command (e.g. `ip netns exec NAME`, to run it on a test host of its own).
+    command_prefixes: dict[int, list[str]] = field(default_factory=dict)
 
     def start_node(self, index: int) -> None:
         """Start validator index (again, after a stop or a kill)."""
@@ -47,8 +49,9 @@ class Devnet:
             raise DevnetError(f"validator {index} is already running")
         handle = files.log_path.open("ab")
         env = dict(os.environ, PYTHONUNBUFFERED="1")
+        command = self.command_prefixes.get(index, []) + compose_node_command(files.config_path)
         self.processes[index] = subprocess.Popen(
-            compose_node_command(files.config_path), cwd=files.directory, stdout=handle,
+            command, cwd=files.directory, stdout=handle,
             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True,
         )
         self.log_handles[index] = handle

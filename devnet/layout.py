@@ -49,7 +49,7 @@ SEED_LENGTH = 32
 NODE_DATA_DIR = "data"
 # Bumped when what a directory holds changes meaning (genesis contents, block id rule): an older devnet
 # directory is then refused with a clear message instead of running yesterday's chain.
-LAYOUT_VERSION = 2  # 2: proof of stake in genesis, block ids over headers
+LAYOUT_VERSION = 3  # 2: proof of stake in genesis, block ids over headers; 3: failed authors in blocks
 LAYOUT_VERSION_KEY = "layout_version"
 
 
