@@ -286,7 +286,8 @@ def wait_for_sequence(url: str, address: bytes, sequence: int) -> None:
 
 def run_bench(validators: int, duration_s: float, rate_per_s: float, base_port: int,
               accounts: int = SENDER_ACCOUNTS, directory: Path | None = None,
-              kill_validator_after_s: float | None = None) -> BenchResult:
+              kill_validator_after_s: float | None = None,
+              in_flight_per_account: int = IN_FLIGHT_PER_ACCOUNT_MAX) -> BenchResult:
     """Start a devnet, load it (killing the last validator after kill_validator_after_s), return the measurements."""
     root = directory or Path(tempfile.mkdtemp(prefix="stablechain-bench-"))
     manifest = Manifest(validators=validators, base_port=base_port, network_base_port=base_port - 1900,
@@ -300,7 +301,7 @@ def run_bench(validators: int, duration_s: float, rate_per_s: float, base_port: 
         devnet.start()
         devnet.wait_healthy()
         senders = fund_senders(urls[0], load_issuer_keys(layout), accounts, manifest.chain_id)
-        submitter = Submitter(urls, senders, manifest.chain_id)
+        submitter = Submitter(urls, senders, manifest.chain_id, in_flight_per_account)
         for index, sender in enumerate(senders):
             submitter.next_sequence[index] = submitter.committed_sequence[index] = get_sequence_number(urls[0], sender.address)
         pids = [process.pid for process in devnet.processes.values()]

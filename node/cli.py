@@ -237,6 +237,8 @@ def bench(
     rate: float = typer.Option(0.0, help="Transfers submitted per second (0 = as fast as possible)."),
     accounts: int = typer.Option(64, help="Sending accounts."),
     base_port: int = typer.Option(28080, help="JSON-RPC base port of the benchmark devnet."),
+    in_flight: int = typer.Option(32, "--in-flight", min=1, help="Uncommitted transfers per account (1: closed-loop "
+                                  "clients that pay again once the previous payment committed)."),
     kill_validator_after: Optional[float] = typer.Option(
         None, "--kill-validator-after", help="SIGKILL the last validator after this many seconds of load; "
         "report the rates before it and from 10 s after it."),
@@ -249,7 +251,7 @@ def bench(
         fail("--kill-validator-after must lie inside the load's duration")
     try:
         result = run_bench(validators, duration, rate, base_port, accounts,
-                           kill_validator_after_s=kill_validator_after)
+                           kill_validator_after_s=kill_validator_after, in_flight_per_account=in_flight)
     except (RuntimeError, OSError) as error:
         fail(f"benchmark failed: {error}")
     typer.echo(format_result(result, as_json))

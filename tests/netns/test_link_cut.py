@@ -1,4 +1,4 @@
-"""A validator's network link cut for 20 s while clients pay steadily, then restored (issue M).
+"""A validator's network link cut for 25 s while clients pay steadily, then restored (issue M).
 
 Four validators, each on a host of its own (a network namespace on one bridge, addresses from 198.18.0.0/15),
 and a client host whose accounts pay in a closed loop through validators 0-2. Validator 3's link is set down at the bridge:
@@ -16,9 +16,10 @@ from tests.netns.cluster import read_client_result, start_netns_devnet
 
 # Closed-loop clients (each account pays again once its payment committed), so every stall shows in the rate.
 RATE_PER_S = 0
-CUT_AFTER_S = 10
-CUT_FOR_S = 20
-AFTER_RESTORE_S = 20
+# Windows of 15-20 s: a shared 2-core machine makes single seconds vary by a quarter either way.
+CUT_AFTER_S = 18
+CUT_FOR_S = 25
+AFTER_RESTORE_S = 15
 LOAD_S = CUT_AFTER_S + CUT_FOR_S + AFTER_RESTORE_S
 # The limits the test proves (issue M "Done when").
 RATE_RATIO_MIN = 0.9
