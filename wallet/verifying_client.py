@@ -22,7 +22,7 @@ from contracts.state import (
 )
 from primitives.errors import DecodeError
 from primitives.hashing import hash_with_salt
-from primitives.types import SignedTransaction
+from primitives.types import ContractEvent, SignedTransaction
 from wallet.client import Client
 from wallet.errors import VerificationError
 from wallet.models import Account, Event, Transaction
@@ -182,6 +182,11 @@ class VerifyingClient:
 
     async def get_transactions(self, start_version: int, limit: int, include_events: bool = False) -> list[Transaction]:
         """Return transactions by version, each verified against the ledger accumulator."""
+        return [view for view, _events in await self.get_proven_transactions(start_version, limit, include_events)]
+
+    async def get_proven_transactions(self, start_version: int, limit: int, include_events: bool = False
+                                      ) -> list[tuple[Transaction, tuple[ContractEvent, ...]]]:
+        """Return transactions by version, each verified, with its certified events (BCS, in emission order)."""
         views = await self.client.get_transactions(start_version, limit, include_events)
         for expected, view in enumerate(views, start=start_version):
             if view.version != expected:
@@ -191,15 +196,16 @@ class VerifyingClient:
         info = await self.sync()
         if views[-1].version > info.version:
             raise VerificationError(f"version {views[-1].version} is after the verified ledger version {info.version}")
+        verified = []
         for first in range(0, len(views), PROOF_PAGE_SIZE_MAX):
             page = views[first:first + PROOF_PAGE_SIZE_MAX]
             proven = await self.proofs.get_transactions(page[0].version, len(page), info.version, True)
             if len(proven) != len(page):
                 raise VerificationError(f"{len(proven)} transaction proofs for {len(page)} transactions "
                                         f"from version {page[0].version}")
-            for view, item in zip(page, proven):
-                self._check_proven_transaction(view, item, info)
-        return views
+            verified += [(self._check_proven_transaction(view, item, info), item.events or ())
+                         for view, item in zip(page, proven)]
+        return verified
 
     async def get_events(self, key: str, start: int, limit: int) -> list[Event]:
         """Return the stream's events from sequence start, each proven; the JSON views must match them."""
