@@ -134,19 +134,20 @@ class ValidatorRow:
     address: str
     name: str
     status: str
-    stake_micro: int
+    stake_micro: int | None
     voting_power: int
     certified_power: int | None
     power_share_bps: int
-    proposals: int
+    proposals: int | None
 
 
 @dataclass(frozen=True, slots=True)
 class ValidatorSetView:
-    """The validators page: the epoch, when it started, and every registered pool."""
+    """The validators page: the epoch, when it started, and every registered pool (or, on a chain without
+    staking, the certified validator set)."""
 
     epoch: int
-    epoch_started_at_us: int
+    epoch_started_at_us: int | None
     rows: tuple[ValidatorRow, ...]
     total_power: int
     trust: Trust

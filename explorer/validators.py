@@ -7,7 +7,6 @@ from typing import Any
 from contracts.framework import DIEM_ROOT, staking
 from explorer.chain import ChainReader
 from explorer.models import ValidatorRow, ValidatorSetView
-from wallet.errors import VerificationError
 
 BPS_DENOMINATOR = 10_000
 POOLS_SHOWN_MAX = staking.MAX_POOLS
@@ -17,7 +16,7 @@ async def get_validator_set(reader: ChainReader) -> ValidatorSetView:
     """Return the epoch and every registered stake pool, proven, with the voting power the certificate used."""
     _version, (state,) = await reader.get_resources(DIEM_ROOT, [staking.STATE])
     if state is None:
-        raise VerificationError("the chain holds no proven staking state")
+        return await get_certified_set(reader)
     addresses = [bytes(address) for address in state.pools[:POOLS_SHOWN_MAX]]
     pools = [(await reader.get_resources(address, [staking.POOL]))[1][0] for address in addresses]
     certified = await get_certified_powers(reader)
@@ -28,6 +27,17 @@ async def get_validator_set(reader: ChainReader) -> ValidatorSetView:
     rows.sort(key=lambda row: (row.status != "active", -row.voting_power, row.address))
     return ValidatorSetView(state.epoch, state.epoch_started_at_us, tuple(rows), total_power,
                             await reader.get_trust())
+
+
+async def get_certified_set(reader: ChainReader) -> ValidatorSetView:
+    """Return the validator set the certificate was checked against (a chain without staking has only that)."""
+    certified = await get_certified_powers(reader)
+    total_power = sum(certified.values())
+    rows = tuple(ValidatorRow(address.hex(), "", "active", None, power, power,
+                              power * BPS_DENOMINATOR // total_power if total_power else 0, None)
+                 for address, power in sorted(certified.items()))
+    trust = await reader.get_trust()
+    return ValidatorSetView(trust.epoch, None, rows, total_power, trust)
 
 
 async def get_certified_powers(reader: ChainReader) -> dict[bytes, int]:
