@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 MICROS_PER_SECOND = 1_000_000
-GENESIS_LEAD_US = 3_600_000_000  # genesis values are drawn from at least an hour before the latest point
+GENESIS_LEAD_US = 3_600_000_000  # values from before the first dated point are drawn from an hour before it
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,15 +50,17 @@ def get_window_start(oldest_versions: Iterable[int | None]) -> int:
 
 def compute_supply_points(supply_now_micro: int, now_us: int, changes: Iterable[SupplyChange],
                           window_start_version: int = 0) -> tuple[Point, ...]:
-    """Return the supply after each change at or after window_start_version, and now, oldest first."""
+    """Return the supply before the window (at time 0: drawn from the chart's left edge), after each change at
+    or after window_start_version, and now, oldest first."""
     kept = sorted((change for change in changes if change.version >= window_start_version),
                   key=lambda change: change.version)
-    points = [Point(now_us, supply_now_micro)]
-    supply = supply_now_micro
-    for change in reversed(kept):
+    supply = supply_now_micro - sum(change.delta_micro for change in kept)
+    points = [Point(0, supply)]
+    for change in kept:
+        supply += change.delta_micro
         points.append(Point(change.time_us, supply))
-        supply -= change.delta_micro
-    return tuple(sorted(points, key=lambda point: point.time_us))
+    points.append(Point(now_us, supply_now_micro))
+    return tuple(sorted(points, key=lambda point: point.time_us))  # stable: at equal times the later one wins
 
 
 def get_value_at(points: tuple[Point, ...], time_us: int) -> int | None:
@@ -79,7 +81,7 @@ def clamp_to_chain_start(points: tuple[Point, ...], start_us: int) -> tuple[Poin
 def compute_chart_data(supply: tuple[Point, ...], reserves: tuple[Point, ...]) -> ChartData:
     """Return both step series on one time axis, in units (a chart shows magnitudes, tables show exact figures)."""
     dated = [point.time_us for point in (*supply, *reserves) if point.time_us > 0]
-    start_us = min(min(dated), max(dated) - GENESIS_LEAD_US) if dated else 0
+    start_us = max(0, min(dated) - GENESIS_LEAD_US) if dated else 0
     supply, reserves = clamp_to_chain_start(supply, start_us), clamp_to_chain_start(reserves, start_us)
     times = sorted({point.time_us for point in supply} | {point.time_us for point in reserves})
     supply_values = [get_value_at(supply, time_us) for time_us in times]

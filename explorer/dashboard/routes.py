@@ -204,7 +204,9 @@ async def show_audit(request: web.Request) -> web.Response:
     audit = await fetch_audit(request.app[CLIENT_KEY])
     if is_csv(request):
         return respond_csv([dict(entry) for entry in audit.entries], "audit-log.csv")
-    newest = list(reversed(audit.entries[-AUDIT_ROWS_SHOWN:]))
+    # The chain holds up to the first broken link; every entry from there on is marked as not verified.
+    newest = [{**entry, "chain": "verified" if index < audit.check.count or audit.is_intact() else "NOT verified"}
+              for index, entry in enumerate(audit.entries)][-AUDIT_ROWS_SHOWN:][::-1]
     return render(request, "dashboard/audit.html", audit=audit, columns=AUDIT_COLUMNS,
                   cells=compute_cells(newest, AUDIT_COLUMNS), csv_href=compose_href(request, format="csv"))
 

@@ -59,7 +59,8 @@ HISTORY_COLUMNS = (VERSION, TIME, Column("Roles", "roles"), Column("Script", "sc
                    Column("Events", "events", "events"), Column("Status", "status"))
 AUDIT_COLUMNS = (Column("Seq", "seq", "number"), Column("Time", "time_ms", "time_ms"),
                  Column("Regulator", "regulator"), Column("Method", "method"), Column("Outcome", "outcome"),
-                 Column("Status", "status", "number"), Column("Reason", "reason"), Column("Hash", "hash", "hash"))
+                 Column("Status", "status", "number"), Column("Reason", "reason"), Column("Hash", "hash", "hash"),
+                 Column("Chain", "chain"))
 ACTION_TYPES = ("freeze", "unfreeze", "wipe", "pause", "unpause", "kyc_record", "kyc_tier_limits",
                 "limits_definition", "limits_window", "reserve_attestation", "reserve_auditor_change",
                 "reserve_config", "minting_ability", "dual_attestation_limit", "exchange_rate_update",

@@ -11,9 +11,16 @@
     return { width: width, height: width < 600 ? 240 : 320 };
   }
 
+  // Compact labels (9.2T) hide a small margin on a large supply: when the axis spans little of its values,
+  // show whole units with separators instead.
   function formatAmount(self, ticks) {
+    var finite = ticks.filter(function (value) { return value != null; });
+    var low = Math.min.apply(null, finite), high = Math.max.apply(null, finite);
+    var isNarrow = high !== 0 && (high - low) / Math.abs(high) < 0.01;
     return ticks.map(function (value) {
-      return value == null ? "" : value.toLocaleString("en", { maximumSignificantDigits: 6, notation: "compact" });
+      if (value == null) { return ""; }
+      return isNarrow ? value.toLocaleString("en", { maximumFractionDigits: 2 })
+                      : value.toLocaleString("en", { maximumSignificantDigits: 4, notation: "compact" });
     });
   }
 
@@ -24,7 +31,7 @@
     var options = {
       width: size.width, height: size.height,
       scales: { x: { time: true } },
-      axes: [{}, { values: formatAmount, size: 70 }],
+      axes: [{}, { values: formatAmount, size: 150 }],
       series: [
         {},
         { label: "Supply (" + code + ")", stroke: "#0b3d6b", width: 2, paths: uPlot.paths.stepped({ align: 1 }) },

@@ -63,6 +63,7 @@ async def test_a_tampered_audit_log_is_reported_broken(dashboard: TestClient, re
     regulator.audit[2]["result_bytes"] = 99_999  # an entry rewritten after the fact; its hash no longer matches
     page = await get(dashboard, "/audit")
     assert "The audit chain is broken." in page and "entry 2: hash does not match" in page
+    assert page.count("NOT verified") == 3  # entries 2, 3 and 4: nothing after the broken link is trusted
 
 
 async def test_an_audit_log_cut_short_of_the_reported_head_is_broken(dashboard: TestClient,
