@@ -25,7 +25,7 @@ class Cell:
 
     text: str
     href: str | None = None
-    is_number: bool = False
+    css: str = ""  # "num" right-aligns a figure, "nowrap" keeps a time on one line
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,13 +95,13 @@ def format_cell(row: dict[str, Any], column: Column) -> Cell:
     if column.kind == "address":
         return Cell(shorten_hex(value), f"/account/{value}")
     if column.kind == "amount":
-        return Cell(format_amount(value), is_number=True)
+        return Cell(format_amount(value), css="num")
     if column.kind == "time_us":
-        return Cell(format_time(value))
+        return Cell(format_time(value), css="nowrap")
     if column.kind == "time_ms":
-        return Cell(format_time(value * MICROS_PER_MILLISECOND))
+        return Cell(format_time(value * MICROS_PER_MILLISECOND), css="nowrap")
     if column.kind == "number":
-        return Cell(str(value), is_number=True)
+        return Cell(str(value), css="num")
     if column.kind == "hash":
         return Cell(shorten_hex(value))
     if column.kind == "events":
