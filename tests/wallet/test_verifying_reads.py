@@ -3,16 +3,15 @@ their certified events proven a page at a time, and certified event bytes."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from contracts.framework import DIEM_ROOT, block, currency
 from primitives.keys import PrivateKey
+from tests.wallet.test_verifying_client import _rewrite, verifying  # noqa: F401 - the shared fixture
 from wallet.builder import Account, compose_peer_to_peer
 from wallet.client import Client
 from wallet.errors import VerificationError
-from wallet.verifying_client import VerifyingClient, get_balance_type
+from wallet.verifying_client import get_balance_type
 
 ALICE = Account(PrivateKey.from_seed_material(b"reads-alice"))
 BOB = Account(PrivateKey.from_seed_material(b"reads-bob"))
@@ -28,21 +27,6 @@ async def paid(node) -> int:
         signed = await client.create_transaction(ALICE, compose_peer_to_peer(BOB.address, PAYMENT_MICRO))
         await client.submit(signed)
         return (await client.wait_for_transaction(signed, timeout_s=10)).version
-
-
-@pytest.fixture
-async def verifying(node, proxy):
-    client = Client(proxy.url, poll_interval_s=0.01, stale_retry_backoff_s=0.0)
-    yield VerifyingClient.from_waypoint(client, node.ledger.genesis_hash.hex(), 2)
-    await client.close()
-
-
-def _rewrite(target_method, change):
-    def tamper(method, params, body):
-        if method == target_method and body.get("result") is not None:
-            body = {**body, "result": change(json.loads(json.dumps(body["result"])))}
-        return body
-    return tamper
 
 
 async def test_a_resource_is_proven_now_and_at_an_older_block_end(node, proxy, paid, verifying) -> None:
