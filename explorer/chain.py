@@ -37,6 +37,7 @@ BLOCK_SCAN_VERSIONS_MAX = 200  # how far back a transaction page looks for its b
 EVENT_PAGE = 100
 DIEM_ID_EVENTS_MAX = 1_000
 CURRENCY_CODE_BYTES_MAX = 8
+CLOCK_CACHE_MAX = 4_096
 
 Proven = tuple[Transaction, tuple[ContractEvent, ...]]
 
@@ -111,6 +112,8 @@ class ChainReader:
         """Return the proven on-chain time at the last block end at or before version."""
         if version not in self._clock_by_version:
             _proven, (clock,) = await self.get_resources(DIEM_ROOT, [block.CLOCK], version)
+            if len(self._clock_by_version) >= CLOCK_CACHE_MAX:
+                self._clock_by_version.pop(next(iter(self._clock_by_version)))
             self._clock_by_version[version] = 0 if clock is None else clock.microseconds
         return self._clock_by_version[version]
 

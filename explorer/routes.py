@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict
-from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
@@ -46,13 +45,8 @@ async def show_latest_json(request: web.Request) -> web.Response:
     recent = await get_recent_cached(request)
     return respond_json({"verified_against": compute_trust_json(recent.trust),
                          "blocks": [asdict(block) for block in recent.blocks],
-                         "transactions": [compute_row_json(row) for row in recent.transactions],
+                         "transactions": [asdict(row) for row in recent.transactions],
                          "scanned_from_version": recent.scanned_from_version})
-
-
-def compute_row_json(row: Any) -> dict[str, Any]:
-    """Return a transaction row as JSON."""
-    return asdict(row)
 
 
 async def show_transaction(request: web.Request) -> web.Response:

@@ -138,7 +138,7 @@ class ProofApi:
         """Return the transaction of version with its proof against the accumulator of ledger_version."""
         proven = await self.get_transactions(version, 1, ledger_version, include_events)
         if len(proven) != 1:
-            raise VerificationError(f"get_transactions_with_proofs: expected exactly one transaction for version {version}")
+            raise VerificationError(f"get_transactions_with_proofs: expected one transaction for version {version}")
         return proven[0]
 
     async def get_transactions(self, start_version: int, limit: int, ledger_version: int,

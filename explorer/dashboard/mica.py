@@ -17,13 +17,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from explorer.dashboard.source import Caller, fetch_all, fetch_supply
+from explorer.dashboard.source import SUPPLY_ACTIONS, Caller, fetch_all, fetch_supply
 from explorer.inputs import NotFound, get_day_start_us
 
 MICROS_PER_DAY = 86_400_000_000
 HOLDER_CANDIDATES_MAX = 10_000  # accounts whose balances one report reads (two signed calls each)
 PAYMENT = "payment"
-SUPPLY_ACTIONS = ("received_mint", "burn")
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,11 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from explorer.dashboard.source import EXPORT_LIMIT, Caller, fetch_page, fetch_supply
+from explorer.dashboard.source import EXPORT_LIMIT, SUPPLY_ACTIONS, SUPPLY_SIGNS, Caller, fetch_page, fetch_supply
 from explorer.series import Point, SupplyChange, compute_chart_data, compute_supply_points
 
-SUPPLY_ACTIONS = ["received_mint", "burn"]
-SIGNS = {"received_mint": 1, "burn": -1}
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +23,7 @@ class Overview:
 async def fetch_supply_changes(caller: Caller) -> tuple[list[dict[str, Any]], int]:
     """Return the newest mints and burns (one page, newest first) and the first version they cover completely."""
     page = await fetch_page(caller, "compliance_get_compliance_actions",
-                            lambda cursor, limit: [{"types": SUPPLY_ACTIONS, "descending": True}, cursor, limit],
+                            lambda cursor, limit: [{"types": list(SUPPLY_ACTIONS), "descending": True}, cursor, limit],
                             None, EXPORT_LIMIT)
     rows = list(page.rows)
     window_start = 0 if page.next_cursor is None or not rows else rows[-1]["version"]
@@ -34,8 +32,8 @@ async def fetch_supply_changes(caller: Caller) -> tuple[list[dict[str, Any]], in
 
 def compute_changes(actions: list[dict[str, Any]], currency: str) -> list[SupplyChange]:
     """Return one currency's supply changes from mint and burn actions."""
-    return [SupplyChange(item["version"], item["timestamp_us"], SIGNS[item["type"]] * (item["amount"] or 0))
-            for item in actions if item["currency"] == currency and item["type"] in SIGNS]
+    return [SupplyChange(item["version"], item["timestamp_us"], SUPPLY_SIGNS[item["type"]] * (item["amount"] or 0))
+            for item in actions if item["currency"] == currency and item["type"] in SUPPLY_SIGNS]
 
 
 def compute_reserve_points(item: dict[str, Any]) -> tuple[Point, ...]:

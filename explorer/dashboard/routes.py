@@ -17,6 +17,7 @@ from explorer.dashboard.overview import get_overview
 from explorer.dashboard.source import (
     AUDIT_ROWS_SHOWN,
     ParamsFor,
+    Regulator,
     fetch_account,
     fetch_all,
     fetch_all_rejections,
@@ -49,7 +50,7 @@ from explorer.inputs import (
 from explorer.web import create_base_app, render, respond_csv
 from wallet.regulator import flatten
 
-CLIENT_KEY = web.AppKey("client", object)
+CLIENT_KEY = web.AppKey("client", Regulator)
 MICROS_PER_DAY = 86_400_000_000
 DEFAULT_THRESHOLD = "1000"
 SITE = {"name": "regulator's dashboard", "kind": "dashboard", "nav": (
@@ -104,9 +105,9 @@ async def respond_table(request: web.Request, title: str, intro: str, method: st
     """Return one page of a paged regulator method as a table, or every row of its range as CSV."""
     client = request.app[CLIENT_KEY]
     if is_csv(request):
-        rows = await fetch_all(client, method, params_for)  # type: ignore[arg-type]
+        rows = await fetch_all(client, method, params_for)
         return respond_csv([flatten(row) for row in rows], f"{request.path.strip('/') or 'table'}.csv")
-    page = await fetch_page(client, method, params_for, parse_cursor(request.query))  # type: ignore[arg-type]
+    page = await fetch_page(client, method, params_for, parse_cursor(request.query))
     next_href = None if page.next_cursor is None else compose_href(request, cursor=page.next_cursor)
     return render(request, "dashboard/table.html", title=title, intro=intro, fields=fields, columns=columns,
                   cells=compute_cells(page.rows, columns), next_href=next_href,
@@ -162,7 +163,7 @@ async def show_rejections(request: web.Request) -> web.Response:
     client = request.app[CLIENT_KEY]
     if is_csv(request):
         return respond_csv([flatten(row) for row in await fetch_all_rejections(client)], "rejections.csv")
-    page = await fetch_rejections(client, parse_cursor(request.query))  # type: ignore[arg-type]
+    page = await fetch_rejections(client, parse_cursor(request.query))
     next_href = None if page.next_cursor is None else compose_href(request, cursor=page.next_cursor)
     return render(request, "dashboard/table.html", title="Admission rejections",
                   intro="Transactions a node refused before its mempool, with the hook and its stable code.",
@@ -185,13 +186,13 @@ async def show_account(request: web.Request) -> web.Response:
     """An account's compliance report and its full history."""
     address = parse_address(request.match_info["address"])
     client = request.app[CLIENT_KEY]
-    report = await fetch_account(client, address)  # type: ignore[arg-type]
+    report = await fetch_account(client, address)
     bounds = parse_range(request.query)
     params_for: ParamsFor = lambda cursor, limit: [address.hex(), cursor, limit, bounds]  # noqa: E731
     if is_csv(request):
-        rows = await fetch_all(client, "compliance_get_account_history", params_for)  # type: ignore[arg-type]
+        rows = await fetch_all(client, "compliance_get_account_history", params_for)
         return respond_csv([flatten(row) for row in rows], f"history-{address.hex()}.csv")
-    page = await fetch_page(client, "compliance_get_account_history", params_for,  # type: ignore[arg-type]
+    page = await fetch_page(client, "compliance_get_account_history", params_for,
                             parse_cursor(request.query))
     next_href = None if page.next_cursor is None else compose_href(request, cursor=page.next_cursor)
     return render(request, "dashboard/account.html", report=report, fields=get_range_fields(request),
@@ -213,7 +214,7 @@ async def show_audit(request: web.Request) -> web.Response:
 
 async def show_overview(request: web.Request) -> web.Response:
     """Supply against reserves per currency, now and over time."""
-    overview = await get_overview(request.app[CLIENT_KEY])  # type: ignore[arg-type]
+    overview = await get_overview(request.app[CLIENT_KEY])
     if is_csv(request):
         return respond_csv([flatten(row) for row in overview.rows], "supply-and-reserves.csv")
     return render(request, "dashboard/overview.html", overview=overview, charts=overview.charts,
@@ -229,8 +230,8 @@ async def show_mica(request: web.Request) -> web.Response:
     if not (query.get("from") or query.get("to")):
         return render(request, "dashboard/mica.html", report=None, fields=fields, summary=None, daily=None)
     first, last = parse_period(query.get("from", ""), query.get("to", ""))
-    report = await fetch_mica_report(request.app[CLIENT_KEY], parse_currency(query.get("currency") or "XUS"),  # type: ignore[arg-type]
-                                     first, last)
+    currency = parse_currency(query.get("currency") or "XUS")
+    report = await fetch_mica_report(request.app[CLIENT_KEY], currency, first, last)
     if is_csv(request):
         rows = compute_daily_rows(report) if query.get("table") == "daily" else compute_report_rows(report)
         return respond_csv(rows, f"mica-{report.currency}-{first.isoformat()}-{last.isoformat()}.csv")
@@ -262,7 +263,7 @@ def create_host_check(allowed: frozenset[str]) -> Any:
     return check_host
 
 
-def create_dashboard_app(client: Any, host: str, port: int) -> web.Application:
+def create_dashboard_app(client: Regulator, host: str, port: int) -> web.Application:
     """Return the dashboard application; client signs the regulator calls (a wallet RegulatorClient)."""
     app = create_base_app(SITE, middlewares=(create_host_check(get_allowed_hosts(host, port)),))
     app[CLIENT_KEY] = client

@@ -13,14 +13,23 @@ PAGE_LIMIT = 100  # rows a page of the dashboard shows
 EXPORT_LIMIT = 1_000  # rows per call when exporting a whole table
 EXPORT_PAGES_MAX = 200  # at most 200,000 rows in one export
 AUDIT_ROWS_SHOWN = 200
+# The compliance actions that change supply: a mint reaches a dealer (received_mint), a burn destroys a preburn.
+SUPPLY_SIGNS = {"received_mint": 1, "burn": -1}
+SUPPLY_ACTIONS = tuple(SUPPLY_SIGNS)
 
 ParamsFor = Callable[[int | None, int], list[Any]]
 
 
 class Caller(Protocol):
-    """What the dashboard needs from the regulator client: one signed call."""
+    """What the reports need from the regulator client: one signed call."""
 
     async def call(self, method: str, params: list[Any]) -> Any: ...
+
+
+class Regulator(Caller, Protocol):
+    """What the dashboard needs from the regulator client (wallet.regulator.RegulatorClient)."""
+
+    async def fetch_audit_log(self) -> tuple[list[dict[str, Any]], str, int]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +109,7 @@ async def fetch_account(caller: Caller, address: bytes) -> dict[str, Any]:
     return report
 
 
-async def fetch_audit(client: Any) -> AuditView:
+async def fetch_audit(client: Regulator) -> AuditView:
     """Return the whole audit log and its verification (the wallet's own check, as `regulator audit-log`)."""
     entries, head_hash, next_seq = await client.fetch_audit_log()
     check = check_reaches_head(verify_audit_chain(entries), head_hash, next_seq)

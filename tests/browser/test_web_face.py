@@ -106,7 +106,7 @@ def test_the_dashboard_shows_a_freeze_done_with_the_treasury_cli(story: Story, b
     page.goto(f"{story.explorer.url}/account/{bob}")
     assert "Frozen." in page.content()
     for path, name in (("/", "dashboard-supply"), ("/transfers?threshold=1", "dashboard-transfers"),
-                       ("/rejections", "dashboard-rejections")):
+                       ("/travel-rule", "dashboard-travel-rule"), ("/rejections", "dashboard-rejections")):
         page.goto(story.dashboard.url + path)
         take_screenshots(page, name)
     assert browser.get_policy_violations() == []

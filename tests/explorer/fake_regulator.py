@@ -1,4 +1,4 @@
-"""A stand-in for the signed regulator client: answers shaped as the node's regulator API answers (docs/compliance.md)."""
+"""A stand-in for the signed regulator client: answers shaped as the node's regulator API's (docs/compliance.md)."""
 
 from __future__ import annotations
 

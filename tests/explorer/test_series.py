@@ -15,7 +15,7 @@ HOUR_US = 3_600_000_000
 
 
 def test_supply_after_each_change_is_computed_back_from_now() -> None:
-    changes = [SupplyChange(5, 1 * HOUR_US, +100), SupplyChange(9, 2 * HOUR_US, -30), SupplyChange(12, 3 * HOUR_US, +50)]
+    changes = [SupplyChange(5, HOUR_US, +100), SupplyChange(9, 2 * HOUR_US, -30), SupplyChange(12, 3 * HOUR_US, +50)]
     points = compute_supply_points(1_120, 4 * HOUR_US, changes)
     assert points == (Point(0, 1_000), Point(HOUR_US, 1_100), Point(2 * HOUR_US, 1_070), Point(3 * HOUR_US, 1_120),
                       Point(4 * HOUR_US, 1_120))
