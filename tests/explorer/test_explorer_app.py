@@ -11,6 +11,7 @@ from explorer.web import CONTENT_SECURITY_POLICY
 from primitives.account_identifier import TESTNET_HRP, encode_account_identifier
 from primitives.types import AccountAddress
 from tests.explorer.conftest import ALICE, BOB, FUNDING_MICRO, PAYMENT_MICRO, Explorer
+from wallet.client import Client
 
 INJECTION = "<script>alert('x')</script>"
 
@@ -149,3 +150,12 @@ async def test_an_unreachable_node_gets_a_503_page(explorer: Explorer) -> None:
     await explorer.proxy.stop()
     page = await get_text(explorer, "/validators", 503)
     assert "cannot answer right now" in page
+
+
+async def test_a_diem_id_leads_to_the_vasp_that_holds_its_domain(explorer: Explorer) -> None:
+    async with Client(explorer.node.url + "/v1", poll_interval_s=0.01) as client:
+        await client.mint(ALICE.auth_key, 1, diem_id_domain="alicepay.example")
+    page = await get_text(explorer, "/account/someone@alicepay.example")
+    assert f"Account <code class=\"hex\">{ALICE.address.hex()}</code>" in page
+    assert "belongs to this VASP" in page and "alicepay.example" in page
+    assert "No VASP holds" in (await get_text(explorer, "/account/someone@other.example", 404))
