@@ -138,6 +138,8 @@ def parse_amount_micro(text: str) -> int:
     """Return micro-units of an amount a person typed in units (1.5 = 1,500,000 micro-units)."""
     cleaned = check_length(text, "the amount")
     try:
+        if not cleaned.isascii():  # int() would read other scripts' digits
+            raise AmountError(cleaned)
         return parse_amount(cleaned)
     except AmountError:
         raise BadInput(f"{quote_input(cleaned)!r} is not an amount: use a number such as 1000 or 2.5 "

@@ -111,3 +111,13 @@ async def test_a_request_addressed_to_another_host_is_refused(dashboard: TestCli
         assert "answers only on this machine" in page
     assert regulator.calls == [] and "finma" not in page
     await get(dashboard, "/rejections", 200, host=f"localhost:{PORT}")
+
+
+async def test_no_input_in_a_form_gives_a_server_error(dashboard: TestClient) -> None:
+    nasty = ["%00", "%F0%9F%98%80", "9" * 25, "a" * 300, "-0", "1e9", "%3Cscript%3E", "１２３", "2026-02-30"]
+    for text in nasty:
+        for path in (f"/account/{text}", f"/transfers?threshold={text}", f"/transfers?currency={text}",
+                     f"/transfers?from={text}", f"/actions?subject={text}", f"/travel-rule?address={text}",
+                     f"/mica?from={text}&to={text}", f"/rejections?cursor={text}", f"/account?address={text}"):
+            response = await dashboard.get(path, headers={"Host": f"127.0.0.1:{PORT}"}, allow_redirects=False)
+            assert response.status in (400, 404), f"{path}: HTTP {response.status}"

@@ -159,3 +159,14 @@ async def test_a_diem_id_leads_to_the_vasp_that_holds_its_domain(explorer: Explo
     assert f"Account <code class=\"hex\">{ALICE.address.hex()}</code>" in page
     assert "belongs to this VASP" in page and "alicepay.example" in page
     assert "No VASP holds" in (await get_text(explorer, "/account/someone@other.example", 404))
+
+
+NASTY = ["%00", "%F0%9F%98%80", "..%2F..%2Fetc%2Fpasswd", "%20%20", "0x", "1e9", "9" * 25, "a" * 300, "%25",
+         "tdm1" + "q" * 60, "a@b@c", "@", "%3Cimg%20src=x%20onerror=alert(1)%3E", "-0", "+1", "１２３"]
+
+
+async def test_no_input_in_a_url_or_the_search_gives_a_server_error(explorer: Explorer) -> None:
+    for text in NASTY:
+        for path in (f"/tx/{text}", f"/account/{text}", f"/search?q={text}"):
+            response = await explorer.http.get(path, allow_redirects=False)
+            assert response.status in (302, 400, 404), f"{path}: HTTP {response.status}"
