@@ -20,7 +20,7 @@ from explorer.decode import (
 )
 from explorer.inputs import AccountRef, NotFound
 from explorer.models import BlockRow, Recent, TransactionDetail, TransactionRow, Trust
-from primitives.errors import DecodeError, invariant
+from primitives.errors import DecodeError
 from primitives.types import ContractEvent
 from wallet.client import Client
 from wallet.errors import VerificationError
@@ -156,7 +156,8 @@ class ChainReader:
             raise NotFound(f"version {version} is not committed yet: the ledger is at version {trust.version}")
         start = max(0, version - BLOCK_SCAN_VERSIONS_MAX)
         proven = await self.get_proven_range(start, version)
-        invariant(proven and proven[-1][0].version == version, "the proven range ends at the requested version")
+        if not proven or proven[-1][0].version != version:
+            raise VerificationError(f"the node did not return version {version}, which the certificate covers")
         block = find_block(proven)
         view, events = proven[-1]
         row = compute_transaction_row(view, events, None if block is None else block.timestamp_us)
