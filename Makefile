@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+CHROMIUM := /usr/bin/chromium
 
 .PHONY: test test-slow bench bench-executor bench-devnet bench-rpc bench-catchup bench-liveness sim sim-availability devnet clean
 
@@ -14,7 +15,20 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
-test: $(STAMP)
+# The browser tests drive Debian's Chromium (Playwright never downloads one). Installed once, when missing;
+# without root or apt it only warns, and the browser tests then fail saying how to install it.
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y -qq chromium >/dev/null 2>&1 || \
+		{ apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1; } || \
+		echo "warning: could not install chromium; the browser tests will fail"; \
+	else \
+		echo "warning: $(CHROMIUM) is missing and installing it needs root and apt; the browser tests will fail"; \
+	fi
+
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/python -m pytest -m "not slow and not bench" -q
 
 test-slow: $(STAMP)

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from explorer.cli import register_web_commands
 from wallet.cli import app as wallet_app
 from wallet.regulator import app as regulator_app
 from wallet.treasury import app as treasury_app
@@ -27,6 +28,7 @@ app.add_typer(wallet_app, name="wallet")
 app.add_typer(treasury_app, name="treasury")
 app.add_typer(regulator_app, name="regulator")
 app.add_typer(validator_app, name="validator")
+register_web_commands(app, regulator_app)
 console = Console()
 error_console = Console(stderr=True)
 

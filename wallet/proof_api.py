@@ -109,11 +109,14 @@ class ProofApi:
                                                         _hex(raw, "consistency proof"), "consistency proof")
         return certificate, proof, consistency
 
-    async def get_state_values(self, address: bytes, tags: list[StructTag], ledger_version: int
+    async def get_state_values(self, address: bytes, tags: list[StructTag], ledger_version: int,
+                               version: int | None = None
                                ) -> tuple[int, dict[bytes, tuple[bytes | None, AccountStateProof]]]:
-        """Return (checkpoint version, {state key: (value, proof)}) of the resources tags at ledger_version."""
+        """Return (checkpoint version, {state key: (value, proof)}) of the resources tags at version (default:
+        ledger_version), proven against the accumulator of ledger_version."""
         method = "get_account_state_with_proof"
-        params = [address.hex(), ledger_version, ledger_version, [tag.to_bcs().hex() for tag in tags]]
+        at_version = ledger_version if version is None else version
+        params = [address.hex(), at_version, ledger_version, [tag.to_bcs().hex() for tag in tags]]
         result = await self.client.execute(method, params)
         version = _field(result, "version", method)
         if type(version) is not int:
@@ -133,23 +136,21 @@ class ProofApi:
 
     async def get_transaction(self, version: int, ledger_version: int, include_events: bool) -> TransactionWithProof:
         """Return the transaction of version with its proof against the accumulator of ledger_version."""
+        proven = await self.get_transactions(version, 1, ledger_version, include_events)
+        if len(proven) != 1:
+            raise VerificationError(f"get_transactions_with_proofs: expected one transaction for version {version}")
+        return proven[0]
+
+    async def get_transactions(self, start_version: int, limit: int, ledger_version: int,
+                               include_events: bool) -> list[TransactionWithProof]:
+        """Return the transactions from start_version (at most limit) with proofs against ledger_version."""
         method = "get_transactions_with_proofs"
-        result = await self.client.execute(method, [version, 1, include_events, ledger_version])
+        result = await self.client.execute(method, [start_version, limit, include_events, ledger_version])
         items = _field(result, "transactions", method)
-        if not isinstance(items, list) or len(items) != 1:
-            raise VerificationError(f"{method}: expected exactly one transaction for version {version}")
-        item = items[0]
-        if _field(item, "version", method) != version:
-            raise VerificationError(f"{method}: answered another version than {version}")
-        proof = _decode_bcs(TransactionInfoWithProof.from_bcs, _hex(_field(item, "proof", method), "transaction proof"),
-                            "transaction proof")
-        raw_events = item.get("events")
-        events = None
-        if include_events:
-            if not isinstance(raw_events, list):
-                raise VerificationError(f"{method}: events of version {version} are missing")
-            events = tuple(_decode_bcs(ContractEvent.from_bcs, _hex(raw, "event"), "event") for raw in raw_events)
-        return TransactionWithProof(version, _hex(_field(item, "bytes", method), "transaction bytes"), proof, events)
+        if not isinstance(items, list) or len(items) > limit:
+            raise VerificationError(f"{method}: expected at most {limit} transactions from version {start_version}")
+        return [_decode_transaction_with_proof(item, version, include_events)
+                for version, item in enumerate(items, start=start_version)]
 
     async def get_events(self, key: str, start: int, limit: int, ledger_version: int) -> list[EventWithProof]:
         """Return the events of stream key from sequence start, each with its proof against ledger_version."""
@@ -159,3 +160,19 @@ class ProofApi:
             raise VerificationError(f"{method}: expected a list")
         return [_decode_bcs(EventWithProof.from_bcs, _hex(_field(item, "event_with_proof", method), "event proof"),
                             "event proof") for item in result]
+
+
+def _decode_transaction_with_proof(item: Any, version: int, include_events: bool) -> TransactionWithProof:
+    """Decode one item of get_transactions_with_proofs, which must be for version."""
+    method = "get_transactions_with_proofs"
+    if _field(item, "version", method) != version:
+        raise VerificationError(f"{method}: answered another version than {version}")
+    proof = _decode_bcs(TransactionInfoWithProof.from_bcs, _hex(_field(item, "proof", method), "transaction proof"),
+                        "transaction proof")
+    raw_events = item.get("events")
+    events = None
+    if include_events:
+        if not isinstance(raw_events, list):
+            raise VerificationError(f"{method}: events of version {version} are missing")
+        events = tuple(_decode_bcs(ContractEvent.from_bcs, _hex(raw, "event"), "event") for raw in raw_events)
+    return TransactionWithProof(version, _hex(_field(item, "bytes", method), "transaction bytes"), proof, events)

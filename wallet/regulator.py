@@ -279,10 +279,16 @@ def verify_audit(path: Path = typer.Argument(..., help="An audit log in JSON lin
     report_check(verify_audit_chain(entries), None, None)
 
 
+def check_reaches_head(check: ChainCheck, head_hash: str | None, next_seq: int | None) -> ChainCheck:
+    """Return check, failed when a verified chain does not end at the head the node reported (if it reported one)."""
+    if check.ok and head_hash is not None and (check.head_hash != head_hash or check.count != next_seq):
+        return ChainCheck(False, check.count, check.head_hash, "the chain does not end at the head the node reported")
+    return check
+
+
 def report_check(check: ChainCheck, head_hash: str | None, next_seq: int | None) -> None:
     """Print the verification result; exit 2 when the chain is broken or does not reach the node's head."""
-    if check.ok and head_hash is not None and (check.head_hash != head_hash or check.count != next_seq):
-        check = ChainCheck(False, check.count, check.head_hash, "the chain does not end at the head the node reported")
+    check = check_reaches_head(check, head_hash, next_seq)
     if not check.ok:
         error_console.print(f"[bold red]audit chain does NOT verify:[/] {check.error}")
         raise typer.Exit(2)

@@ -22,11 +22,11 @@ from contracts.state import (
 )
 from primitives.errors import DecodeError
 from primitives.hashing import hash_with_salt
-from primitives.types import SignedTransaction
+from primitives.types import ContractEvent, SignedTransaction
 from wallet.client import Client
 from wallet.errors import VerificationError
 from wallet.models import Account, Event, Transaction
-from wallet.proof_api import MAX_PROOF_ROUNDS, ProofApi, TransactionWithProof
+from wallet.proof_api import MAX_PROOF_ROUNDS, EventWithProof, ProofApi, TransactionWithProof
 from wallet.verify import (
     GENESIS_EPOCH,
     LedgerInfo,
@@ -41,6 +41,7 @@ EXECUTED_STATUS_CODE = 4001  # TransactionInfo.status_code of an executed transa
 EVENT_HASH_SALT = "ContractEvent"
 EVENT_ACCUMULATOR_SALT = "EventAccumulator"
 EVENT_KEY_COUNTER_LENGTH = 8
+PROOF_PAGE_SIZE_MAX = 100  # the node's page limit for proof methods (docs/json-rpc.md, "Limits")
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,12 +110,28 @@ class VerifyingClient:
         values = await self._prove_resources(address, rtypes, info)
         return _decode_account_state(address, info.version, values[0], list(zip(currencies, values[1:])))
 
+    async def get_resources(self, address: bytes, rtypes: list[Any], version: int | None = None
+                            ) -> tuple[int, list[bytes | None]]:
+        """Return (proven version, values) of the resources rtypes of address, at the latest verified ledger
+        info or, given version, at the last block end at or before it (None: the resource is absent)."""
+        info = await self.sync()
+        if version is not None and version > info.version:
+            raise VerificationError(f"version {version} is after the verified ledger version {info.version}")
+        return await self._prove_resources_at(address, rtypes, info, version)
+
     async def _prove_resources(self, address: bytes, rtypes: list[Any], info: LedgerInfo) -> list[bytes | None]:
         """Return the proven values (None: absent) of the resources rtypes of address at info's version."""
+        return (await self._prove_resources_at(address, rtypes, info, None))[1]
+
+    async def _prove_resources_at(self, address: bytes, rtypes: list[Any], info: LedgerInfo,
+                                  at_version: int | None) -> tuple[int, list[bytes | None]]:
         keys = [rtype.state_key(address) for rtype in rtypes]  # computed here, never taken from the node
-        version, proven = await self.proofs.get_state_values(address, [r.struct_tag for r in rtypes], info.version)
-        if version != info.version:
+        tags = [r.struct_tag for r in rtypes]
+        version, proven = await self.proofs.get_state_values(address, tags, info.version, at_version)
+        if at_version is None and version != info.version:
             raise VerificationError(f"state proven at version {version}, not at the verified ledger version {info.version}")
+        if at_version is not None and version > at_version:
+            raise VerificationError(f"state proven at version {version}, after the requested version {at_version}")
         values = []
         for key in keys:
             if key not in proven:
@@ -122,7 +139,7 @@ class VerifyingClient:
             value, proof = proven[key]
             verify_state_value(info, version, key, value, proof)
             values.append(value)
-        return values
+        return version, values
 
     async def get_balance(self, address: bytes, currency: str = "XUS") -> int:
         """Return the proven balance of address in micro-units."""
@@ -165,14 +182,43 @@ class VerifyingClient:
 
     async def get_transactions(self, start_version: int, limit: int, include_events: bool = False) -> list[Transaction]:
         """Return transactions by version, each verified against the ledger accumulator."""
+        return [view for view, _events in await self.get_proven_transactions(start_version, limit, include_events)]
+
+    async def get_proven_transactions(self, start_version: int, limit: int, include_events: bool = False
+                                      ) -> list[tuple[Transaction, tuple[ContractEvent, ...]]]:
+        """Return transactions by version, each verified, with its certified events (BCS, in emission order)."""
         views = await self.client.get_transactions(start_version, limit, include_events)
         for expected, view in enumerate(views, start=start_version):
             if view.version != expected:
                 raise VerificationError(f"the node answered version {view.version} where {expected} was due")
-        return [await self.verify_transaction(view) for view in views]
+        if not views:
+            return []
+        info = await self.sync()
+        if views[-1].version > info.version:
+            raise VerificationError(f"version {views[-1].version} is after the verified ledger version {info.version}")
+        verified = []
+        for first in range(0, len(views), PROOF_PAGE_SIZE_MAX):
+            page = views[first:first + PROOF_PAGE_SIZE_MAX]
+            proven = await self.proofs.get_transactions(page[0].version, len(page), info.version, True)
+            if len(proven) != len(page):
+                raise VerificationError(f"{len(proven)} transaction proofs for {len(page)} transactions "
+                                        f"from version {page[0].version}")
+            verified += [(self._check_proven_transaction(view, item, info), item.events or ())
+                         for view, item in zip(page, proven)]
+        return verified
 
     async def get_events(self, key: str, start: int, limit: int) -> list[Event]:
         """Return the stream's events from sequence start, each proven; the JSON views must match them."""
+        proven = await self.get_proven_events(key, start, limit)
+        views = await self.client.get_events(key, start, limit)
+        if len(views) < len(proven):
+            raise VerificationError(f"event stream {key}: {len(views)} events shown, {len(proven)} certified")
+        for shown, item in zip(views, proven):
+            check_event_view(shown, item.event, item.transaction_version)
+        return views[:len(proven)]
+
+    async def get_proven_events(self, key: str, start: int, limit: int) -> list[EventWithProof]:
+        """Return the stream's events from sequence start as certified (BCS), each proven against the ledger."""
         info = await self.sync()
         proven = await self.proofs.get_events(key, start, limit, info.version)
         for expected, item in enumerate(proven, start=start):
@@ -187,12 +233,7 @@ class VerifyingClient:
                     item.transaction_info_to_event_proof, EVENT_ACCUMULATOR_SALT):
                 raise VerificationError(f"event {key}#{expected} is not proven by the certified ledger")
         await self._check_page_complete(key, start, limit, len(proven), info)
-        views = await self.client.get_events(key, start, limit)
-        if len(views) < len(proven):
-            raise VerificationError(f"event stream {key}: {len(views)} events shown, {len(proven)} certified")
-        for shown, item in zip(views, proven):
-            check_event_view(shown, item.event, item.transaction_version)
-        return views[:len(proven)]
+        return proven
 
     async def _check_page_complete(self, key: str, start: int, limit: int, count: int, info: LedgerInfo) -> None:
         """For an account's payment streams, the proven handle counter says how many events must be there."""
@@ -219,8 +260,13 @@ class VerifyingClient:
         info = self.ledger_info if self.trusted.latest is not None else await self.sync()
         if view.version > info.version:
             info = await self.sync()
-        computed = check_view_hash(view)
         proven = await self.proofs.get_transaction(view.version, info.version, include_events=True)
+        return self._check_proven_transaction(view, proven, info)
+
+    @staticmethod
+    def _check_proven_transaction(view: Transaction, proven: TransactionWithProof, info: LedgerInfo) -> Transaction:
+        """Check a view's bytes, hash, status and events against its proven TransactionInfo under info."""
+        computed = check_view_hash(view)
         if proven.transaction_bytes != bytes.fromhex(view.bytes):
             raise VerificationError(f"the proof of version {view.version} is for another transaction")
         verify_transaction_info(info, view.version, computed, proven.proof)
@@ -274,4 +320,4 @@ def _decode_balance(code: str, data: bytes) -> int:
     return resource.coin.value
 
 
-__all__ = ["TransactionWithProof", "VerifiedAccountState", "VerifyingClient", "get_balance_type"]
+__all__ = ["EventWithProof", "TransactionWithProof", "VerifiedAccountState", "VerifyingClient", "get_balance_type"]
