@@ -68,6 +68,19 @@ class OffchainError(Exception):
         return body
 
 
+def get_response_error(response: dict[str, Any]) -> OffchainError | None:
+    """Return the error of a failure CommandResponseObject (None for success)."""
+    if response.get("status") == "success":
+        return None
+    error = response.get("error") if isinstance(response.get("error"), dict) else {}
+    error_type = ErrorType.COMMAND if error.get("type") == ErrorType.COMMAND.value else ErrorType.PROTOCOL
+    try:
+        code = ErrorCode(error.get("code"))
+    except ValueError:
+        code = ErrorCode.INVALID_OBJECT
+    return OffchainError(error_type, code, str(error.get("message", "")), error.get("field"))
+
+
 def protocol_error(code: ErrorCode, message: str, field_path: str | None = None) -> OffchainError:
     """Return a protocol_error."""
     return OffchainError(ErrorType.PROTOCOL, code, message, field_path)
