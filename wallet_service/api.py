@@ -27,7 +27,7 @@ from wallet_service.ledger import (
     get_balances,
     get_payment,
 )
-from wallet_service.limits import EVENTS_PAGE_MAX, HANDLE_LENGTH_MAX, IDEMPOTENCY_KEY_LENGTH_MAX, U64_MAX
+from wallet_service.limits import EVENTS_PAGE_MAX, HANDLE_LENGTH_MAX, IDEMPOTENCY_KEY_LENGTH_MAX, AMOUNT_MICRO_MAX
 from wallet_service.offchain_inbound import HEADER_REQUEST_ID, HEADER_SENDER_ADDRESS, process_request
 
 CONTEXT_KEY = web.AppKey("context", Context)
@@ -63,8 +63,8 @@ def check_amount(value: Any, name: str) -> int:
     """Return an integer amount of micro-units within u64."""
     if type(value) is not int:
         raise ClientError(f"{name} must be an integer number of micro-units", "invalid_amount")
-    if not 0 < value <= U64_MAX:
-        raise ClientError(f"{name} must be between 1 and {U64_MAX}", "invalid_amount")
+    if not 0 < value <= AMOUNT_MICRO_MAX:
+        raise ClientError(f"{name} must be between 1 and {AMOUNT_MICRO_MAX}", "invalid_amount")
     return value
 
 

@@ -34,7 +34,8 @@ def serve_command(
     settings = Settings(host, port, rpc, data, faucet, base_url, name, domain, webhook_url)
     try:
         asyncio.run(run_until_signal(settings))
-    except Exception as error:  # noqa: BLE001 - start-up failures become one line and exit 1
+    except Exception as error:  # noqa: BLE001 - failures become one line and exit 1, with the trace in the log
+        logging.getLogger("wallet_service").exception("the wallet service stopped")
         typer.echo(f"error: {describe_setup_error(error)}", err=True)
         raise typer.Exit(1) from None
 

@@ -11,7 +11,7 @@ KYC_FIELD_LENGTH_MAX = 512
 HANDLE_LENGTH_MAX = 64                      # DIP-10 user part
 DOMAIN_LENGTH_MAX = 63                      # DIP-10 domain part
 IDEMPOTENCY_KEY_LENGTH_MAX = 128
-U64_MAX = 2**64 - 1
+AMOUNT_MICRO_MAX = 2**63 - 1                # SQLite integers are signed 64-bit; no real amount comes near
 EVENTS_PAGE_MAX = 1_000                     # events returned by one GET /accounts/{id}/events
 
 SENDER_INTERVAL_S = 0.2                     # how often pending payments are advanced

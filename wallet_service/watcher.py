@@ -31,6 +31,7 @@ from wallet_service.ledger import (
 from wallet_service.limits import WATCHER_PAGE_SIZE
 
 CURSOR_KEY = "received_events_next"
+SQLITE_INTEGER_MAX = 2**63 - 1
 DESIGNATED_DEALER = AccountAddress.TESTNET_DD.value  # the faucet's payer: float for the service, not a user's
 
 
@@ -123,6 +124,8 @@ def get_reference_owner(ctx: Context, reference_id: str) -> str | None:
 
 def get_refunded_owner(ctx: Context, version: int) -> str | None:
     """Return the user whose outgoing payment at this version is being refunded."""
+    if version > SQLITE_INTEGER_MAX:
+        return None  # no transaction has such a version; SQLite could not even compare it
     row = ctx.store.query_one("SELECT account_id FROM payments WHERE direction = 'out' AND version = ? AND "
                               "account_id IS NOT NULL", (version,))
     return None if row is None else row["account_id"]
