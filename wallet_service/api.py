@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from primitives.errors import DecodeError
+from wallet.errors import WalletError
 from wallet.offchain import jws
 from wallet.offchain.types import KYC_DATA, FieldProblem, parse_object
 from wallet_service.context import SUPPORTED_CURRENCIES, Context
@@ -31,6 +32,7 @@ from wallet_service.limits import EVENTS_PAGE_MAX, HANDLE_LENGTH_MAX, IDEMPOTENC
 from wallet_service.offchain_inbound import HEADER_REQUEST_ID, HEADER_SENDER_ADDRESS, process_request
 
 CONTEXT_KEY = web.AppKey("context", Context)
+HTTP_SERVICE_UNAVAILABLE = 503
 DIEM_ID_PART = re.compile(r"^[a-z0-9][a-z0-9.]*$")
 CREATE_ACCOUNT_FIELDS = frozenset({"kyc_data", "balances", "handle", "reject_additional_kyc_data_request"})
 PAYMENT_FIELDS = frozenset({"payee", "currency", "amount"})
@@ -210,6 +212,10 @@ async def refusals(request: web.Request, handler: Any) -> web.StreamResponse:
         return await handler(request)
     except ClientError as error:
         return web.json_response({"error": error.reason, "code": error.code}, status=error.status)
+    except WalletError as error:
+        # The node could not answer a check (unreachable, rate-limited): nothing was changed; try again.
+        return web.json_response({"error": f"the chain is unavailable: {error}", "code": "chain_unavailable"},
+                                 status=HTTP_SERVICE_UNAVAILABLE)
 
 
 def create_app(ctx: Context, body_bytes_max: int) -> web.Application:
