@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from devnet.launcher import Devnet
-from devnet.layout import prepare_devnet
+from devnet.layout import DevnetLayout, prepare_devnet
 from devnet.manifest import Manifest
 from tests.devnet.cluster import NETWORK_PORT_OFFSET, find_base_port
 from tests.wallet_service.harness import WalletService
@@ -23,6 +23,7 @@ class Net:
     rpc_urls: list[str]
     faucet_url: str
     root: Path
+    layout: DevnetLayout
 
 
 @pytest.fixture(scope="session")
@@ -36,7 +37,7 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Net]:
     with Devnet(layout) as devnet:
         devnet.start()
         devnet.wait_healthy()
-        yield Net([manifest.get_rpc_url(i) for i in range(VALIDATORS)], f"http://127.0.0.1:{base}/mint", root)
+        yield Net([manifest.get_rpc_url(i) for i in range(VALIDATORS)], f"http://127.0.0.1:{base}/mint", root, layout)
 
 
 def start_service(net: Net, name: str, node: int, webhook_url: str | None = None) -> WalletService:

@@ -13,6 +13,8 @@ from typing import Any
 
 import requests
 
+from primitives.keys import PrivateKey
+
 from tests.devnet.cluster import is_port_free
 
 SERVICE_PORT_SEARCH_START = 29_100
@@ -111,12 +113,14 @@ class WalletService:
     def events(self, account_id: str) -> list[dict[str, Any]]:
         return self.get(f"/accounts/{account_id}/events").json()
 
+    def vasp_address(self) -> str:
+        """Return the service's parent VASP address (hex), derived from its key in --data."""
+        key = (self.data_dir / "account.key").read_text().strip()
+        return PrivateKey.from_hex(key).public_key().address().hex()
+
     def domain(self) -> str:
         """Return the Diem ID domain the service registered (derived from its VASP address)."""
-        key = (self.data_dir / "account.key").read_text().strip()
-        from primitives.keys import PrivateKey
-
-        return f"w{PrivateKey.from_hex(key).public_key().address().hex()[:16]}"
+        return f"w{self.vasp_address()[:16]}"
 
 
 def wait_for(condition: Any, what: str, timeout_s: float = WAIT_TIMEOUT_S) -> None:
