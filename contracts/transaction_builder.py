@@ -85,6 +85,15 @@ def compose_rotate_dual_attestation_info(base_url: bytes, compliance_public_key:
     return compose_script_function("AccountAdministrationScripts", "rotate_dual_attestation_info", (), args)
 
 
+def compose_rotate_authentication_key(new_auth_key: bytes, sliding_nonce: int | None = None) -> TransactionPayload:
+    """AccountAdministrationScripts::rotate_authentication_key[_with_nonce](new_key): the sender's own key."""
+    if sliding_nonce is None:
+        return compose_script_function("AccountAdministrationScripts", "rotate_authentication_key", (),
+                                       (encode_bytes(new_auth_key),))
+    return compose_script_function("AccountAdministrationScripts", "rotate_authentication_key_with_nonce", (),
+                                   (encode_u64(sliding_nonce), encode_bytes(new_auth_key)))
+
+
 def compose_diem_id_domain(address: bytes, domain: bytes, is_remove: bool = False) -> TransactionPayload:
     """TreasuryComplianceScripts::add_diem_id_domain / remove_diem_id_domain (treasury compliance signs)."""
     function = "remove_diem_id_domain" if is_remove else "add_diem_id_domain"
