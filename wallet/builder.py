@@ -14,6 +14,7 @@ from contracts.transaction_builder import (  # noqa: F401 - re-exported API
     compose_create_parent_vasp,
     compose_diem_id_domain,
     compose_peer_to_peer,
+    compose_rotate_authentication_key,
     compose_rotate_dual_attestation_info,
     compose_script_function,
     encode_bool,

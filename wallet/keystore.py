@@ -62,12 +62,16 @@ class Keystore:
         """Return the file of an address."""
         return self.directory / f"{address.hex()}{KEYSTORE_SUFFIX}"
 
-    def save(self, key: PrivateKey, passphrase: str, label: str | None = None, overwrite: bool = False) -> KeystoreEntry:
-        """Encrypt key under passphrase and write it (0600); refuse to replace an existing file unless asked."""
+    def save(self, key: PrivateKey, passphrase: str, label: str | None = None, overwrite: bool = False,
+             address: bytes | None = None) -> KeystoreEntry:
+        """Encrypt key under passphrase and write it (0600); refuse to replace an existing file unless asked.
+
+        address is the account the key signs for when it differs from the key's own (after a key rotation).
+        """
         if label is not None and len(label) > LABEL_LENGTH_MAX:
             raise KeystoreError(f"label longer than {LABEL_LENGTH_MAX} characters")
         public_key = key.public_key()
-        address = public_key.address()
+        address = address or public_key.address()
         path = self.get_path(address)
         if path.exists() and not overwrite:
             raise KeystoreError(f"account {address.hex()} is already in the keystore ({path})")
