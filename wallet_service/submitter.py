@@ -56,9 +56,9 @@ class Submitter:
         self.store.set_meta(NEXT_SEQUENCE_KEY, str(sequence + 1))
         return sequence
 
-    def sign(self, payload: TransactionPayload, sequence_number: int) -> SignedTransaction:
-        """Sign a payload at a sequence number with a fresh expiration."""
-        expiration_s = int(time.time()) + TRANSACTION_EXPIRATION_S
+    def sign(self, payload: TransactionPayload, sequence_number: int, ledger_time_s: int = 0) -> SignedTransaction:
+        """Sign a payload at a sequence number, expiring a while after the later of our clock and the ledger's."""
+        expiration_s = max(int(time.time()), ledger_time_s) + TRANSACTION_EXPIRATION_S
         return self.chain.account.sign(payload, sequence_number, expiration_s, chain_id=self.chain.chain_id,
                                        max_gas_amount=SUBMIT_GAS_MAX)
 
@@ -110,8 +110,10 @@ class Submitter:
 
     def resign(self, payment_id: str, old: SignedTransaction) -> None:
         """Sign the same payload again under the same sequence number, with a new expiration."""
+        ledger = self.chain.client.last_known_state
+        ledger_time_s = 0 if ledger is None else ledger.timestamp_usecs // MICROS_PER_SECOND
         with self.store.transaction():
-            signed = self.sign(old.raw_txn.payload, old.sequence_number)
+            signed = self.sign(old.raw_txn.payload, old.sequence_number, ledger_time_s)
             update_payment(self.store, payment_id, signed_transaction=signed.to_bcs().hex(),
                            expiration_s=signed.raw_txn.expiration_timestamp_secs)
         self.last_submit_s.pop(payment_id, None)
