@@ -18,7 +18,6 @@ import nacl.utils
 
 from contracts.transaction_builder import Account as LocalAccount, compose_rotate_dual_attestation_info
 from primitives.account_identifier import MAINNET_HRP, TESTNET_HRP, AccountIdentifier, encode_account_identifier
-from primitives.errors import DecodeError
 from primitives.keys import PrivateKey, is_valid_public_key
 from primitives.types import AccountAddress
 from wallet.client import Client
@@ -29,6 +28,7 @@ from wallet_service.limits import DOMAIN_MAP_REFRESH_S, FLOAT_MINT_MICRO
 ACCOUNT_KEY_FILE = "account.key"
 COMPLIANCE_KEY_FILE = "compliance.key"
 KEY_FILE_MODE = 0o600
+SECRET_BYTES = 32
 MAINNET_CHAIN_ID = 1
 TREASURY_COMPLIANCE = AccountAddress.TREASURY_COMPLIANCE.value
 DOMAIN_EVENTS_PAGE = 100
@@ -38,20 +38,26 @@ class SetupError(Exception):
     """The service cannot set up its on-chain account (reported at start, the service does not run)."""
 
 
+def load_or_create_secret(path: Path) -> bytes:
+    """Return the 32 secret bytes stored (as hex) at path, creating random ones (mode 0600, fsynced) first."""
+    if not path.exists():
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, KEY_FILE_MODE)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(nacl.utils.random(SECRET_BYTES).hex())
+            handle.flush()
+            os.fsync(handle.fileno())
+    try:
+        secret = bytes.fromhex(path.read_text().strip())
+    except ValueError:
+        secret = b""
+    if len(secret) != SECRET_BYTES:
+        raise SetupError(f"{path} must hold {SECRET_BYTES * 2} hex characters")
+    return secret
+
+
 def load_or_create_key(path: Path) -> PrivateKey:
-    """Return the key stored at path, creating a random one (mode 0600) on first start."""
-    if path.exists():
-        try:
-            return PrivateKey.from_hex(path.read_text().strip())
-        except (ValueError, DecodeError):
-            raise SetupError(f"{path} does not hold a 64-hex-character private key") from None
-    key = PrivateKey(nacl.utils.random(32))
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, KEY_FILE_MODE)
-    with os.fdopen(descriptor, "w") as handle:
-        handle.write(key.seed.hex())
-        handle.flush()
-        os.fsync(handle.fileno())
-    return key
+    """Return the Ed25519 key stored at path, creating a random one on first start."""
+    return PrivateKey(load_or_create_secret(path))
 
 
 def get_hrp(chain_id: int) -> str:

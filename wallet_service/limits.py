@@ -31,7 +31,6 @@ WEBHOOK_TIMEOUT_S = 10.0
 WEBHOOK_RETRY_BASE_S = 0.5
 WEBHOOK_RETRY_CAP_S = 300.0
 WEBHOOK_ATTEMPTS_MAX = 100                  # about eight hours at the cap, then the delivery is parked
-WEBHOOK_SECRET_BYTES = 32
 
 FLOAT_MINT_MICRO = 3_000_000_000_000        # devnet only: what the faucet gives the service's parent VASP
 DOMAIN_MAP_REFRESH_S = 5.0

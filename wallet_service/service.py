@@ -33,7 +33,7 @@ from wallet_service.sender import process_payments
 from wallet_service.store import Store
 from wallet_service.submitter import Submitter, submit_and_wait
 from wallet_service.watcher import process_received_events
-from wallet_service.webhooks import deliver_webhooks, load_or_create_secret
+from wallet_service.webhooks import deliver_webhooks, load_webhook_secret
 
 SETUP_TIMEOUT_S = 60.0
 log = logging.getLogger("wallet_service")
@@ -75,7 +75,7 @@ async def open_context(settings: Settings) -> Context:
     return Context(store, chain, submitter, settings.name, settings.get_base_url(),
                    deposits_enabled=chain.faucet_enabled, samples=compute_samples(settings.name),
                    domains=await chain.get_own_domains(), webhook_url=settings.webhook_url,
-                   webhook_secret=load_or_create_secret(settings.data_dir))
+                   webhook_secret=load_webhook_secret(settings.data_dir))
 
 
 async def run_every(interval_s: float, step: Callable[[], Awaitable[object]], name: str) -> None:

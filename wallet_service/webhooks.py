@@ -17,18 +17,16 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 from pathlib import Path
 
 import aiohttp
-import nacl.utils
 
+from wallet_service.chain import load_or_create_secret
 from wallet_service.context import Context
 from wallet_service.limits import (
     WEBHOOK_ATTEMPTS_MAX,
     WEBHOOK_RETRY_BASE_S,
     WEBHOOK_RETRY_CAP_S,
-    WEBHOOK_SECRET_BYTES,
     WEBHOOK_TIMEOUT_S,
 )
 from wallet_service.offchain_outbound import compute_backoff_s
@@ -38,20 +36,14 @@ SIGNATURE_HEADER = "X-Stablechain-Signature"
 IDEMPOTENCY_HEADER = "X-Stablechain-Idempotency-Key"
 EVENT_HEADER = "X-Stablechain-Event"
 SECRET_FILE = "webhook.secret"
-SECRET_FILE_MODE = 0o600
 WEBHOOK_BATCH = 20
 
 log = logging.getLogger("wallet_service.webhooks")
 
 
-def load_or_create_secret(data_dir: Path) -> bytes:
+def load_webhook_secret(data_dir: Path) -> bytes:
     """Return the app's webhook secret from --data, creating a random one on first start."""
-    path = data_dir / SECRET_FILE
-    if not path.exists():
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, SECRET_FILE_MODE)
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(nacl.utils.random(WEBHOOK_SECRET_BYTES).hex())
-    return bytes.fromhex(path.read_text().strip())
+    return load_or_create_secret(data_dir / SECRET_FILE)
 
 
 def compute_signature(secret: bytes, timestamp_ms: int, body: bytes) -> str:
