@@ -23,6 +23,7 @@ from wallet.models import Event, Transaction
 STREAM_PATH = "/v1/stream/ws"
 RECONNECT_BASE_S = 0.2
 RECONNECT_CAP_S = 10.0
+RECONNECT_DOUBLINGS_MAX = 16  # past the cap already
 MESSAGE_BYTES_MAX = 4 * 1024 * 1024
 HEARTBEAT_S = 30.0
 
@@ -80,7 +81,7 @@ class StreamClient:
             except (aiohttp.ClientError, NetworkError, asyncio.TimeoutError):
                 pass
             failures += 1
-            await asyncio.sleep(min(RECONNECT_CAP_S, RECONNECT_BASE_S * 2 ** min(failures, 16)))
+            await asyncio.sleep(min(RECONNECT_CAP_S, RECONNECT_BASE_S * 2 ** min(failures, RECONNECT_DOUBLINGS_MAX)))
 
     async def _follow_once(self, subscription: Subscription, parse: Callable[[Any], Any]) -> AsyncIterator[Any]:
         if self._session is None:

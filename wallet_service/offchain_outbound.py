@@ -32,6 +32,7 @@ from wallet_service.offchain_payment import compute_signed_message, update_actor
 from wallet_service.store import get_now_ms
 
 OUTBOX_BATCH = 20
+BACKOFF_DOUBLINGS_MAX = 30  # far past any cap; keeps 2**n small
 ABORT_CODE_REJECTED = "rejected"
 HTTP_OK = 200
 HTTP_BAD_REQUEST = 400
@@ -41,7 +42,7 @@ log = logging.getLogger("wallet_service.offchain")
 
 def compute_backoff_s(attempts: int, base_s: float, cap_s: float) -> float:
     """Return the exponential backoff after a number of failed attempts."""
-    return min(cap_s, base_s * 2 ** min(attempts, 30))
+    return min(cap_s, base_s * 2 ** min(attempts, BACKOFF_DOUBLINGS_MAX))
 
 
 def process_follow_ups(ctx: Context) -> None:
@@ -95,9 +96,8 @@ def become_ready(ctx: Context, row: sqlite3.Row, payment: dict[str, Any], my_act
     sender_address = ctx.chain.decode_identifier(payment["sender"]["address"]).address.value
     _, message = compute_signed_message(payment, sender_address)
     kyc_data = get_kyc_data(get_account(ctx.store, row["account_id"]))
-    updated = update_actor(payment, my_actor, status=ready, kyc_data=kyc_data)
-    updated["recipient_signature"] = ctx.sign_compliance(message).hex()
-    return updated
+    return update_actor(payment, my_actor, status=ready, kyc_data=kyc_data,
+                        recipient_signature=ctx.sign_compliance(message).hex())
 
 
 async def send_request(ctx: Context, sender_address: str, counterparty_identifier: str,

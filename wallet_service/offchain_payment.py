@@ -206,14 +206,8 @@ def create_initial_command(ctx: Context, payment_id: str, account_id: str, refer
 
 
 def update_actor(payment: dict[str, Any], actor: Actor, **changes: Any) -> dict[str, Any]:
-    """Return a copy of the payment with our actor object changed (status given as a plain string)."""
+    """Return a copy of the payment with fields of our actor object (or of the payment itself) replaced."""
     updated = json.loads(json.dumps(payment))
-    target = updated[actor.value]
     for name, value in changes.items():
-        if name == "status":
-            target["status"] = value
-        elif name in ACTOR:
-            target[name] = value
-        else:
-            updated[name] = value
+        (updated[actor.value] if name in ACTOR else updated)[name] = value
     return updated
