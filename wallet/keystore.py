@@ -64,10 +64,7 @@ class Keystore:
 
     def save(self, key: PrivateKey, passphrase: str, label: str | None = None, overwrite: bool = False,
              address: bytes | None = None) -> KeystoreEntry:
-        """Encrypt key under passphrase and write it (0600); refuse to replace an existing file unless asked.
-
-        address is the account the key signs for when it differs from the key's own (after a key rotation).
-        """
+        """Encrypt key for address (default: the key's own; they differ after a rotation) and write it (0600)."""
         if label is not None and len(label) > LABEL_LENGTH_MAX:
             raise KeystoreError(f"label longer than {LABEL_LENGTH_MAX} characters")
         public_key = key.public_key()

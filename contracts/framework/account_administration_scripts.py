@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from contracts.framework import account, diem_id, dual_attestation, sliding_nonce
+from contracts.framework import account, diem_id, dual_attestation, recovery_address, sliding_nonce
 from contracts.scripts import ArgType, script_function
 from contracts.vm.context import Context
 from contracts.vm.structs import Signer
@@ -33,6 +33,28 @@ def rotate_authentication_key_with_nonce(
     """As rotate_authentication_key, after recording a sliding nonce (accounts that hold one: TC, Diem root)."""
     sliding_nonce.record_nonce_or_abort(ctx, sender, nonce)
     account.rotate_authentication_key(ctx, sender, new_key)
+
+
+@script_function("AccountAdministrationScripts", "create_recovery_address", 0, ())
+def create_recovery_address(ctx: Context, sender: Signer, ty_args: tuple[StructTag, ...]) -> None:
+    """A VASP account becomes a recovery address (it gives up rotating its key the plain way)."""
+    recovery_address.publish(ctx, sender)
+
+
+@script_function("AccountAdministrationScripts", "add_recovery_rotation_capability", 0, (A.ADDRESS,))
+def add_recovery_rotation_capability(ctx: Context, sender: Signer, ty_args: tuple[StructTag, ...],
+                                     recovery: bytes) -> None:
+    """Delegate the sender's key rotation to a recovery address of the same VASP."""
+    recovery_address.add_rotation_capability(ctx, sender, recovery)
+
+
+@script_function("AccountAdministrationScripts", "rotate_authentication_key_with_recovery_address", 0,
+                 (A.ADDRESS, A.ADDRESS, A.VECTOR_U8))
+def rotate_authentication_key_with_recovery_address(
+    ctx: Context, sender: Signer, ty_args: tuple[StructTag, ...], recovery: bytes, to_recover: bytes, new_key: bytes
+) -> None:
+    """Replace a lost key: the recovery account (or the account itself) rotates to_recover's key."""
+    recovery_address.rotate_authentication_key(ctx, sender, recovery, to_recover, new_key)
 
 
 @script_function("AccountAdministrationScripts", "add_currency_to_account", 1, ())

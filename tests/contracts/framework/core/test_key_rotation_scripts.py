@@ -1,5 +1,5 @@
-"""Scenarios for AccountAdministrationScripts::rotate_authentication_key[_with_nonce]: a lost or leaked key is
-replaced; afterwards only the new key signs for the account, and its funds never move.
+"""Scenarios for AccountAdministrationScripts' key rotation: a leaked key is replaced by its holder, a lost one
+through a recovery address; afterwards only the new key signs for the account, and its funds never move.
 """
 
 from __future__ import annotations
@@ -9,10 +9,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contracts.framework import TESTNET_DD, TREASURY_COMPLIANCE, account
-from contracts.transaction_builder import compose_rotate_authentication_key
+from contracts.transaction_builder import (
+    compose_add_recovery_rotation_capability,
+    compose_create_recovery_address,
+    compose_rotate_authentication_key,
+    compose_rotate_authentication_key_with_recovery_address,
+)
 from contracts.vm.status import StatusCode
 from primitives.keys import PrivateKey
-from tests.contracts.vm.helpers import DD_KEY, TC_KEY, create_parent, key_for, make_chain, p2p
+from tests.contracts.vm.helpers import DD_KEY, TC_KEY, create_child, create_parent, key_for, make_chain, p2p
 
 DD = TESTNET_DD
 
@@ -98,3 +103,49 @@ def test_property_a_chain_of_rotations_keeps_funds_and_only_the_latest_key_signs
         refused = chain.run(chain.sign(old, p2p(DD, 1), sender=alice, seq=chain.seqs[alice]))
         assert refused.transactions[1].discard_status == StatusCode.INVALID_AUTH_KEY
     assert chain.run(chain.sign(current, p2p(DD, 1), sender=alice)).transactions[1].status.is_executed()
+
+
+def abort_of(out) -> tuple[str, int]:
+    status = out.transactions[1].status
+    return status.location.split("::")[-1], status.abort_code
+
+
+def test_a_lost_key_is_replaced_through_a_recovery_address_of_the_same_vasp(chain) -> None:
+    parent_key, parent = create_parent(chain, "vasp")
+    chain.run(chain.sign(DD_KEY, p2p(parent, 1_000), sender=DD))
+    child_key, child = create_child(chain, parent_key, "teller", balance=700)
+    assert chain.run(chain.sign(parent_key, compose_create_recovery_address())).transactions[1].status.is_executed()
+    delegate = chain.run(chain.sign(child_key, compose_add_recovery_rotation_capability(parent)))
+    assert delegate.transactions[1].status.is_executed()
+    assert chain.ctx().borrow(account.ACCOUNT, child).key_rotation_capability is None
+    # The teller's key is lost: the recovery account replaces it, and the funds stay where they were.
+    replacement = key_for("teller-new")
+    recover = compose_rotate_authentication_key_with_recovery_address(parent, child,
+                                                                     replacement.public_key().auth_key())
+    out = chain.run(chain.sign(parent_key, recover))
+    assert out.transactions[1].status.is_executed() and out.transactions[1].events == ()
+    assert get_auth_key(chain, child) == replacement.public_key().auth_key() and chain.balance(child) == 700
+    assert chain.run(chain.sign(replacement, p2p(parent, 100), sender=child)).transactions[1].status.is_executed()
+
+
+def test_recovery_address_aborts(chain) -> None:
+    parent_key, parent = create_parent(chain, "vasp")
+    other_key, _other = create_parent(chain, "other")
+    child_key, child = create_child(chain, parent_key, "teller")
+    assert abort_of(chain.run(chain.sign(child_key, compose_add_recovery_rotation_capability(parent)))) == (
+        "RecoveryAddress", 1285)                                 # ERECOVERY_ADDRESS not published
+    chain.run(chain.sign(parent_key, compose_create_recovery_address()))
+    assert abort_of(chain.run(chain.sign(parent_key, compose_create_recovery_address()))) == ("DiemAccount", 2305)
+    assert abort_of(chain.run(chain.sign(parent_key, compose_rotate_authentication_key(bytes(32))))) == (
+        "DiemAccount", 2305)                                     # its capability now lives in the resource
+    assert abort_of(chain.run(chain.sign(other_key, compose_add_recovery_rotation_capability(parent)))) == (
+        "RecoveryAddress", 775)                                  # another VASP cannot delegate here
+    stranger = compose_rotate_authentication_key_with_recovery_address(parent, child, bytes(32))
+    assert abort_of(chain.run(chain.sign(other_key, stranger))) == ("RecoveryAddress", 519)
+    assert abort_of(chain.run(chain.sign(child_key, stranger))) == ("RecoveryAddress", 1031)  # not delegated
+    assert get_auth_key(chain, child) == child_key.public_key().auth_key()
+
+
+def test_only_vasps_become_recovery_addresses(chain) -> None:
+    out = chain.run(chain.sign(DD_KEY, compose_create_recovery_address(), sender=DD))
+    assert abort_of(out) == ("RecoveryAddress", 7)               # ENOT_A_VASP
