@@ -21,7 +21,11 @@ from primitives.keys import PrivateKey
 from primitives.metadata import GeneralMetadataV0, Metadata
 from primitives.types import AccountAddress
 from wallet.amounts import format_amount, parse_amount
-from wallet.builder import compose_peer_to_peer, compose_rotate_authentication_key
+from wallet.builder import (
+    compose_peer_to_peer,
+    compose_rotate_authentication_key,
+    compose_rotate_authentication_key_with_recovery_address,
+)
 from wallet.cli import (
     DEFAULT_CURRENCY,
     WAIT_TIMEOUT_S,
@@ -38,7 +42,7 @@ from wallet.cli import (
 )
 from wallet.client import Client
 from wallet.intent import IntentError, decode_intent, encode_intent
-from wallet.keystore import Keystore
+from wallet.keystore import Keystore, parse_address
 
 SEED_LENGTH = 32
 SERVICE_TIMEOUT_S = 10.0
@@ -145,24 +149,29 @@ def choose_amount(intent_amount_micro: int | None, option: str | None) -> int:
 def rotate_key_command(
     new_key_env: Optional[str] = typer.Option(None, "--new-key-env", help="Read the new private key (hex) from "
                                               "this variable (default: a fresh random key)."),
+    lost: Optional[str] = typer.Option(None, "--for", help="Recover this account's lost key instead: --account is "
+                                       "the recovery address it delegated its key rotation to."),
     account: Optional[str] = AccountOption, url: str = UrlOption, keystore_dir: Optional[Path] = KeystoreOption,
     passphrase_env: Optional[str] = PassphraseEnvOption, as_json: bool = JsonOption,
 ) -> None:
-    """Replace the account's key on chain (same address, same funds) and keep the new key in the keystore."""
+    """Replace an account's key on chain (same address, same funds) and keep the new key in the keystore."""
     async def action() -> tuple[str, dict[str, Any]]:
         keystore = Keystore(keystore_dir)
-        entry = _select(keystore, account)
-        current = _unlock(keystore, account, passphrase_env)
+        signer = _unlock(keystore, account, passphrase_env)
+        target = parse_address(lost) if lost else signer.address
         new_key = read_new_key(new_key_env)
+        auth_key = new_key.public_key().auth_key()
+        payload = (compose_rotate_authentication_key_with_recovery_address(signer.address, target, auth_key) if lost
+                   else compose_rotate_authentication_key(auth_key))
         async with Client(url) as client:
-            payload = compose_rotate_authentication_key(new_key.public_key().auth_key())
-            signed = await client.create_transaction(current, payload)
+            signed = await client.create_transaction(signer, payload)
             await client.submit(signed)
             committed = await client.wait_for_transaction(signed, WAIT_TIMEOUT_S)
-        keystore.save(new_key, _get_passphrase(passphrase_env), entry.label, overwrite=True, address=entry.address)
-        data = {"address": entry.address.hex(), "public_key": new_key.public_key().hex(),
-                "auth_key": new_key.public_key().auth_key().hex(), "version": committed.version}
-        return f"rotated the key of {entry.address.hex()} at version {committed.version}", data
+        label = next((entry.label for entry in keystore.list() if entry.address == target), None)
+        keystore.save(new_key, _get_passphrase(passphrase_env), label, overwrite=True, address=target)
+        data = {"address": target.hex(), "public_key": new_key.public_key().hex(), "auth_key": auth_key.hex(),
+                "version": committed.version}
+        return f"rotated the key of {target.hex()} at version {committed.version}", data
     _run(as_json, action)
 
 

@@ -1,9 +1,11 @@
 """From the command line: a user of the wallet service asks for money with a link and QR code, another
-user pays the link in one command, then replaces a leaked key without moving funds.
+user pays the link in one command, then replaces a leaked key without moving funds; a lost key is
+replaced through the VASP's recovery address.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -13,7 +15,15 @@ from typer.testing import CliRunner
 from node.cli import app
 from tests.wallet_service.conftest import Net
 from tests.wallet_service.harness import XUS, WalletService, wait_for
+from wallet.builder import (
+    Account,
+    compose_add_recovery_rotation_capability,
+    compose_create_child_vasp,
+    compose_create_recovery_address,
+)
+from wallet.client import Client
 from wallet.intent import decode_intent
+from wallet.keystore import Keystore
 
 PASSPHRASE_ENV = "STABLECHAIN_TEST_PASSPHRASE"
 runner = CliRunner()
@@ -70,3 +80,31 @@ def test_rotate_a_leaked_key_and_keep_paying_from_the_same_account(alpha: Wallet
                        "--amount", "1")["intent"]
     invoke_json("wallet", "pay", link, *payer)              # signed with the new key, for the same address
     wait_for(lambda: alpha.balance(merchant) == XUS, "the payment signed with the new key")
+
+
+def test_recover_a_lost_key_through_the_vasps_recovery_address(net: Net, payer: list[str], tmp_path: Path) -> None:
+    keystore_args, url_args = payer[:2], ["--url", net.rpc_urls[0]]
+    assert runner.invoke(app, ["wallet", "new", "--label", "teller", *keystore_args, "--passphrase-env",
+                               PASSPHRASE_ENV]).exit_code == 0
+    keystore = Keystore(Path(keystore_args[1]))
+    vasp = Account(keystore.load(keystore.find("payer"), "correct horse"))
+    teller = Account(keystore.load(keystore.find("teller"), "correct horse"))
+
+    async def set_up_recovery() -> None:
+        async with Client(net.rpc_urls[0]) as client:
+            for signer, payload in (
+                (vasp, compose_create_child_vasp(teller.address, teller.auth_key_prefix, 2 * XUS)),
+                (vasp, compose_create_recovery_address()),
+                (teller, compose_add_recovery_rotation_capability(vasp.address)),
+            ):
+                signed = await client.create_transaction(signer, payload)
+                await client.submit(signed)
+                await client.wait_for_transaction(signed, 30)
+
+    asyncio.run(set_up_recovery())
+    # The teller's key is lost; the VASP's recovery account puts a new one in place.
+    recovered = invoke_json("wallet", "rotate-key", "--for", teller.address.hex(), *payer)
+    assert recovered["address"] == teller.address.hex()
+    sent = invoke_json("wallet", "send", vasp.address.hex(), "0.5", "--account", "teller", *keystore_args,
+                       *url_args, "--passphrase-env", PASSPHRASE_ENV)
+    assert sent["status"] == "executed" and sent["sender"] == teller.address.hex()
