@@ -69,11 +69,12 @@ def test_follow_a_vasps_received_payments_live(net: Net, alpha: WalletService, b
     key = call_rpc(net.rpc_urls[0], "get_account", [address])["result"]["received_events_key"]
     start = len(call_rpc(net.rpc_urls[0], "get_events", [key, 0, 1000])["result"])
 
-    async def next_event_after_a_payment() -> int:
+    async def next_payment_from_beta() -> int:
         payer = beta.create_account(balances={"XUS": XUS})
         beta.pay(payer, alpha.new_identifier(alpha.create_account()), XUS)
         async for event in stream_events(net.rpc_urls[1], key, start):
-            return event.data.amount.amount
+            if event.data.sender == beta.vasp_address():
+                return event.data.amount.amount
         return 0
 
-    assert asyncio.run(asyncio.wait_for(next_event_after_a_payment(), 60)) == XUS
+    assert asyncio.run(asyncio.wait_for(next_payment_from_beta(), 60)) == XUS
