@@ -34,6 +34,7 @@ from wallet_service.offchain_inbound import HEADER_REQUEST_ID, HEADER_SENDER_ADD
 CONTEXT_KEY = web.AppKey("context", Context)
 HTTP_SERVICE_UNAVAILABLE = 503
 DIEM_ID_PART = re.compile(r"^[a-z0-9][a-z0-9.]*$")
+ACCOUNT_ID_PATTERN = re.compile(r"^[0-9a-f]{32}$")  # account ids are Diem ID user parts too
 CREATE_ACCOUNT_FIELDS = frozenset({"kyc_data", "balances", "handle", "reject_additional_kyc_data_request"})
 PAYMENT_FIELDS = frozenset({"payee", "currency", "amount"})
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -85,6 +86,8 @@ def check_handle(value: Any) -> str | None:
     if not isinstance(value, str) or len(value) > HANDLE_LENGTH_MAX or not DIEM_ID_PART.match(value.lower()):
         raise ClientError(f"handle must be 1-{HANDLE_LENGTH_MAX} letters, digits or dots, starting with a letter "
                           "or digit", "invalid_handle")
+    if ACCOUNT_ID_PATTERN.match(value.lower()):
+        raise ClientError("a handle may not look like an account id (32 hex digits)", "invalid_handle")
     return value.lower()
 
 

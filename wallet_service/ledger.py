@@ -49,13 +49,12 @@ def create_account(store: Store, kyc_data: dict[str, Any] | None, handle: str | 
                    reject_additional_kyc: bool, deposits: dict[str, int]) -> str:
     """Create a user account with optional KYC data, handle and initial deposits; return its id."""
     account_id = new_id()
-    if handle is not None and get_account_by_handle(store, handle) is not None:
-        raise ClientError(f"handle {handle!r} is taken", "handle_taken", HTTP_CONFLICT)
-    now_ms = get_now_ms()
     with store.transaction():
+        if handle is not None and get_account_by_handle(store, handle) is not None:
+            raise ClientError(f"handle {handle!r} is taken", "handle_taken", HTTP_CONFLICT)
         store.execute("INSERT INTO accounts VALUES (?, ?, ?, ?, ?)",
                       (account_id, handle, None if kyc_data is None else json.dumps(kyc_data),
-                       int(reject_additional_kyc), now_ms))
+                       int(reject_additional_kyc), get_now_ms()))
         store.add_event(account_id, "created_account", {"id": account_id, "handle": handle})
         for currency, amount_micro in deposits.items():
             insert_payment(store, account_id=account_id, direction=DIRECTION_DEPOSIT, status=STATUS_COMPLETED,

@@ -34,6 +34,7 @@ def test_create_a_blank_account(alpha: WalletService) -> None:
     ({"balances": [1]}, "invalid_balances"),
     ({"handle": "has space"}, "invalid_handle"),
     ({"handle": "x" * 65}, "invalid_handle"),
+    ({"handle": "0123456789abcdef0123456789abcdef"}, "invalid_handle"),       # would shadow an account id
     ({"nickname": "z"}, "unknown_field"),
     ([1, 2], "invalid_json"),
 ])
