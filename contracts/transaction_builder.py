@@ -85,6 +85,33 @@ def compose_rotate_dual_attestation_info(base_url: bytes, compliance_public_key:
     return compose_script_function("AccountAdministrationScripts", "rotate_dual_attestation_info", (), args)
 
 
+def compose_rotate_authentication_key(new_auth_key: bytes, sliding_nonce: int | None = None) -> TransactionPayload:
+    """AccountAdministrationScripts::rotate_authentication_key[_with_nonce](new_key): the sender's own key."""
+    if sliding_nonce is None:
+        return compose_script_function("AccountAdministrationScripts", "rotate_authentication_key", (),
+                                       (encode_bytes(new_auth_key),))
+    return compose_script_function("AccountAdministrationScripts", "rotate_authentication_key_with_nonce", (),
+                                   (encode_u64(sliding_nonce), encode_bytes(new_auth_key)))
+
+
+def compose_create_recovery_address() -> TransactionPayload:
+    """AccountAdministrationScripts::create_recovery_address(): the sender becomes a recovery address."""
+    return compose_script_function("AccountAdministrationScripts", "create_recovery_address", (), ())
+
+
+def compose_add_recovery_rotation_capability(recovery_address: bytes) -> TransactionPayload:
+    """AccountAdministrationScripts::add_recovery_rotation_capability(recovery_address)."""
+    return compose_script_function("AccountAdministrationScripts", "add_recovery_rotation_capability", (),
+                                   (recovery_address,))
+
+
+def compose_rotate_authentication_key_with_recovery_address(recovery_address: bytes, to_recover: bytes,
+                                                            new_auth_key: bytes) -> TransactionPayload:
+    """AccountAdministrationScripts::rotate_authentication_key_with_recovery_address(recovery, to_recover, key)."""
+    return compose_script_function("AccountAdministrationScripts", "rotate_authentication_key_with_recovery_address",
+                                   (), (recovery_address, to_recover, encode_bytes(new_auth_key)))
+
+
 def compose_diem_id_domain(address: bytes, domain: bytes, is_remove: bool = False) -> TransactionPayload:
     """TreasuryComplianceScripts::add_diem_id_domain / remove_diem_id_domain (treasury compliance signs)."""
     function = "remove_diem_id_domain" if is_remove else "add_diem_id_domain"

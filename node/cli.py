@@ -11,9 +11,11 @@ from rich.table import Table
 
 from explorer.cli import register_web_commands
 from wallet.cli import app as wallet_app
+from wallet.cli_payments import pay_command, request_command, rotate_key_command
 from wallet.regulator import app as regulator_app
 from wallet.treasury import app as treasury_app
 from wallet.validator import app as validator_app
+from wallet_service.cli import serve_command as wallet_serve_command
 
 app = typer.Typer(
     help="stablechain: a permissioned proof-of-stake BFT chain for a reserve-backed stablecoin.",
@@ -24,6 +26,10 @@ node_app = typer.Typer(help="Run and set up a validator.", no_args_is_help=True)
 devnet_app = typer.Typer(help="A local network of validators on 127.0.0.1.", no_args_is_help=True)
 app.add_typer(node_app, name="node")
 app.add_typer(devnet_app, name="devnet")
+wallet_app.command("serve")(wallet_serve_command)
+wallet_app.command("request")(request_command)
+wallet_app.command("pay")(pay_command)
+wallet_app.command("rotate-key")(rotate_key_command)
 app.add_typer(wallet_app, name="wallet")
 app.add_typer(treasury_app, name="treasury")
 app.add_typer(regulator_app, name="regulator")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("primitives", "consensus", "contracts", "node", "wallet", "devnet", "explorer")
+PACKAGES = ("primitives", "consensus", "contracts", "node", "wallet", "wallet_service", "devnet", "explorer")
 
 # Which first-party packages each package may import (DESIGN.md "Layout").
 ALLOWED_FIRST_PARTY = {
@@ -17,6 +17,8 @@ ALLOWED_FIRST_PARTY = {
     "contracts": {"primitives", "contracts"},
     "node": {"primitives", "consensus", "contracts", "node"},
     "wallet": {"primitives", "contracts", "wallet"},
+    # The wallet service for apps builds on the SDK; it never reaches into a node or the consensus.
+    "wallet_service": {"primitives", "contracts", "wallet", "wallet_service"},
     "devnet": {"primitives", "consensus", "contracts", "node", "devnet", "wallet"},
     # The web face reads the chain only through the wallet SDK (verified) and the signed regulator client.
     "explorer": {"primitives", "contracts", "wallet", "explorer"},
@@ -40,7 +42,11 @@ PRIMITIVES_THIRD_PARTY = {"nacl", "msgpack"}
 
 MAX_FILE_LINES = 400
 MAX_FUNCTION_LINES = 60
-SIZE_CHECKED_PACKAGES = ("consensus", "contracts", "explorer")
+SIZE_CHECKED_PACKAGES = ("consensus", "contracts", "wallet_service", "explorer")
+# The SDK stays free of CLI libraries; only its command modules use them.
+SDK_CLI_FILES = {"wallet/cli.py", "wallet/cli_payments.py", "wallet/treasury.py", "wallet/regulator.py",
+                 "wallet/validator.py"}
+CLI_LIBRARIES = {"typer", "rich"}
 
 
 def get_python_files(package: str) -> list[Path]:
@@ -125,6 +131,17 @@ def test_functions_stay_small(package: str) -> None:
                 if length > MAX_FUNCTION_LINES:
                     too_long.append(f"{relative(path)}:{node.lineno} {node.name}: {length} lines")
     assert not too_long, "\n".join(too_long)
+
+
+def test_the_sdk_does_not_import_cli_libraries() -> None:
+    violations = []
+    for path in get_python_files("wallet"):
+        if relative(path) in SDK_CLI_FILES:
+            continue
+        imported = get_imported_modules(ast.parse(path.read_text(), str(path)))
+        if imported & CLI_LIBRARIES:
+            violations.append(f"{relative(path)} imports {sorted(imported & CLI_LIBRARIES)}")
+    assert not violations, "\n".join(violations)
 
 
 def test_no_assert_statements_in_library_code() -> None:

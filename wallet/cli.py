@@ -105,7 +105,8 @@ def _select(keystore: Keystore, account: str | None) -> KeystoreEntry:
 
 def _unlock(keystore: Keystore, account: str | None, passphrase_env: str | None) -> Account:
     entry = _select(keystore, account)
-    return Account(keystore.load(entry, _get_passphrase(passphrase_env)))
+    # The entry's address, not the key's: after a key rotation the two differ.
+    return Account(keystore.load(entry, _get_passphrase(passphrase_env)), entry.address)
 
 
 def _parse_payee(text: str) -> tuple[bytes, bytes]:

@@ -62,12 +62,13 @@ class Keystore:
         """Return the file of an address."""
         return self.directory / f"{address.hex()}{KEYSTORE_SUFFIX}"
 
-    def save(self, key: PrivateKey, passphrase: str, label: str | None = None, overwrite: bool = False) -> KeystoreEntry:
-        """Encrypt key under passphrase and write it (0600); refuse to replace an existing file unless asked."""
+    def save(self, key: PrivateKey, passphrase: str, label: str | None = None, overwrite: bool = False,
+             address: bytes | None = None) -> KeystoreEntry:
+        """Encrypt key for address (default: the key's own; they differ after a rotation) and write it (0600)."""
         if label is not None and len(label) > LABEL_LENGTH_MAX:
             raise KeystoreError(f"label longer than {LABEL_LENGTH_MAX} characters")
         public_key = key.public_key()
-        address = public_key.address()
+        address = address or public_key.address()
         path = self.get_path(address)
         if path.exists() and not overwrite:
             raise KeystoreError(f"account {address.hex()} is already in the keystore ({path})")

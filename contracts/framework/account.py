@@ -18,6 +18,7 @@ from primitives.types import AccountAddress, StructTag
 MODULE = Module("DiemAccount")
 _W = MODULE.claim()
 AUTH_KEY_PREFIX_LENGTH = 16
+AUTH_KEY_LENGTH = 32
 FREEZING_LOCATION = f"{AccountAddress.CORE_CODE.hex()}::AccountFreezing"
 ACCOUNT_FROZEN_CODE = 1 + (5 << 8)
 _U64_PACK = _struct.Struct("<Q").pack
@@ -332,6 +333,32 @@ def extract_balance_for_wipe(ctx: Context, tc: Signer, address: bytes, ccy: Stru
         raise ERRORS.abort(Category.NOT_PUBLISHED, "EPAYER_DOESNT_HOLD_CURRENCY")
     balance = ctx.borrow_mut(_W, rtype, address)
     return currency.withdraw(ctx, balance.coin, balance.coin.value)
+
+
+# ------------------------------------------------------- key rotation
+def rotate_authentication_key(ctx: Context, account: Signer, new_key: bytes) -> None:
+    """Replace the account's authentication key; its address, balances and sequence number stay (no event)."""
+    capability = ctx.borrow(ACCOUNT, account.address).key_rotation_capability
+    if capability is None:
+        raise ERRORS.abort(Category.INVALID_STATE, "EKEY_ROTATION_CAPABILITY_ALREADY_EXTRACTED")
+    rotate_with_capability(ctx, capability, new_key)
+
+
+def rotate_with_capability(ctx: Context, capability: KeyRotationCapability, new_key: bytes) -> None:
+    """Replace the authentication key of the capability's account (2055 unless new_key is 32 bytes)."""
+    if len(new_key) != AUTH_KEY_LENGTH:
+        raise ERRORS.abort(Category.INVALID_ARGUMENT, "EMALFORMED_AUTHENTICATION_KEY")
+    ctx.borrow_mut(_W, ACCOUNT, capability.account_address).authentication_key = bytes(new_key)
+
+
+def extract_key_rotation_capability(ctx: Context, account: Signer) -> KeyRotationCapability:
+    """Take the account's rotation capability out (to delegate it); 2305 if it is already out."""
+    diem_account = ctx.borrow_mut(_W, ACCOUNT, account.address)
+    capability = diem_account.key_rotation_capability
+    if capability is None:
+        raise ERRORS.abort(Category.INVALID_STATE, "EKEY_ROTATION_CAPABILITY_ALREADY_EXTRACTED")
+    diem_account.key_rotation_capability = None
+    return capability
 
 
 # ------------------------------------------------- transaction epilogue
