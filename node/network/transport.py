@@ -47,6 +47,8 @@ RECONNECT_DELAY_MS_MIN = 50
 RECONNECT_DELAY_MS_MAX = 1_000
 INBOUND_QUEUE_MAX_MESSAGES = 10_000
 OUTBOUND_QUEUE_MAX_MESSAGES = 1_000
+# The Noise prologue names the chain: `NETWORK_PROLOGUE_PREFIX` followed by the chain id byte.
+NETWORK_PROLOGUE_PREFIX = b"stablechain/network/v1/chain-"
 # Operating errors of one connection: they end that connection, never the node.
 CONNECTION_ERRORS = (ConnectionError, asyncio.IncompleteReadError, OSError, TimeoutError)
 
@@ -67,14 +69,19 @@ def set_user_timeout(writer: asyncio.StreamWriter) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, TCP_USER_TIMEOUT_MS)
 
 
+def compute_network_prologue(chain_id: int) -> bytes:
+    """Return the Noise prologue of a chain: peers of another chain fail the handshake."""
+    return NETWORK_PROLOGUE_PREFIX + bytes([chain_id])
+
+
 def generate_key_pair() -> KeyPair:
     """Return a fresh random X25519 network key pair."""
     return KeyPair.from_private_key(os.urandom(32))
 
 
 @dataclass(frozen=True, slots=True)
-class NetworkConfig:
-    """Identity, listening address and limits of one validator's network."""
+class TransportConfig:
+    """Identity, listening address and limits of one validator's transport (node.config's [network] says where)."""
 
     peer_id: bytes
     key_pair: KeyPair
@@ -120,7 +127,7 @@ class Connection:
 class Network:
     """Validator-to-validator messaging: start(), send(), broadcast(), inbound, update_peers()."""
 
-    def __init__(self, config: NetworkConfig, peers: Iterable[PeerInfo] = ()) -> None:
+    def __init__(self, config: TransportConfig, peers: Iterable[PeerInfo] = ()) -> None:
         self.config = config
         self.peers = PeerSet(peer for peer in peers if peer.peer_id != config.peer_id)
         self.inbound: asyncio.Queue[tuple[bytes, bytes]] = asyncio.Queue(

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 from contracts.framework import account, currency, designated_dealer, diem_id, dual_attestation, freezing, roles, vasp
-from primitives.types import AccountAddress
+from contracts.vm.storage import StateView
 from contracts.vm.structs import ResourceType
+from primitives.types import AccountAddress
 
 FIXED_POINT_32_SCALE = 2**32
-
-
-class StateView(Protocol):
-    """Reads one state value by its authenticated-state key."""
-
-    def get(self, state_key: bytes) -> bytes | None: ...
 
 
 def read_resource(view: StateView, rtype: ResourceType, address: bytes) -> Any | None:

@@ -30,9 +30,11 @@ MEMPOOL_TOO_MANY_TRANSACTIONS = -32009
 MEMPOOL_INVALID_UPDATE = -32010
 MEMPOOL_VM_ERROR = -32011
 MEMPOOL_UNKNOWN_ERROR = -32012
-# Ours, in Diem's server range (documented in docs/json-rpc.md).
+# Ours, in Diem's server range (documented in docs/json-rpc.md and docs/compliance.md).
 RATE_LIMITED = -32020
 SUBSCRIPTION_LIMIT_EXCEEDED = -32021
+# An admission hook refused the transaction: in the -32000 server range, clear of Diem's -32000..-32012.
+ADMISSION_REJECTED = -32050
 
 JSONRPC_VERSION = "2.0"
 

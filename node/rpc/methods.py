@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any, Protocol
+from typing import Any
 
 from contracts.framework import dual_attestation, system
 from contracts.scripts import get_legacy_script
@@ -17,8 +15,6 @@ from node.rpc.jsonrpc import (
     INVALID_PARAMS,
     INVALID_REQUEST,
     MAX_PAGE_SIZE,
-    SERVER_ERROR,
-    VM_VALIDATION_ERROR,
     Dispatcher,
     JsonRpcError,
     LedgerSnapshot,
@@ -34,7 +30,9 @@ from node.rpc.params import (
     parse_optional_u64,
     parse_u64,
 )
+from node.rpc.ledger import CommittedTransaction, LedgerReader
 from node.rpc.proofs import ProofMethods
+from node.rpc.submit import Submit, compose_submit_error, compose_vm_validation_error
 from node.rpc.views import compute_transaction_view
 from primitives.errors import DecodeError
 from primitives.limits import MAX_TRANSACTION_SIZE_BYTES
@@ -43,33 +41,6 @@ from primitives.types import AccountAddress, SignedTransaction
 # A submitted transaction's hex may not exceed twice the largest transaction we accept.
 SUBMIT_HEX_LENGTH_MAX = 2 * MAX_TRANSACTION_SIZE_BYTES
 EXCEEDED_MAX_TRANSACTION_SIZE = 10
-
-
-class LedgerReader(Protocol):
-    """What the methods read; see docs/notes/rpc-ledger-api.md."""
-
-    chain_id: int
-
-    def get_snapshot(self) -> LedgerSnapshot: ...
-    def get_state_view(self, version: int) -> Any: ...
-    def get_accumulator_root(self, version: int) -> bytes: ...
-    def get_timestamp_usecs(self, version: int) -> int: ...
-    def get_transactions(self, start_version: int, limit: int) -> list[Any]: ...
-    def get_transaction_by_sequence(self, sender: bytes, sequence_number: int) -> Any | None: ...
-    def get_events(self, event_key: bytes, start_sequence: int, limit: int) -> list[Any]: ...
-
-
-@dataclass(frozen=True, slots=True)
-class SubmitResult:
-    """The mempool's answer to a submission: accepted, or a JSON-RPC code with its message."""
-
-    accepted: bool
-    json_rpc_code: int = 0
-    message: str = ""
-    status_code: int | None = None
-
-
-Submit = Callable[[SignedTransaction], SubmitResult]
 
 
 @cache
@@ -84,7 +55,7 @@ def get_script_name(code: bytes) -> str | None:
     return None if script is None else script.name
 
 
-def render_transaction(committed: Any, include_events: bool) -> dict[str, Any]:
+def render_transaction(committed: CommittedTransaction, include_events: bool) -> dict[str, Any]:
     """Render one committed transaction, with its events when asked for."""
     events = [compute_event_view(event, committed.version) for event in committed.events] if include_events else []
     return compute_transaction_view(
@@ -199,10 +170,9 @@ class Methods:
             signed = SignedTransaction.from_bcs(data)
         except DecodeError as error:
             raise JsonRpcError(INVALID_PARAMS, f"Invalid params for method 'submit': {error}") from None
-        result = self.submit_transaction(signed)
-        if not result.accepted:
-            data_field = None if result.status_code is None else {"StatusCode": result.status_code}
-            raise JsonRpcError(result.json_rpc_code or SERVER_ERROR, result.message, data_field)
+        error = compose_submit_error(self.submit_transaction(signed), signed.raw_txn.gas_unit_price)
+        if error is not None:
+            raise error
         return None
 
     async def discover(self, _snapshot: LedgerSnapshot, _params: list[Any]) -> dict[str, Any]:
@@ -222,11 +192,6 @@ class Methods:
             Method("submit", self.submit, 1, 1),
             *ProofMethods(self.ledger).get_methods(),
         ]
-
-
-def compose_vm_validation_error(status_name: str, status_code: int) -> JsonRpcError:
-    """Return Diem's -32001 error for a transaction the VM refuses at submission."""
-    return JsonRpcError(VM_VALIDATION_ERROR, f"Server error: VM Validation error: {status_name}", {"StatusCode": status_code})
 
 
 def create_dispatcher(ledger: LedgerReader, submit: Submit, batch_size_max: int, body_bytes_max: int,

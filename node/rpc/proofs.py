@@ -1,8 +1,8 @@
-"""The proof methods (docs/notes/proof-api.md): ledger infos, accumulator, state and event proofs as hex."""
+"""The proof methods (docs/json-rpc.md, "Proofs"): ledger infos, accumulator, state and event proofs as hex."""
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 from consensus.types import EpochChangeProof, LedgerInfoWithSignatures
 from consensus.verify import MAX_BLOCK_TXNS, MAX_EPOCH_PROOF_LENGTH
@@ -15,9 +15,11 @@ from contracts.state import (
     TransactionInfo,
     TransactionInfoWithProof,
 )
+from contracts.vm.storage import StateView
 from contracts.vm.structs import compute_state_key
 from node.rpc.accounts import get_registered_codes
 from node.rpc.jsonrpc import INVALID_PARAMS, SERVER_ERROR, JsonRpcError, LedgerSnapshot, Method, invalid_params
+from node.rpc.ledger import CommittedEvent, CommittedTransaction, LedgerReader
 from node.rpc.params import (
     check_page_size,
     get_param,
@@ -46,21 +48,6 @@ CHECKPOINT_SEARCH_MAX = MAX_BLOCK_TXNS + 1
 STRUCT_TAGS_MAX = 32
 
 
-class ProofReader(Protocol):
-    """The ledger methods proofs need (docs/notes/rpc-ledger-api.md, v2 additions)."""
-
-    def get_state_view(self, version: int) -> Any: ...
-    def get_transactions(self, start_version: int, limit: int) -> list[Any]: ...
-    def get_transaction_by_sequence(self, sender: bytes, sequence_number: int) -> Any | None: ...
-    def get_events(self, event_key: bytes, start_sequence: int, limit: int) -> list[Any]: ...
-    def get_ledger_info(self, version: int) -> LedgerInfoWithSignatures | None: ...
-    def get_epoch_ending_ledger_info(self, epoch: int) -> LedgerInfoWithSignatures | None: ...
-    def get_transaction_info(self, version: int) -> TransactionInfo | None: ...
-    def get_accumulator_proof(self, version: int, ledger_version: int) -> AccumulatorProof: ...
-    def get_accumulator_consistency_proof(self, old_num_leaves: int, new_num_leaves: int) -> AccumulatorConsistencyProof: ...
-    def get_state_value_with_proof(self, state_key: bytes, version: int) -> tuple[bytes | None, SparseMerkleProof]: ...
-
-
 def server_error(detail: str) -> JsonRpcError:
     """Return Diem's default server error."""
     return JsonRpcError(SERVER_ERROR, f"Server error: {detail}")
@@ -72,7 +59,7 @@ def check_known_version(version: int, latest: int) -> None:
         raise JsonRpcError(INVALID_PARAMS, f"Invalid param version should be <= known latest version {latest}")
 
 
-def get_default_resource_tags(view: Any) -> list[StructTag]:
+def get_default_resource_tags(view: StateView) -> list[StructTag]:
     """Return the resources an account view reads, in the documented order."""
     codes = get_registered_codes(view)
     types = [account.ACCOUNT, *(account.Balance.of(currency.tag_of_code(code)) for code in codes),
@@ -94,9 +81,9 @@ def parse_struct_tags(method: str, value: Any) -> list[StructTag] | None:
 
 
 class ProofMethods:
-    """Handlers of the proof methods over one ProofReader."""
+    """Handlers of the proof methods over one LedgerReader."""
 
-    def __init__(self, ledger: ProofReader) -> None:
+    def __init__(self, ledger: LedgerReader) -> None:
         self.ledger = ledger
 
     # ---- ledger infos --------------------------------------------------------------------------
@@ -218,7 +205,7 @@ class ProofMethods:
             raise server_error(f"no transaction info at version {version}")
         return TransactionInfoWithProof(self.ledger.get_accumulator_proof(version, ledger_version), info)
 
-    def render_proven(self, committed: Any, ledger_version: int, include_events: bool) -> dict[str, Any]:
+    def render_proven(self, committed: CommittedTransaction, ledger_version: int, include_events: bool) -> dict[str, Any]:
         """Return one transaction's bytes, proof and (optionally) events."""
         proof = self.get_info_with_proof(committed.version, ledger_version)
         events = [event.to_bcs().hex() for event in committed.events] if include_events else None
@@ -265,7 +252,7 @@ class ProofMethods:
             results.append({"event_with_proof": self.prove_event(item, ledger_version).to_bcs().hex()})
         return results
 
-    def prove_event(self, item: Any, ledger_version: int) -> EventWithProof:
+    def prove_event(self, item: CommittedEvent, ledger_version: int) -> EventWithProof:
         """Return the proof of one committed event against the accumulator of ledger_version."""
         found = self.ledger.get_transactions(item.transaction_version, 1)
         if not found:

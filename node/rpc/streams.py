@@ -26,6 +26,7 @@ from node.rpc.jsonrpc import (
     invalid_params,
     invalid_request,
 )
+from node.rpc.ledger import LedgerReader
 from node.rpc.methods import render_transaction
 from node.rpc.params import U64_MAX, parse_bool, parse_event_key, parse_u64
 
@@ -75,7 +76,7 @@ def compose_subscribed(snapshot: LedgerSnapshot, request_id: Any) -> dict[str, A
 class StreamHub:
     """Node-wide stream state: the ledger, the limits, live connections and the commit wake-up."""
 
-    def __init__(self, ledger: Any, limits: StreamLimits = StreamLimits(),
+    def __init__(self, ledger: LedgerReader, limits: StreamLimits = StreamLimits(),
                  charge: Callable[[str, int], int | None] | None = None) -> None:
         self.ledger = ledger
         self.limits = limits

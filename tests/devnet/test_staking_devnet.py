@@ -32,8 +32,8 @@ from devnet.check import run_checks
 from devnet.launcher import Devnet
 from devnet.layout import compute_waypoint, load_issuer_keys, prepare_devnet
 from devnet.manifest import Manifest
-from node.cli import app
-from node.keys import load_private_key
+from cli.main import app
+from node.keys.files import load_private_key
 from primitives.types import AccountAddress
 from tests.devnet.cluster import (
     EXPIRATION_S,

@@ -9,17 +9,17 @@ from typer.testing import CliRunner
 
 from contracts.framework import currency, freezing, kyc, reserves
 from contracts.transaction_builder import compose_peer_to_peer
-from node.admission.hooks import SanctionsHook
-from node.admission.pipeline import AdmissionPipeline, make_admitting_submit
+from node.compliance.admission.hooks import SanctionsHook
+from node.compliance.admission.pipeline import AdmissionPipeline, make_admitting_submit
 from node.rpc.accounts import compute_balances, read_resource
 from node.rpc.methods import create_dispatcher
 from node.rpc.server import create_app
 from primitives.types import AccountAddress
-from tests.admission.chain import ComplianceChain
-from tests.rpc.memory_ledger import DEALER_BALANCE_MICRO
+from tests.node.compliance.admission.chain import ComplianceChain
+from tests.node.rpc.memory_ledger import DEALER_BALANCE_MICRO
 from tests.treasury.server import ServerThread
 from wallet import treasury
-from wallet.treasury import app
+from cli.treasury import app
 
 XUS = 1_000_000
 ROOT = AccountAddress.DIEM_ROOT.value
@@ -54,7 +54,7 @@ def issuer(tmp_path_factory) -> Issuer:  # noqa: ANN001
 
     def submit_and_commit(signed):  # noqa: ANN001, ANN202 - every accepted submission is its own block
         result = chain.ledger.submit(signed)
-        if result.accepted:
+        if result.is_accepted:
             chain.ledger.commit_block()
         return result
 
@@ -101,7 +101,7 @@ def test_freeze_blocks_transfers_then_wipe_drops_the_supply_then_unfreeze(issuer
     assert issuer.run("freeze", bob.address.hex()).exit_code == 0
     assert issuer.read(freezing.FREEZING_BIT, bob.address).is_frozen is True
     signed = chain.sign(bob, compose_peer_to_peer(chain.alice.address, XUS))
-    assert not chain.ledger.submit(signed).accepted, "a frozen sender is refused at validation"
+    assert not chain.ledger.submit(signed).is_accepted, "a frozen sender is refused at validation"
     chain.sequence[bob.address] -= 1
     before = issuer.supply()
     wiped = issuer.run("wipe", bob.address.hex())

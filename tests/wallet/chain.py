@@ -1,5 +1,5 @@
 """Fixtures from the pure modules: validator sets, certificates in the consensus format, and the RPC
-tests' certified in-memory chain (tests.rpc.memory_ledger) with its genesis waypoint."""
+tests' certified in-memory chain (tests.node.rpc.memory_ledger) with its genesis waypoint."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from consensus.safety import COMMIT_VOTE_DOMAIN
 from consensus.types import EpochChangeProof, LedgerInfo, LedgerInfoWithSignatures
 from consensus.validators import ValidatorInfo, ValidatorSet
 from consensus.wire import compute_signing_bytes, to_plain
-from node.execution import compute_genesis_hash
+from node.genesis import compute_genesis_hash
 from primitives.codec import pack
 from primitives.keys import PrivateKey
-from tests.rpc.memory_ledger import CHAIN_ID, MemoryLedger
+from tests.node.rpc.memory_ledger import CHAIN_ID, MemoryLedger
 
 
 def make_validators(name: bytes, count: int = 4, power: int = 10) -> tuple[ValidatorSet, dict[bytes, PrivateKey]]:

@@ -14,7 +14,7 @@ from primitives.keys import PrivateKey
 from primitives.metadata import GeneralMetadataV0, Metadata
 from primitives.types import AccountAddress
 from tests.wallet.node import TestNode
-from wallet.cli import app
+from cli.wallet import app
 
 PASSPHRASE_ENV = {"WALLET_PASS": "s3cret", "WRONG_PASS": "nope",
                   "BOB_KEY": PrivateKey.from_seed_material(b"cli-bob").seed.hex()}

@@ -13,7 +13,7 @@ from consensus.types import EpochChangeProof as ConsensusEpochChangeProof
 from consensus.types import LedgerInfo as ConsensusLedgerInfo
 from consensus.verify import verify_ledger_info
 from consensus.wire import compute_signing_bytes
-from node.execution import compute_genesis_hash as node_genesis_hash
+from node.genesis import compute_genesis_hash as node_genesis_hash
 from primitives.codec import pack
 from tests.wallet.chain import ProvenLedger, encode_plain, make_validators, sign_ledger_info
 from wallet.errors import VerificationError

@@ -17,7 +17,7 @@ from contracts.genesis import STAKING_WITHOUT_PERIODIC_EPOCHS, build_genesis
 from contracts.transaction_builder import compose_script_function
 from tests.contracts.framework.staking.helpers import consensus_key, network_key
 from wallet.treasury import submit_and_wait
-from wallet.validator import app
+from cli.validator import app
 
 XUS_MICRO = 1_000_000
 
@@ -25,7 +25,7 @@ XUS_MICRO = 1_000_000
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """A test node (its genesis with staking) on its own event-loop thread; key files for DR and the DD."""
-    from tests.rpc import memory_ledger
+    from tests.node.rpc import memory_ledger
     from tests.wallet.node import TestNode
 
     patch = pytest.MonkeyPatch()
