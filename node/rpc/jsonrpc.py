@@ -10,10 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr, ValidationError
 
-# Limits (Diem's json_rpc_config.rs defaults).
-MAX_REQUEST_BODY_BYTES = 32 * 1024
-MAX_BATCH_SIZE = 20
-MAX_PAGE_SIZE = 1000
+from node.config import MAX_BATCH_SIZE, MAX_PAGE_SIZE, MAX_REQUEST_BODY_BYTES
 
 # Error codes: JSON-RPC 2.0 plus Diem's server range.
 PARSE_ERROR = -32700

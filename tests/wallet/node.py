@@ -11,7 +11,7 @@ import aiohttp
 from aiohttp import web
 
 from node.rpc.faucet import Faucet
-from node.rpc.jsonrpc import MAX_BATCH_SIZE, MAX_REQUEST_BODY_BYTES
+from node.config import MAX_BATCH_SIZE, MAX_REQUEST_BODY_BYTES
 from node.rpc.methods import create_dispatcher
 from node.rpc.server import create_app
 from tests.node.rpc.memory_ledger import CHAIN_ID

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from node.config import MAX_BATCH_SIZE
 from node.rpc.jsonrpc import (
     INVALID_FORMAT,
     INVALID_PARAMS,
     INVALID_REQUEST,
-    MAX_BATCH_SIZE,
     METHOD_NOT_FOUND,
     PARSE_ERROR,
     Dispatcher,

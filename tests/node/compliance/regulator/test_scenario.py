@@ -21,7 +21,7 @@ from primitives.types import AccountAddress
 from tests.node.compliance.admission.chain import ComplianceChain
 from tests.node.compliance.regulator.harness import build_api, regulator_key
 from tests.node.rpc.memory_ledger import DEALER_BALANCE_MICRO
-from tests.treasury.server import ServerThread
+from tests.cli.server import ServerThread
 from cli import regulator as regulator_cli
 from cli import treasury as treasury_cli
 

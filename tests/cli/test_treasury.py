@@ -17,7 +17,7 @@ from node.rpc.server import create_app
 from primitives.types import AccountAddress
 from tests.node.compliance.admission.chain import ComplianceChain
 from tests.node.rpc.memory_ledger import DEALER_BALANCE_MICRO
-from tests.treasury.server import ServerThread
+from tests.cli.server import ServerThread
 from wallet import treasury
 from cli.treasury import app
 

@@ -13,7 +13,7 @@ from node.config import RegulatorConfig
 from node.compliance.regulator.server import build_regulator_api, create_regulator_app, start_regulator_server
 from tests.node.compliance.admission.chain import ComplianceChain
 from tests.node.compliance.regulator.harness import regulator_key
-from tests.treasury.server import ServerThread
+from tests.cli.server import ServerThread
 from cli.regulator import app
 from wallet.regulator import RegulatorClient, RegulatorRefused
 
