@@ -12,7 +12,6 @@ import asyncio
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from aiohttp import web
 
@@ -28,6 +27,7 @@ from contracts.vm.storage import StateView
 from node.config import NodeConfig
 from node.keys.files import load_private_key
 from node.rpc.accounts import compute_account_view, compute_currency_views, read_resource
+from node.rpc.jsonrpc import JsonObject
 from node.rpc.ledger import LedgerReader
 from node.rpc.submit import compose_submit_error
 from node.runtime.submit import SubmitResult
@@ -163,7 +163,7 @@ class Faucet:
         return web.Response(text=encode_transaction_list(transactions).hex())
 
 
-def _get_currency_codes(ledger: LedgerReader) -> list[dict[str, Any]]:
+def _get_currency_codes(ledger: LedgerReader) -> list[JsonObject]:
     snapshot = ledger.get_snapshot()
     return compute_currency_views(ledger.get_state_view(snapshot.version))
 

@@ -5,18 +5,19 @@ from __future__ import annotations
 import json
 from functools import cache
 from importlib import resources
-from typing import Any
 
 from contracts.framework import dual_attestation, system
 from contracts.scripts import get_legacy_script
+from node.config import MAX_PAGE_SIZE
 from node.rpc.accounts import compute_account_view, compute_currency_views, read_resource
 from node.rpc.events import compute_event_view
 from node.rpc.jsonrpc import (
     INVALID_PARAMS,
     INVALID_REQUEST,
-    MAX_PAGE_SIZE,
     Dispatcher,
+    JsonObject,
     JsonRpcError,
+    JsonValue,
     LedgerSnapshot,
     Method,
 )
@@ -44,7 +45,7 @@ EXCEEDED_MAX_TRANSACTION_SIZE = 10
 
 
 @cache
-def load_openrpc_document() -> dict[str, Any]:
+def load_openrpc_document() -> JsonObject:
     """Return the OpenRPC document of the API (node/rpc/openrpc.json)."""
     return json.loads(resources.files("node.rpc").joinpath("openrpc.json").read_text())
 
@@ -55,7 +56,7 @@ def get_script_name(code: bytes) -> str | None:
     return None if script is None else script.name
 
 
-def render_transaction(committed: CommittedTransaction, include_events: bool) -> dict[str, Any]:
+def render_transaction(committed: CommittedTransaction, include_events: bool) -> JsonObject:
     """Render one committed transaction, with its events when asked for."""
     events = [compute_event_view(event, committed.version) for event in committed.events] if include_events else []
     return compute_transaction_view(
@@ -71,14 +72,14 @@ class Methods:
         self.submit_transaction = submit
         self.page_size_max = page_size_max
 
-    async def get_metadata(self, snapshot: LedgerSnapshot, params: list[Any]) -> dict[str, Any]:
+    async def get_metadata(self, snapshot: LedgerSnapshot, params: list[JsonValue]) -> JsonObject:
         version = parse_optional_u64("get_metadata", get_param(params, 0))
         is_latest = version is None or version == snapshot.version
         if version is None:
             version = snapshot.version
         if version > snapshot.version:
             raise JsonRpcError(INVALID_PARAMS, f"Invalid param version should be <= known latest version {snapshot.version}")
-        metadata: dict[str, Any] = {
+        metadata: JsonObject = {
             "version": version,
             "accumulator_root_hash": self.ledger.get_accumulator_root(version).hex(),
             "timestamp": self.ledger.get_timestamp_usecs(version),
@@ -92,7 +93,7 @@ class Methods:
             metadata.update(self._get_latest_configs(version))
         return metadata
 
-    def _get_latest_configs(self, version: int) -> dict[str, Any]:
+    def _get_latest_configs(self, version: int) -> JsonObject:
         view = self.ledger.get_state_view(version)
         root = AccountAddress.DIEM_ROOT.value
         publishing = read_resource(view, system.PUBLISHING, root)
@@ -105,10 +106,10 @@ class Methods:
             "dual_attestation_limit": None if limit is None else limit.micro_xdx_limit,
         }
 
-    async def get_currencies(self, snapshot: LedgerSnapshot, _params: list[Any]) -> list[dict[str, Any]]:
+    async def get_currencies(self, snapshot: LedgerSnapshot, _params: list[JsonValue]) -> list[JsonObject]:
         return compute_currency_views(self.ledger.get_state_view(snapshot.version))
 
-    async def get_account(self, snapshot: LedgerSnapshot, params: list[Any]) -> dict[str, Any] | None:
+    async def get_account(self, snapshot: LedgerSnapshot, params: list[JsonValue]) -> JsonObject | None:
         address = parse_address("get_account", params[0])
         version = parse_optional_u64("get_account", get_param(params, 1))
         if version is None:
@@ -117,7 +118,7 @@ class Methods:
             raise JsonRpcError(INVALID_PARAMS, f"Invalid param version should be <= known latest version {snapshot.version}")
         return compute_account_view(self.ledger.get_state_view(version), address, version)
 
-    async def get_account_transaction(self, snapshot: LedgerSnapshot, params: list[Any]) -> dict[str, Any] | None:
+    async def get_account_transaction(self, snapshot: LedgerSnapshot, params: list[JsonValue]) -> JsonObject | None:
         method = "get_account_transaction"
         address, sequence = parse_address(method, params[0]), parse_u64(method, params[1])
         include_events = parse_bool(method, get_param(params, 2))
@@ -126,7 +127,7 @@ class Methods:
             return None
         return render_transaction(committed, include_events)
 
-    async def get_account_transactions(self, snapshot: LedgerSnapshot, params: list[Any]) -> list[dict[str, Any]]:
+    async def get_account_transactions(self, snapshot: LedgerSnapshot, params: list[JsonValue]) -> list[JsonObject]:
         method = "get_account_transactions"
         address, start, limit = parse_address(method, params[0]), parse_u64(method, params[1]), parse_u64(method, params[2])
         include_events = parse_bool(method, get_param(params, 3))
@@ -138,7 +139,7 @@ class Methods:
         found = (self.ledger.get_transaction_by_sequence(address, sequence) for sequence in range(start, end))
         return [render_transaction(committed, include_events) for committed in found if committed is not None]
 
-    async def get_transactions(self, snapshot: LedgerSnapshot, params: list[Any]) -> list[dict[str, Any]]:
+    async def get_transactions(self, snapshot: LedgerSnapshot, params: list[JsonValue]) -> list[JsonObject]:
         method = "get_transactions"
         start, limit = parse_u64(method, params[0]), parse_u64(method, params[1])
         include_events = parse_bool(method, get_param(params, 2))
@@ -148,7 +149,7 @@ class Methods:
         limit = min(limit, snapshot.version - start + 1)
         return [render_transaction(item, include_events) for item in self.ledger.get_transactions(start, limit)]
 
-    async def get_events(self, snapshot: LedgerSnapshot, params: list[Any]) -> list[dict[str, Any]]:
+    async def get_events(self, snapshot: LedgerSnapshot, params: list[JsonValue]) -> list[JsonObject]:
         method = "get_events"
         key, start, limit = parse_event_key(method, params[0]), parse_u64(method, params[1]), parse_u64(method, params[2])
         check_page_size(limit, self.page_size_max)
@@ -161,7 +162,7 @@ class Methods:
             if item.transaction_version <= snapshot.version
         ]
 
-    async def submit(self, _snapshot: LedgerSnapshot, params: list[Any]) -> None:
+    async def submit(self, _snapshot: LedgerSnapshot, params: list[JsonValue]) -> None:
         raw = params[0]
         if isinstance(raw, str) and len(raw) > SUBMIT_HEX_LENGTH_MAX:
             raise compose_vm_validation_error("EXCEEDED_MAX_TRANSACTION_SIZE", EXCEEDED_MAX_TRANSACTION_SIZE)
@@ -175,7 +176,7 @@ class Methods:
             raise error
         return None
 
-    async def discover(self, _snapshot: LedgerSnapshot, _params: list[Any]) -> dict[str, Any]:
+    async def discover(self, _snapshot: LedgerSnapshot, _params: list[JsonValue]) -> JsonObject:
         return load_openrpc_document()
 
     def get_methods(self) -> list[Method]:

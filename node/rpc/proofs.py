@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from consensus.types import EpochChangeProof, LedgerInfoWithSignatures
 from consensus.verify import MAX_BLOCK_TXNS, MAX_EPOCH_PROOF_LENGTH
 from contracts.framework import account, currency, designated_dealer, dual_attestation, freezing, roles, vasp
-from contracts.state import (
-    AccountStateProof,
-    AccumulatorConsistencyProof,
-    AccumulatorProof,
-    SparseMerkleProof,
-    TransactionInfo,
-    TransactionInfoWithProof,
-)
+from contracts.state import AccountStateProof, TransactionInfo, TransactionInfoWithProof
 from contracts.vm.storage import StateView
 from contracts.vm.structs import compute_state_key
 from node.rpc.accounts import get_registered_codes
-from node.rpc.jsonrpc import INVALID_PARAMS, SERVER_ERROR, JsonRpcError, LedgerSnapshot, Method, invalid_params
+from node.rpc.jsonrpc import (
+    INVALID_PARAMS,
+    SERVER_ERROR,
+    JsonObject,
+    JsonRpcError,
+    JsonValue,
+    LedgerSnapshot,
+    Method,
+    invalid_params,
+)
 from node.rpc.ledger import CommittedEvent, CommittedTransaction, LedgerReader
 from node.rpc.params import (
     check_page_size,
@@ -68,7 +69,7 @@ def get_default_resource_tags(view: StateView) -> list[StructTag]:
     return [rtype.struct_tag for rtype in types]
 
 
-def parse_struct_tags(method: str, value: Any) -> list[StructTag] | None:
+def parse_struct_tags(method: str, value: JsonValue) -> list[StructTag] | None:
     """Return the struct tags of an optional list of hex BCS StructTags."""
     if value is None:
         return None
@@ -116,7 +117,7 @@ class ProofMethods:
             links.append(ending)
         return EpochChangeProof(tuple(links), end < current_epoch)
 
-    async def get_state_proof(self, snapshot: LedgerSnapshot, params: list[Any]) -> dict[str, Any]:
+    async def get_state_proof(self, snapshot: LedgerSnapshot, params: list[JsonValue]) -> JsonObject:
         known_version = parse_u64("get_state_proof", params[0])
         check_known_version(known_version, snapshot.version)
         certificate = self.get_certificate(snapshot.version)
@@ -128,7 +129,7 @@ class ProofMethods:
             "ledger_consistency_proof": consistency.to_bcs().hex(),
         }
 
-    async def get_accumulator_consistency_proof(self, snapshot: LedgerSnapshot, params: list[Any]) -> dict[str, Any]:
+    async def get_accumulator_consistency_proof(self, snapshot: LedgerSnapshot, params: list[JsonValue]) -> JsonObject:
         method = "get_accumulator_consistency_proof"
         known = parse_optional_u64(method, get_param(params, 0))
         ledger_version = self.parse_ledger_version(method, snapshot, get_param(params, 1))
@@ -139,7 +140,7 @@ class ProofMethods:
         return {"ledger_consistency_proof": proof.to_bcs().hex()}
 
     @staticmethod
-    def parse_ledger_version(method: str, snapshot: LedgerSnapshot, value: Any) -> int:
+    def parse_ledger_version(method: str, snapshot: LedgerSnapshot, value: JsonValue) -> int:
         """Return the ledger version a proof is against: the param, or the snapshot's."""
         ledger_version = parse_optional_u64(method, value)
         if ledger_version is None:
@@ -159,7 +160,7 @@ class ProofMethods:
                 return candidate, info
         raise server_error(f"no state checkpoint within {CHECKPOINT_SEARCH_MAX} versions of {version}")
 
-    async def get_account_state_with_proof(self, snapshot: LedgerSnapshot, params: list[Any]) -> dict[str, Any]:
+    async def get_account_state_with_proof(self, snapshot: LedgerSnapshot, params: list[JsonValue]) -> JsonObject:
         method = "get_account_state_with_proof"
         address = parse_address(method, params[0])
         ledger_version = self.parse_ledger_version(method, snapshot, get_param(params, 2))
@@ -205,14 +206,14 @@ class ProofMethods:
             raise server_error(f"no transaction info at version {version}")
         return TransactionInfoWithProof(self.ledger.get_accumulator_proof(version, ledger_version), info)
 
-    def render_proven(self, committed: CommittedTransaction, ledger_version: int, include_events: bool) -> dict[str, Any]:
+    def render_proven(self, committed: CommittedTransaction, ledger_version: int, include_events: bool) -> JsonObject:
         """Return one transaction's bytes, proof and (optionally) events."""
         proof = self.get_info_with_proof(committed.version, ledger_version)
         events = [event.to_bcs().hex() for event in committed.events] if include_events else None
         return {"version": committed.version, "bytes": committed.transaction.to_bcs().hex(),
                 "proof": proof.to_bcs().hex(), "events": events}
 
-    async def get_transactions_with_proofs(self, snapshot: LedgerSnapshot, params: list[Any]) -> dict[str, Any]:
+    async def get_transactions_with_proofs(self, snapshot: LedgerSnapshot, params: list[JsonValue]) -> JsonObject:
         method = "get_transactions_with_proofs"
         start, limit = parse_u64(method, params[0]), parse_u64(method, params[1])
         include_events = parse_bool(method, get_param(params, 2))
@@ -224,7 +225,7 @@ class ProofMethods:
             items = [self.render_proven(committed, ledger_version, include_events) for committed in found]
         return {"ledger_version": ledger_version, "transactions": items}
 
-    async def get_account_transactions_with_proofs(self, snapshot: LedgerSnapshot, params: list[Any]) -> dict[str, Any]:
+    async def get_account_transactions_with_proofs(self, snapshot: LedgerSnapshot, params: list[JsonValue]) -> JsonObject:
         method = "get_account_transactions_with_proofs"
         address, start, limit = parse_address(method, params[0]), parse_u64(method, params[1]), parse_u64(method, params[2])
         include_events = parse_bool(method, get_param(params, 3))
@@ -238,7 +239,7 @@ class ProofMethods:
             items.append(self.render_proven(committed, ledger_version, include_events))
         return {"ledger_version": ledger_version, "transactions": items}
 
-    async def get_events_with_proofs(self, snapshot: LedgerSnapshot, params: list[Any]) -> list[dict[str, Any]]:
+    async def get_events_with_proofs(self, snapshot: LedgerSnapshot, params: list[JsonValue]) -> list[JsonObject]:
         method = "get_events_with_proofs"
         key, start, limit = parse_event_key(method, params[0]), parse_u64(method, params[1]), parse_u64(method, params[2])
         ledger_version = self.parse_ledger_version(method, snapshot, get_param(params, 3))

@@ -12,8 +12,8 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from node.rpc.jsonrpc import JsonObject
 from primitives.hashing import sha3_256
 
 AUDIT_DOMAIN = b"STABLECHAIN::RegulatorAudit::v1"
@@ -30,7 +30,7 @@ class AuditLogError(RuntimeError):
     """The audit log on disk does not verify, or cannot be written (the API must then refuse to answer)."""
 
 
-def compute_entry_hash(entry: dict[str, Any]) -> str:
+def compute_entry_hash(entry: JsonObject) -> str:
     """Return the hex hash of an entry (its "hash" field, if any, is ignored)."""
     body = {name: value for name, value in entry.items() if name != "hash"}
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("utf-8")
@@ -53,7 +53,7 @@ class AuditVerification:
     error: str = ""
 
 
-def verify_audit_entries(entries: Iterable[dict[str, Any]], prev_hash: str = GENESIS_PREV_HASH,
+def verify_audit_entries(entries: Iterable[JsonObject], prev_hash: str = GENESIS_PREV_HASH,
                          start_seq: int = 0) -> AuditVerification:
     """Check field set, sequence, chaining and every hash; stop at the first problem."""
     count, expected_seq = 0, start_seq
@@ -70,7 +70,7 @@ def verify_audit_entries(entries: Iterable[dict[str, Any]], prev_hash: str = GEN
     return AuditVerification(True, count, prev_hash)
 
 
-def read_audit_file(path: Path) -> list[dict[str, Any]]:
+def read_audit_file(path: Path) -> list[JsonObject]:
     """Return the entries of an audit file (AuditLogError on a line that is not JSON)."""
     entries = []
     with open(path, "rb") as handle:
@@ -127,10 +127,10 @@ class AuditLog:
 
     def append(self, time_ms: int, regulator: str | None, public_key: str | None, method: str | None,
                params_hash: str | None, nonce: str | None, is_allowed: bool, status: int, reason: str,
-               result_bytes: int) -> dict[str, Any]:
+               result_bytes: int) -> JsonObject:
         """Append one entry and fsync it before returning (AuditLogError if the disk refuses)."""
         with self._lock:
-            entry: dict[str, Any] = {
+            entry: JsonObject = {
                 "seq": self.next_seq, "time_ms": time_ms, "regulator": regulator, "public_key": clip(public_key),
                 "method": clip(method), "params_hash": params_hash, "nonce": clip(nonce),
                 "outcome": "allowed" if is_allowed else "refused", "status": status, "reason": reason,
@@ -150,7 +150,7 @@ class AuditLog:
             self._head_hash = entry["hash"]
         return entry
 
-    def read(self, start_seq: int, limit: int) -> list[dict[str, Any]]:
+    def read(self, start_seq: int, limit: int) -> list[JsonObject]:
         """Return up to limit entries from start_seq, read back from the file."""
         with self._lock:
             if start_seq >= len(self._offsets):

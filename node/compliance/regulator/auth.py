@@ -18,8 +18,8 @@ import json
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
+from node.rpc.jsonrpc import JsonValue
 from primitives.bcs import encode_uleb128
 from primitives.hashing import sha3_256
 from primitives.keys import is_valid_signature
@@ -57,7 +57,7 @@ class CanonicalParamsError(ValueError):
     """The params hold a value that has no canonical JSON form here (a float, NaN, a non-JSON type)."""
 
 
-def check_canonical_value(value: Any) -> None:
+def check_canonical_value(value: JsonValue) -> None:
     """Raise CanonicalParamsError unless value is made of ints, strings, bools, None, lists and string-keyed dicts."""
     if value is None or isinstance(value, (bool, int, str)):
         return
@@ -74,7 +74,7 @@ def check_canonical_value(value: Any) -> None:
     raise CanonicalParamsError(f"{type(value).__name__} values have no canonical form (use integers or strings)")
 
 
-def compute_canonical_params(params: list[Any]) -> bytes:
+def compute_canonical_params(params: list[JsonValue]) -> bytes:
     """Return the canonical JSON bytes of a params array."""
     if not isinstance(params, list):
         raise CanonicalParamsError("params must be a JSON array")
@@ -82,12 +82,12 @@ def compute_canonical_params(params: list[Any]) -> bytes:
     return json.dumps(params, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("utf-8")
 
 
-def compute_params_hash(params: list[Any]) -> bytes:
+def compute_params_hash(params: list[JsonValue]) -> bytes:
     """Return sha3-256 of the canonical params."""
     return sha3_256(compute_canonical_params(params))
 
 
-def compute_signing_message(chain_id: int, public_key: bytes, method: str, params: list[Any], timestamp_ms: int,
+def compute_signing_message(chain_id: int, public_key: bytes, method: str, params: list[JsonValue], timestamp_ms: int,
                             nonce: bytes) -> bytes:
     """Return the bytes a regulator signs for one request (see the module comment)."""
     method_bytes = method.encode("utf-8")
@@ -191,7 +191,7 @@ class Authenticator:
         self.freshness_window_ms = freshness_window_ms
         self.replay_cache = replay_cache if replay_cache is not None else ReplayCache()
 
-    def authenticate(self, headers: Mapping[str, str], method: str, params: list[Any]) -> AuthResult:
+    def authenticate(self, headers: Mapping[str, str], method: str, params: list[JsonValue]) -> AuthResult:
         """Return whether the request may be answered; refusals carry 401, 403 or 503."""
         credentials = parse_credentials(headers)
         if isinstance(credentials, str):

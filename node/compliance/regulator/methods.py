@@ -14,7 +14,15 @@ from node.compliance.index.queries import ComplianceIndex, TransactionFilter
 from node.compliance.regulator.audit import AUDIT_PAGE_MAX, AuditLog
 from node.compliance.regulator.auth import RegulatorKey
 from node.rpc.accounts import compute_account_view, get_registered_codes, read_resource
-from node.rpc.jsonrpc import INVALID_REQUEST, SERVER_ERROR, JsonRpcError, LedgerSnapshot, invalid_params
+from node.rpc.jsonrpc import (
+    INVALID_REQUEST,
+    SERVER_ERROR,
+    JsonObject,
+    JsonRpcError,
+    JsonValue,
+    LedgerSnapshot,
+    invalid_params,
+)
 from node.rpc.ledger import LedgerReader
 from node.rpc.params import get_param, parse_address, parse_bool, parse_optional_u64
 from primitives.types import AccountAddress
@@ -23,7 +31,7 @@ DEFAULT_PAGE_SIZE = 100
 CURRENCY_CODE_CHARS_MAX = 16
 DIEM_ROOT = AccountAddress.DIEM_ROOT.value
 
-RegulatorHandler = Callable[[LedgerSnapshot, list[Any], RegulatorKey], Awaitable[Any]]
+RegulatorHandler = Callable[[LedgerSnapshot, list[JsonValue], RegulatorKey], Awaitable[Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +44,7 @@ class RegulatorMethod:
     max_params: int
 
 
-def compute_kyc_view(record: Any, now_us: int) -> dict[str, Any] | None:
+def compute_kyc_view(record: Any, now_us: int) -> JsonObject | None:
     """Return the JSON of an on-chain KYC record, with its tier in force now."""
     if record is None:
         return None
@@ -48,7 +56,7 @@ def compute_kyc_view(record: Any, now_us: int) -> dict[str, Any] | None:
     }
 
 
-def compute_limits_used(view: Any, address: bytes, codes: tuple[bytes, ...]) -> list[dict[str, Any]]:
+def compute_limits_used(view: Any, address: bytes, codes: tuple[bytes, ...]) -> list[JsonObject]:
     """Return the account's KYC usage windows and AccountLimits windows, per currency."""
     used = []
     for code in codes:
@@ -69,7 +77,7 @@ def compute_limits_used(view: Any, address: bytes, codes: tuple[bytes, ...]) -> 
     return used
 
 
-def compute_attestation_view(entry: Any) -> dict[str, Any]:
+def compute_attestation_view(entry: Any) -> JsonObject:
     """Return the JSON of one recorded reserve attestation."""
     return {
         "sequence": entry.sequence, "amount": entry.amount, "report_hash": entry.report_hash.hex(),
@@ -78,7 +86,7 @@ def compute_attestation_view(entry: Any) -> dict[str, Any]:
     }
 
 
-def compute_supply_view(view: Any, code: bytes, now_us: int) -> dict[str, Any] | None:
+def compute_supply_view(view: Any, code: bytes, now_us: int) -> JsonObject | None:
     """Return supply, preburn, attestations, age, staleness and margin of one currency (proof of reserves)."""
     ccy = currency.tag_of_code(code)
     info = read_resource(view, currency.info_type(ccy), DIEM_ROOT)
@@ -100,7 +108,7 @@ def compute_supply_view(view: Any, code: bytes, now_us: int) -> dict[str, Any] |
     }
 
 
-def parse_page(method: str, params: list[Any], start_index: int) -> tuple[int, int]:
+def parse_page(method: str, params: list[JsonValue], start_index: int) -> tuple[int, int]:
     """Return (start, limit) from optional params, limit defaulting to DEFAULT_PAGE_SIZE, at most AUDIT_PAGE_MAX."""
     start = parse_optional_u64(method, get_param(params, start_index)) or 0
     limit = parse_optional_u64(method, get_param(params, start_index + 1))
@@ -120,7 +128,7 @@ class ComplianceMethods:
         self.audit = audit
         self.index = index  # the store's commit-time indexes serve the history methods (None: refused)
 
-    async def get_account_report(self, snapshot: LedgerSnapshot, params: list[Any], key: RegulatorKey) -> Any:
+    async def get_account_report(self, snapshot: LedgerSnapshot, params: list[JsonValue], key: RegulatorKey) -> Any:
         """compliance_get_account_report([address]): role, KYC, balances, limits used, frozen state."""
         address = parse_address("compliance_get_account_report", params[0])
         view = self.ledger.get_state_view(snapshot.version)
@@ -136,7 +144,7 @@ class ComplianceMethods:
             "limits_used": compute_limits_used(view, address, codes),
         }
 
-    async def get_supply_and_reserves(self, snapshot: LedgerSnapshot, params: list[Any], key: RegulatorKey) -> Any:
+    async def get_supply_and_reserves(self, snapshot: LedgerSnapshot, params: list[JsonValue], key: RegulatorKey) -> Any:
         """compliance_get_supply_and_reserves([currency?]): proof of reserves per in-scope currency."""
         wanted = get_param(params, 0)
         if wanted is not None and (not isinstance(wanted, str) or len(wanted) > CURRENCY_CODE_CHARS_MAX):
@@ -150,7 +158,7 @@ class ComplianceMethods:
         return {"version": snapshot.version, "timestamp_us": snapshot.timestamp_usecs,
                 "currencies": [item for item in supplies if item is not None]}
 
-    async def get_rejected_admissions(self, snapshot: LedgerSnapshot, params: list[Any], key: RegulatorKey) -> Any:
+    async def get_rejected_admissions(self, snapshot: LedgerSnapshot, params: list[JsonValue], key: RegulatorKey) -> Any:
         """compliance_get_rejected_admissions([start_id?, limit?]): the admission rejection log."""
         start, limit = parse_page("compliance_get_rejected_admissions", params, 0)
         if self.rejections is None:
@@ -161,7 +169,7 @@ class ComplianceMethods:
             "rejections": [r.to_json() for r in page if r.currency is None or key.may_see(r.currency)],
         }
 
-    async def get_audit_log(self, snapshot: LedgerSnapshot, params: list[Any], key: RegulatorKey) -> Any:
+    async def get_audit_log(self, snapshot: LedgerSnapshot, params: list[JsonValue], key: RegulatorKey) -> Any:
         """compliance_get_audit_log([start_seq?, limit?]): audit entries with the head they chain to."""
         start, limit = parse_page("compliance_get_audit_log", params, 0)
         # Read the head first: the page never reaches past it, so (entries, head) are consistent.
@@ -191,7 +199,7 @@ STATUS_CHARS_MAX = 32
 EVENT_TYPES_MAX = 32
 
 
-def parse_options(method: str, value: Any, allowed: tuple[str, ...]) -> dict[str, Any]:
+def parse_options(method: str, value: JsonValue, allowed: tuple[str, ...]) -> JsonObject:
     """Return a JSON object param (null = {}) after rejecting unknown fields."""
     if value is None:
         return {}
@@ -200,7 +208,7 @@ def parse_options(method: str, value: Any, allowed: tuple[str, ...]) -> dict[str
     return value
 
 
-def parse_index_page(method: str, params: list[Any], cursor_index: int) -> tuple[int | None, int]:
+def parse_index_page(method: str, params: list[JsonValue], cursor_index: int) -> tuple[int | None, int]:
     """Return (cursor, limit) at params[cursor_index], params[cursor_index + 1]; limit 1..1000, default 100."""
     cursor = parse_optional_u64(method, get_param(params, cursor_index))
     limit = parse_optional_u64(method, get_param(params, cursor_index + 1))
@@ -212,7 +220,7 @@ def parse_index_page(method: str, params: list[Any], cursor_index: int) -> tuple
     return cursor, limit
 
 
-def parse_currency(method: str, value: Any, key: RegulatorKey) -> str | None:
+def parse_currency(method: str, value: JsonValue, key: RegulatorKey) -> str | None:
     """Return an optional currency code param, refusing one outside the key's scope."""
     if value is None:
         return None
@@ -223,7 +231,7 @@ def parse_currency(method: str, value: Any, key: RegulatorKey) -> str | None:
     return value
 
 
-def parse_optional_address(method: str, value: Any) -> bytes | None:
+def parse_optional_address(method: str, value: JsonValue) -> bytes | None:
     """Return an optional 16-byte address param."""
     return None if value is None else parse_address(method, value)
 
@@ -241,18 +249,18 @@ class HistoryMethods:
             raise JsonRpcError(SERVER_ERROR, "Server error: compliance indexes are not available on this node")
         return self.index
 
-    def get_bounds(self, method: str, options: dict[str, Any], snapshot: LedgerSnapshot) -> tuple[int, int] | None:
+    def get_bounds(self, method: str, options: JsonObject, snapshot: LedgerSnapshot) -> tuple[int, int] | None:
         """Return the version range of the range fields of options, at most the snapshot's version."""
         values = [parse_optional_u64(method, options.get(name)) for name in RANGE_FIELDS]
         return self.require_index().resolve_range(*values, snapshot.version)
 
     @staticmethod
-    def compose(snapshot: LedgerSnapshot, page: Any) -> dict[str, Any]:
+    def compose(snapshot: LedgerSnapshot, page: Any) -> JsonObject:
         result = page.to_json()
         result["version"] = snapshot.version
         return result
 
-    async def get_account_history(self, snapshot: LedgerSnapshot, params: list[Any], key: RegulatorKey) -> Any:
+    async def get_account_history(self, snapshot: LedgerSnapshot, params: list[JsonValue], key: RegulatorKey) -> Any:
         """compliance_get_account_history([address, cursor?, limit?, options?]): the transactions touching it."""
         method = "compliance_get_account_history"
         address = parse_address(method, params[0])
@@ -263,7 +271,7 @@ class HistoryMethods:
                                                         parse_bool(method, options.get("descending")), key.may_see)
         return self.compose(snapshot, page)
 
-    async def search_transactions(self, snapshot: LedgerSnapshot, params: list[Any], key: RegulatorKey) -> Any:
+    async def search_transactions(self, snapshot: LedgerSnapshot, params: list[JsonValue], key: RegulatorKey) -> Any:
         """compliance_search_transactions([filter, cursor?, limit?]): address, counterparty, currency, amounts..."""
         method = "compliance_search_transactions"
         options = parse_options(method, params[0], SEARCH_FIELDS)
@@ -285,7 +293,7 @@ class HistoryMethods:
                                                         key.may_see)
         return self.compose(snapshot, page)
 
-    async def get_large_transfers(self, snapshot: LedgerSnapshot, params: list[Any], key: RegulatorKey) -> Any:
+    async def get_large_transfers(self, snapshot: LedgerSnapshot, params: list[JsonValue], key: RegulatorKey) -> Any:
         """compliance_get_large_transfers([currency, threshold, cursor?, limit?, range?]): amount >= threshold."""
         method = "compliance_get_large_transfers"
         currency = parse_currency(method, params[0], key)
@@ -298,7 +306,7 @@ class HistoryMethods:
                                                         cursor, limit, parse_bool(method, options.get("descending")))
         return self.compose(snapshot, page)
 
-    async def get_travel_rule_records(self, snapshot: LedgerSnapshot, params: list[Any], key: RegulatorKey) -> Any:
+    async def get_travel_rule_records(self, snapshot: LedgerSnapshot, params: list[JsonValue], key: RegulatorKey) -> Any:
         """compliance_get_travel_rule_records([range?, cursor?, limit?]): payments with dual attestation."""
         method = "compliance_get_travel_rule_records"
         options = parse_options(method, get_param(params, 0), TRAVEL_RULE_FIELDS)
@@ -308,7 +316,7 @@ class HistoryMethods:
             parse_optional_address(method, options.get("address")), key.may_see)
         return self.compose(snapshot, page)
 
-    async def get_compliance_actions(self, snapshot: LedgerSnapshot, params: list[Any], key: RegulatorKey) -> Any:
+    async def get_compliance_actions(self, snapshot: LedgerSnapshot, params: list[JsonValue], key: RegulatorKey) -> Any:
         """compliance_get_compliance_actions([filter?, cursor?, limit?]): freezes, wipes, pauses, KYC, limits..."""
         method = "compliance_get_compliance_actions"
         options = parse_options(method, get_param(params, 0), ACTION_FIELDS)

@@ -29,8 +29,11 @@ from node.compliance.regulator.methods import ComplianceMethods, RegulatorMethod
 from node.config import RegulatorConfig
 from node.rpc.jsonrpc import (
     METHOD_NOT_FOUND,
+    JsonObject,
     JsonRpcError,
+    JsonValue,
     LedgerSnapshot,
+    RequestId,
     compose_error,
     compose_result,
     invalid_params,
@@ -63,7 +66,7 @@ def compose_refusal(status: int, reason: str) -> web.Response:
     return web.Response(status=status, body=body, content_type=JSON_CONTENT_TYPE, headers=headers)
 
 
-def parse_request(body: bytes) -> tuple[str, list[Any], Any] | None:
+def parse_request(body: bytes) -> tuple[str, list[JsonValue], Any] | None:
     """Return (method, params, id) of one JSON-RPC request object, or None when it is not one."""
     try:
         request = json.loads(body)
@@ -131,7 +134,7 @@ class RegulatorApi:
             return compose_refusal(HTTP_UNAVAILABLE, AUDIT_UNAVAILABLE)
         return web.Response(body=payload, content_type=JSON_CONTENT_TYPE)
 
-    async def dispatch(self, method_name: str, params: list[Any], request_id: Any, key: RegulatorKey) -> dict[str, Any]:
+    async def dispatch(self, method_name: str, params: list[JsonValue], request_id: RequestId, key: RegulatorKey) -> JsonObject:
         """Return the JSON-RPC response of an authenticated, in-scope request."""
         snapshot = self.get_snapshot()
         method = self.methods.get(method_name)
