@@ -21,6 +21,7 @@ from node.rpc.jsonrpc import (
     LedgerSnapshot,
     Method,
 )
+from node.rpc.ledger import CommittedTransaction, LedgerReader
 from node.rpc.params import (
     check_page_size,
     get_param,
@@ -31,7 +32,6 @@ from node.rpc.params import (
     parse_optional_u64,
     parse_u64,
 )
-from node.rpc.ledger import CommittedTransaction, LedgerReader
 from node.rpc.proofs import ProofMethods
 from node.rpc.submit import Submit, compose_submit_error, compose_vm_validation_error
 from node.rpc.views import compute_transaction_view

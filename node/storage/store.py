@@ -13,7 +13,6 @@ from node.storage.batch import (
     compute_transaction_puts,
     unpack_record,
 )
-from node.storage.state_cache import MISSING, LatestStateCache
 from node.storage.records import (
     BlockCommit,
     EventRecord,
@@ -21,6 +20,7 @@ from node.storage.records import (
     StoredBlock,
     TransactionRecord,
 )
+from node.storage.state_cache import MISSING, LatestStateCache
 from primitives.errors import invariant
 
 # Page sizes match the JSON-RPC page limit (diem-compat §1.3) so a reader never asks for more.

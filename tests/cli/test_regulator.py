@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from node.config import RegulatorConfig
+from cli.regulator import app
 from node.compliance.regulator.server import build_regulator_api, create_regulator_app, start_regulator_server
+from node.config import RegulatorConfig
+from tests.cli.server import ServerThread
 from tests.node.compliance.admission.chain import ComplianceChain
 from tests.node.compliance.regulator.harness import regulator_key
-from tests.cli.server import ServerThread
-from cli.regulator import app
 from wallet.regulator import RegulatorClient, RegulatorRefused
 
 runner = CliRunner()

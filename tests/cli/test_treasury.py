@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from cli.treasury import app
 from contracts.framework import currency, freezing, kyc, reserves
 from contracts.transaction_builder import compose_peer_to_peer
 from node.compliance.admission.hooks import SanctionsHook
@@ -15,11 +16,10 @@ from node.rpc.accounts import compute_balances, read_resource
 from node.rpc.methods import create_dispatcher
 from node.rpc.server import create_app
 from primitives.types import AccountAddress
+from tests.cli.server import ServerThread
 from tests.node.compliance.admission.chain import ComplianceChain
 from tests.node.rpc.memory_ledger import DEALER_BALANCE_MICRO
-from tests.cli.server import ServerThread
 from wallet import treasury
-from cli.treasury import app
 
 XUS = 1_000_000
 ROOT = AccountAddress.DIEM_ROOT.value

@@ -12,12 +12,12 @@ import threading
 import pytest
 from typer.testing import CliRunner
 
+from cli.validator import app
 from contracts.framework import TESTNET_DD
 from contracts.genesis import STAKING_WITHOUT_PERIODIC_EPOCHS, build_genesis
 from contracts.transaction_builder import compose_script_function
 from tests.contracts.framework.staking.helpers import consensus_key, network_key
 from wallet.treasury import submit_and_wait
-from cli.validator import app
 
 XUS_MICRO = 1_000_000
 

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from cli.main import app
 from contracts.transaction_builder import (
     Account,
     compose_create_parent_vasp,
@@ -32,7 +33,6 @@ from devnet.check import run_checks
 from devnet.launcher import Devnet
 from devnet.layout import compute_waypoint, load_issuer_keys, prepare_devnet
 from devnet.manifest import Manifest
-from cli.main import app
 from node.keys.files import load_private_key
 from primitives.types import AccountAddress
 from tests.devnet.cluster import (

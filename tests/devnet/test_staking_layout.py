@@ -17,8 +17,8 @@ from devnet.layout import (
 from devnet.manifest import Manifest
 from node.config import load_config
 from node.genesis import decode_genesis_config, encode_genesis_config, load_genesis_file
-from node.keys.files import load_private_key, save_private_key
 from node.genesis import build_genesis_commit
+from node.keys.files import load_private_key, save_private_key
 from node.service.assembly import NodeStartError, build_node, find_own_address
 from node.service.membership import Membership, get_membership
 from primitives.keys import PrivateKey

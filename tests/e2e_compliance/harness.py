@@ -12,6 +12,8 @@ from typing import Any
 
 from typer.testing import CliRunner, Result
 
+from cli import regulator as regulator_cli
+from cli import treasury as treasury_cli
 from contracts.transaction_builder import Account, compose_create_parent_vasp, compose_peer_to_peer
 from devnet.launcher import Devnet, call_rpc
 from devnet.layout import DevnetLayout, load_issuer_keys, prepare_devnet
@@ -20,8 +22,6 @@ from node.config import AdmissionConfig, RegulatorConfig
 from primitives.keys import PrivateKey
 from primitives.types import AccountAddress
 from tests.devnet.cluster import find_base_port, get_sequence_number, is_port_free, wait_until
-from cli import regulator as regulator_cli
-from cli import treasury as treasury_cli
 from wallet import regulator
 
 XUS = 1_000_000

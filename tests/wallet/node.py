@@ -10,8 +10,8 @@ from collections.abc import Callable
 import aiohttp
 from aiohttp import web
 
-from node.rpc.faucet import Faucet
 from node.config import MAX_BATCH_SIZE, MAX_REQUEST_BODY_BYTES
+from node.rpc.faucet import Faucet
 from node.rpc.methods import create_dispatcher
 from node.rpc.server import create_app
 from tests.node.rpc.memory_ledger import CHAIN_ID

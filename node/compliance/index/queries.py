@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from node.compliance.index.events import Activity, get_kind_name
 from node.compliance.index.writes import (
     ROLE_ACCOUNT,
     ROLE_COUNTERPARTY,
@@ -20,7 +21,6 @@ from node.compliance.index.writes import (
     IndexedTransaction,
     compute_amount_bucket,
 )
-from node.compliance.index.events import Activity, get_kind_name
 from node.storage import schema
 from node.storage.store import Store
 from primitives.codec import unpack

@@ -16,10 +16,10 @@ from contracts.vm.ledger import Ledger
 from contracts.vm.status import EXECUTED, StatusCode
 from contracts.vm.storage import InMemoryStateView
 from node.genesis import make_genesis_commit, make_genesis_transaction
-from node.storage.codecs import decode_stored_info
 from node.mempool import MempoolStatus
 from node.rpc.jsonrpc import LedgerSnapshot
 from node.runtime.submit import SubmitResult, SubmitStatus
+from node.storage.codecs import decode_stored_info
 from primitives.hashing import sha3_256
 from primitives.keys import PrivateKey
 from primitives.types import AccountAddress, BlockMetadata, SignedTransaction, Transaction

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from contracts.transaction_builder import compose_peer_to_peer
 from node.config import RpcConfig
+from node.mempool import MempoolStatus
 from node.rpc.jsonrpc import (
     INVALID_FORMAT,
     INVALID_PARAMS,
@@ -24,12 +25,11 @@ from node.rpc.jsonrpc import (
     LedgerSnapshot,
     Method,
 )
-from node.mempool import MempoolStatus
 from node.rpc.methods import Methods, create_dispatcher
-from node.runtime.submit import SubmitResult, SubmitStatus
 from node.rpc.ratelimit import RateLimiter
 from node.rpc.server import create_app_from_config
 from node.rpc.streams import STREAM_PATH
+from node.runtime.submit import SubmitResult, SubmitStatus
 from tests.node.rpc.harness import new_account, open_chain
 from tests.node.rpc.memory_ledger import MemoryLedger
 

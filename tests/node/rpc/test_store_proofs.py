@@ -12,9 +12,9 @@ from consensus.verify import verify_ledger_info
 from contracts.framework import account, currency
 from contracts.state import AccountStateProof, AccumulatorConsistencyProof, TransactionInfoWithProof, verify_consistency
 from node.genesis import compute_genesis_hash
+from node.rpc.ledger import CommitNotifier, StoreLedgerReader
 from node.rpc.methods import create_dispatcher
 from node.rpc.proof_types import EventWithProof, decode_epoch_change_proof, decode_ledger_info
-from node.rpc.ledger import CommitNotifier, StoreLedgerReader
 from node.runtime.submit import SubmitResult, SubmitStatus
 from primitives.types import Transaction
 from tests.node.runtime.harness import CHAIN_ID, PAYEE, Cluster, make_transfer

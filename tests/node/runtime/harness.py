@@ -17,8 +17,8 @@ from contracts.genesis import DealerConfig, GenesisConfig, ValidatorConfig, buil
 from node.genesis import compute_genesis_hash, make_genesis_commit, make_genesis_transaction
 from node.runtime.application import ContractsApplication
 
-from node.mempool import Mempool
 from node.genesis import apply_genesis
+from node.mempool import Mempool
 from node.runtime.config import RuntimeConfig
 from node.runtime.runtime import Runtime
 from node.runtime.wire import BroadcastData, DeferPayload, Outbound, SendData, SetTimer

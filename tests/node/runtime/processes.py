@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from contracts.framework import TESTNET_DD
-from node.keys.files import save_private_key
 from contracts.genesis import DealerConfig, GenesisConfig, ValidatorConfig
 from node.genesis import save_genesis_file
+from node.keys.files import save_private_key
 from primitives.keys import PrivateKey
 from tests.node.runtime.harness import CHAIN_ID, DD_BALANCE, DD_KEY, DR_KEY, PAYEE, PAYEE_KEY, TC_KEY
 

@@ -29,20 +29,20 @@ from contracts.genesis import STAKING_WITHOUT_PERIODIC_EPOCHS, DealerConfig, Gen
 from contracts.vm.context import Context
 from contracts.vm.gas import UnmeteredGas
 from contracts.vm.storage import BlockState
+from node.genesis import compute_genesis_hash, make_genesis_commit, make_genesis_transaction
+from node.mempool import Mempool
+from node.runtime.application import ContractsApplication
+from node.runtime.config import RuntimeConfig
 from node.runtime.evidence import (
     EVIDENCE_EXPIRATION_SECS,
     EVIDENCE_GAS_UNIT_PRICE,
     EvidenceAccount,
 )
-from node.genesis import compute_genesis_hash, make_genesis_commit, make_genesis_transaction
-from node.runtime.application import ContractsApplication
-from node.storage.views import StoreStateView
-from node.mempool import Mempool
-from node.runtime.config import RuntimeConfig
 from node.runtime.runtime import Runtime
 from node.runtime.wire import CHANNEL_CONSENSUS, CHANNEL_TRANSACTION, BroadcastData
 from node.runtime.wire import decode_envelope, encode_envelope
 from node.storage import MemoryStore
+from node.storage.views import StoreStateView
 from primitives.codec import pack
 from primitives.keys import PrivateKey
 from primitives.limits import MAX_TRANSACTION_SIZE_BYTES

@@ -14,10 +14,10 @@ from contracts.framework import TESTNET_DD
 from contracts.framework.staking import StakingParams
 from contracts.genesis import DealerConfig, GenesisConfig, ValidatorConfig, build_genesis
 from node.genesis import compute_genesis_hash, make_genesis_commit, make_genesis_transaction
-from node.runtime.application import ContractsApplication
-from node.keys.ring import NodeKeyring
 from node.keys.files import save_private_key
+from node.keys.ring import NodeKeyring
 from node.mempool import Mempool
+from node.runtime.application import ContractsApplication
 from node.runtime.config import RuntimeConfig
 from node.runtime.runtime import Runtime
 from node.runtime.wire import CHANNEL_CONSENSUS, BroadcastData, SendData

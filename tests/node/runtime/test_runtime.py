@@ -8,9 +8,9 @@ from hypothesis import strategies as st
 
 from consensus import events as ev
 from node.runtime.application import ContractsApplication
-from node.storage import MemoryStore
 from node.runtime.recovery import RECOVERED_BLOCKS_MAX
 from node.runtime.submit import SubmitStatus
+from node.storage import MemoryStore
 from tests.node.runtime.harness import (
     CHAIN_ID,
     Cluster,

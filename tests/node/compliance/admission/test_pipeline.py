@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 
 from contracts.transaction_builder import compose_peer_to_peer
 from node.compliance.admission.codes import ACCEPT, Accept, AdmissionCode, Reject
-from node.rpc.jsonrpc import ADMISSION_REJECTED
 from node.compliance.admission.hooks import SanctionsHook, VelocityHook, VelocityWindow, build_pipeline, get_retention_us
 from node.compliance.admission.pipeline import AdmissionPipeline, RejectionLog, make_admitting_submit
 from node.compliance.admission.view import InMemoryTransferTracker, LedgerView
 from node.config import AdmissionConfig
+from node.rpc.jsonrpc import ADMISSION_REJECTED
 from node.rpc.methods import create_dispatcher
 from node.rpc.server import create_app
 from tests.node.compliance.admission.chain import ComplianceChain, new_account

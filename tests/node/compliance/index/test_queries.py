@@ -8,8 +8,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from node.compliance.index.queries import ComplianceIndex, Page, TransactionFilter
 from node.compliance.index.events import ACTION_KINDS, TRANSFER_KINDS, Activity, ActivityKind
+from node.compliance.index.queries import ComplianceIndex, Page, TransactionFilter
 from node.compliance.index.writes import IndexedTransaction
 from node.storage import MemoryStore
 from tests.node.compliance.index.synthetic import CURRENCIES, GENESIS_TIME_US, make_address, make_transfer

@@ -8,22 +8,22 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from cli import regulator as regulator_cli
+from cli import treasury as treasury_cli
 from contracts.transaction_builder import compose_peer_to_peer
 from node.compliance.admission.codes import AdmissionCode
 from node.compliance.admission.hooks import KycGateHook, SanctionsHook
 from node.compliance.admission.pipeline import AdmissionPipeline, RejectionLog, make_admitting_submit
+from node.compliance.regulator.server import create_regulator_app
 from node.rpc.accounts import compute_balances
-from node.rpc.submit import compose_submit_error
 from node.rpc.methods import create_dispatcher
 from node.rpc.server import create_app
-from node.compliance.regulator.server import create_regulator_app
+from node.rpc.submit import compose_submit_error
 from primitives.types import AccountAddress
+from tests.cli.server import ServerThread
 from tests.node.compliance.admission.chain import ComplianceChain
 from tests.node.compliance.regulator.harness import build_api, regulator_key
 from tests.node.rpc.memory_ledger import DEALER_BALANCE_MICRO
-from tests.cli.server import ServerThread
-from cli import regulator as regulator_cli
-from cli import treasury as treasury_cli
 
 XUS = 1_000_000
 runner = CliRunner()
