@@ -6,7 +6,8 @@ from consensus.events import BlockExecuted, Broadcast, CommitBlocks, VerifiedCom
 from consensus.safety import Refusal
 from consensus.state import Work
 from consensus.sync import order_to, request_blocks
-from consensus.types import CommitVoteMsg, LedgerInfo, LedgerInfoWithSignatures
+from consensus.types import CommitVoteMsg
+from primitives.certified.ledger_info import LedgerInfo, LedgerInfoWithSignatures
 from primitives.errors import invariant
 
 MAX_COMMIT_VOTE_ROUNDS_AHEAD = 200

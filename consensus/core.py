@@ -5,8 +5,8 @@ from __future__ import annotations
 from consensus import events as ev
 from consensus.commit import process_block_executed, process_commit_vote
 from consensus.election import compute_failed_authors
-from consensus.equivocation import check_proposal, check_vote
 from consensus.epoch import make_genesis_epoch_state, process_epoch_change_proof, process_epoch_retrieval
+from consensus.equivocation import check_proposal, check_vote
 from consensus.pacemaker import compute_next_round, compute_round_timeout_ms
 from consensus.recovery import recover
 from consensus.safety import Refusal
@@ -22,19 +22,17 @@ from consensus.sync import (
 )
 from consensus.types import (
     Block,
-    BlockData,
     CommitVoteMsg,
     ProposalMsg,
-    QuorumCertificate,
     SignedTimeout,
     SyncInfo,
     SyncInfoMsg,
     Timeout,
     TimeoutCertificate,
     TimeoutMsg,
-    VoteData,
     VoteMsg,
 )
+from primitives.certified.blocks import BlockData, QuorumCertificate, VoteData
 
 # Back-pressure: past this many ordered-but-uncommitted rounds, leaders propose empty blocks.
 MAX_UNCOMMITTED_ORDERED_ROUNDS = 20

@@ -3,24 +3,12 @@
 from __future__ import annotations
 
 from consensus.block_tree import BlockTree
-from consensus.events import (
-    NewEpoch,
-    PersistSafety,
-    Send,
-    VerifiedEpochChangeProof,
-    VerifiedEpochRetrievalRequest,
-)
+from consensus.events import NewEpoch, PersistSafety, Send, VerifiedEpochChangeProof, VerifiedEpochRetrievalRequest
 from consensus.safety import SafetyData
 from consensus.state import Work
-from consensus.types import (
-    EpochChangeProof,
-    EpochState,
-    LedgerInfoWithSignatures,
-    make_epoch_state,
-    make_genesis_qc,
-)
-from consensus.validators import ValidatorSet
-from consensus.verify import MAX_EPOCH_PROOF_LENGTH
+from consensus.types import EpochState, make_epoch_state, make_genesis_qc
+from primitives.certified.ledger_info import MAX_EPOCH_PROOF_LENGTH, EpochChangeProof, LedgerInfoWithSignatures
+from primitives.certified.validators import ValidatorSet
 from primitives.errors import invariant
 
 GENESIS_EPOCH = 1

@@ -7,8 +7,8 @@ from dataclasses import replace
 
 from consensus.core import enter_epoch_round
 from consensus.events import Effect
-from consensus.signer import Signer
 from consensus.state import CoreState, Work
+from primitives.certified.signatures import Signer
 
 
 def get_held_public_keys(state: CoreState) -> tuple[bytes, ...]:

@@ -13,11 +13,11 @@ from consensus.types import (
     BlockRetrievalRequest,
     BlockRetrievalResponse,
     BlockRetrievalStatus,
-    QuorumCertificate,
     SyncInfo,
     TimeoutCertificate,
 )
 from consensus.verify import MAX_BLOCKS_PER_RETRIEVAL
+from primitives.certified.blocks import QuorumCertificate
 from primitives.errors import invariant
 
 # Outstanding block requests remembered at most (they are also forgotten at each local timeout).

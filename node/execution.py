@@ -6,14 +6,16 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from consensus.types import Block, LedgerInfo, LedgerInfoWithSignatures
-from consensus.validators import ValidatorSet
-from consensus.wire import from_plain, to_plain
+from consensus.types import Block
 from contracts.executor import is_retry
 from contracts.state import MerkleAccumulator, SparseMerkleTree, TransactionInfo, compute_state_change_hash
 from contracts.state.accumulator import compute_event_root
-from contracts.vm.ledger import Ledger, compute_event_hashes
+from contracts.state.hashes import compute_event_hashes
+from contracts.vm.ledger import Ledger
 from node.storage import BlockCommit, EventRecord, LedgerInfoRecord, StateValueWrite, Store, TransactionRecord
+from primitives.certified.ledger_info import LedgerInfo, LedgerInfoWithSignatures, decode_ledger_info, encode_ledger_info
+from primitives.certified.plain import from_plain, to_plain
+from primitives.certified.validators import ValidatorSet
 from primitives.codec import pack, unpack
 from primitives.errors import DecodeError, invariant
 from primitives.hashing import ZERO_HASH, hash_with_salt
@@ -348,16 +350,6 @@ def make_executed_transaction(version: int, transaction: Transaction, output: An
 # ---- what a commit writes ---------------------------------------------------------------------------
 
 
-def encode_ledger_info(certificate: LedgerInfoWithSignatures) -> bytes:
-    """Return the stored bytes of a (possibly unsigned) ledger info."""
-    return pack(to_plain(certificate))
-
-
-def decode_ledger_info(data: bytes) -> LedgerInfoWithSignatures:
-    """Rebuild a stored ledger info."""
-    return from_plain(LedgerInfoWithSignatures, unpack(data))
-
-
 def encode_block(block: Block) -> bytes:
     """Return the stored bytes of a block."""
     return pack(to_plain(block))
@@ -426,17 +418,12 @@ def make_genesis_commit(transaction: Transaction, write_set: Mapping[bytes, byte
 
 def _make_genesis_placeholder() -> Block:
     """Return the stand-in block stored at version 0 (id ZERO_HASH: the parent of epoch 1's genesis)."""
-    from consensus.types import BlockData
+    from primitives.certified.blocks import BlockData
 
     return Block(BlockData(GENESIS_EPOCH_BEFORE, 0, 0, b"", ZERO_HASH, None, ()), ZERO_HASH, b"")
 
 
 _GENESIS_PLACEHOLDER_BLOCK = _make_genesis_placeholder()
-
-
-def compute_genesis_hash(certificate: LedgerInfoWithSignatures) -> bytes:
-    """Return the identity of a chain: the hash of its genesis ledger info."""
-    return hash_with_salt("GenesisLedgerInfo", encode_ledger_info(certificate))
 
 
 # ---- the production application ---------------------------------------------------------------
@@ -472,8 +459,8 @@ class ContractsApplication:
 
     def get_next_validator_set(self, output: Any) -> ValidatorSet | None:
         """Return the set a block installs by writing DiemSystem's ValidatorSet (members with stake only)."""
-        from consensus.validators import ValidatorInfo
         from contracts.framework import DIEM_ROOT, system
+        from primitives.certified.validators import ValidatorInfo
 
         data = output.write_set.get(system.VALIDATOR_SET.state_key(DIEM_ROOT))
         if data is None:

@@ -17,7 +17,7 @@ from contracts.state import (
     compute_event_root,
     compute_state_change_hash,
 )
-from contracts.state.hashes import EVENT_ACCUMULATOR_SALT, compute_accumulator_parent
+from contracts.state.hashes import CONTRACT_EVENT_SALT, EVENT_ACCUMULATOR_SALT, compute_accumulator_parent
 from contracts.vm.context import Event
 from contracts.vm.status import StatusCode, VMStatus, VMStatusKind
 from primitives.bcs import encode_uleb128
@@ -27,7 +27,6 @@ from primitives.types import EVENT_KEY_LENGTH, BlockMetadata, SignedTransaction,
 if TYPE_CHECKING:
     from contracts.executor import BlockOutput
 
-CONTRACT_EVENT_SALT = "ContractEvent"
 # Committed status codes in TransactionInfo (Diem's StatusCode numbers of the kept statuses).
 STATUS_CODES = {
     VMStatusKind.EXECUTED: 4001,
@@ -66,11 +65,6 @@ class Ledger:
         self.accumulator.store.put_batch(nodes)
         self.accumulator.num_leaves = num_leaves
         self.version = last_version
-
-
-def compute_event_hashes(events: tuple) -> list[bytes]:
-    """Return hash_with_salt("ContractEvent", bcs) of each event."""
-    return [hash_with_salt(CONTRACT_EVENT_SALT, event.to_bcs()) for event in events]
 
 
 _EVENT_PREFIX = get_salt(CONTRACT_EVENT_SALT) + b"\x00" + encode_uleb128(EVENT_KEY_LENGTH)

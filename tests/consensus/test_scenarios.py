@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from consensus.signer import InsecureHashScheme
 from consensus.verify import verify_ledger_info
+from primitives.certified.signatures import InsecureHashScheme
 from tests.consensus.harness import CHAIN_ID, Cluster, make_address, make_validators
 
 

@@ -7,11 +7,10 @@ from dataclasses import replace
 import pytest
 
 from consensus import events as ev
-from consensus.signer import InsecureHashScheme
+from consensus.election import get_weighted_leader
 from consensus.types import (
     CommitVote,
     CommitVoteMsg,
-    EpochChangeProof,
     ProposalMsg,
     SyncInfo,
     TimeoutMsg,
@@ -20,9 +19,10 @@ from consensus.types import (
     decode_message,
     encode_message,
 )
-from consensus.safety import COMMIT_VOTE_DOMAIN
-from consensus.types import compute_signing_bytes
 from consensus.verify import RejectReason, Rejection, VerifyContext, verify_epoch_change_proof, verify_message
+from primitives.certified.domains import COMMIT_VOTE_DOMAIN, compute_signing_bytes
+from primitives.certified.ledger_info import EpochChangeProof
+from primitives.certified.signatures import InsecureHashScheme
 from primitives.errors import DecodeError
 from tests.consensus.builders import Chain
 from tests.consensus.harness import CHAIN_ID, make_address, make_validators
@@ -32,7 +32,7 @@ CTX = VerifyContext(CHAIN.epoch_state, InsecureHashScheme(), CHAIN_ID)
 
 
 def leader_of(round_: int) -> int:
-    address = CHAIN.validators.get_leader(CHAIN.epoch, round_)
+    address = get_weighted_leader(CHAIN.validators, CHAIN.epoch, round_)
     return [make_address(i) for i in range(4)].index(address)
 
 
@@ -153,7 +153,7 @@ def test_qc_below_quorum_by_power_not_count():
 
 
 def _leader(chain: Chain, round_: int) -> int:
-    return [make_address(i) for i in range(len(chain.powers))].index(chain.validators.get_leader(chain.epoch, round_))
+    return [make_address(i) for i in range(len(chain.powers))].index(get_weighted_leader(chain.validators, chain.epoch, round_))
 
 
 def test_forged_genesis_qc_is_rejected():

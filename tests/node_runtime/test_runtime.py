@@ -166,7 +166,7 @@ def test_lagging_node_catches_up_with_identical_roots() -> None:
 
 
 def _get_head_at(store: MemoryStore, version: int) -> tuple[int, bytes, bytes]:
-    from node.execution import decode_ledger_info
+    from primitives.certified.ledger_info import decode_ledger_info
 
     info = decode_ledger_info(store.get_ledger_info(version).ledger_info).ledger_info
     return info.version, info.state_root, info.accumulator_root

@@ -5,9 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from consensus.safety import COMMIT_VOTE_DOMAIN
-from consensus.types import LedgerInfo, LedgerInfoWithSignatures, compute_signing_bytes
-from consensus.validators import ValidatorInfo, ValidatorSet
 from contracts.executor import execute_block, validate_transaction
 from contracts.genesis import DealerConfig, GenesisConfig, build_genesis
 from contracts.state import AccumulatorConsistencyProof, AccumulatorProof, SparseMerkleProof, TransactionInfo
@@ -18,6 +15,9 @@ from contracts.vm.storage import InMemoryStateView
 from node.execution import decode_stored_info, make_genesis_commit, make_genesis_transaction
 from node.rpc.jsonrpc import MEMPOOL_INVALID_UPDATE, VM_VALIDATION_ERROR, LedgerSnapshot
 from node.rpc.methods import SubmitResult
+from primitives.certified.domains import COMMIT_VOTE_DOMAIN, compute_signing_bytes
+from primitives.certified.ledger_info import LedgerInfo, LedgerInfoWithSignatures
+from primitives.certified.validators import ValidatorInfo, ValidatorSet
 from primitives.hashing import sha3_256
 from primitives.keys import PrivateKey
 from primitives.types import AccountAddress, BlockMetadata, SignedTransaction, Transaction

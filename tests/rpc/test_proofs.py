@@ -8,24 +8,24 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from consensus.signer import Ed25519Scheme
-from consensus.types import LedgerInfoWithSignatures
-from consensus.validators import ValidatorSet
 from consensus.verify import verify_epoch_change_proof, verify_ledger_info
 from contracts.framework import account, currency
 from contracts.state import AccountStateProof, AccumulatorConsistencyProof, TransactionInfoWithProof, verify_consistency
 from contracts.state.accumulator import compute_event_root
-from contracts.vm.ledger import compute_event_hashes
+from contracts.state.event_proof import EventWithProof
+from contracts.state.hashes import compute_event_hashes
 from contracts.vm.structs import compute_state_key
-from node.execution import compute_genesis_hash
 from node.rpc import proofs
-from node.rpc.proof_types import (
-    EventWithProof,
-    decode_account_blob,
+from node.rpc.proof_types import decode_account_blob
+from primitives.certified.ledger_info import (
+    LedgerInfoWithSignatures,
+    compute_genesis_hash,
     decode_epoch_change_proof,
     decode_ledger_info,
     encode_ledger_info,
 )
+from primitives.certified.signatures import Ed25519Scheme
+from primitives.certified.validators import ValidatorSet
 from primitives.errors import DecodeError
 from primitives.types import ContractEvent, StructTag, Transaction
 from tests.rpc.harness import Chain, new_account, open_chain

@@ -7,15 +7,15 @@ from typing import Any
 
 import pytest
 
-from consensus.signer import InsecureHashScheme
 from consensus.verify import verify_ledger_info
 from contracts.framework import account, currency
 from contracts.state import AccountStateProof, AccumulatorConsistencyProof, TransactionInfoWithProof, verify_consistency
-from node.execution import compute_genesis_hash
+from contracts.state.event_proof import EventWithProof
 from node.ledger import Ledger
 from node.rpc.methods import SubmitResult, create_dispatcher
-from node.rpc.proof_types import EventWithProof, decode_epoch_change_proof, decode_ledger_info
 from node.rpc.store_proofs import CommitNotifier, StoreProofReader
+from primitives.certified.ledger_info import compute_genesis_hash, decode_epoch_change_proof, decode_ledger_info
+from primitives.certified.signatures import InsecureHashScheme
 from primitives.types import Transaction
 from tests.node_runtime.harness import CHAIN_ID, PAYEE, Cluster, make_transfer
 

@@ -54,7 +54,8 @@ def test_ledger_roots_are_deterministic_and_change_with_state() -> None:
 
 
 def test_runtime_event_hashes_match_contract_event_bcs() -> None:
-    from contracts.vm.ledger import compute_event_hashes, compute_runtime_event_hashes
+    from contracts.state.hashes import compute_event_hashes
+    from contracts.vm.ledger import compute_runtime_event_hashes
     chain = make_chain()
     out = chain.run(chain.sign(DD_KEY, p2p(TESTNET_DD, 5), sender=TESTNET_DD))
     for result in out.transactions:
