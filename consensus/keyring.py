@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
-from consensus.core import enter_epoch_round
+from consensus.rounds import enter_epoch_round
 from consensus.events import Effect
 from consensus.state import CoreState, Work
 from primitives.certified.signatures import Signer

@@ -379,27 +379,6 @@ def _follow_epoch_change_proof(
     return change.epoch, change.validators
 
 
-def verify_epoch_change_proof(
-    proof: EpochChangeProof, epoch: int, validators: ValidatorSet, scheme: SignatureScheme, chain_id: int
-) -> tuple[int, ValidatorSet] | Rejection:
-    """Client entry point: return the (epoch, validators) the proof moves a trusted state to, or why not."""
-    try:
-        return _follow_epoch_change_proof(proof, epoch, validators, scheme, chain_id)
-    except _Reject as rejected:
-        return rejected.rejection
-
-
-def verify_ledger_info(
-    liws: LedgerInfoWithSignatures, validators: ValidatorSet, scheme: SignatureScheme, chain_id: int
-) -> Rejection | None:
-    """Client entry point: None when more than 2/3 of validators' power signed liws, else why not."""
-    try:
-        _check_commit_cert(liws, validators, scheme, chain_id)
-    except _Reject as rejected:
-        return rejected.rejection
-    return None
-
-
 def get_message_epoch(message: object) -> int | None:
     """Return the epoch a signed consensus message claims (None for unsigned ones, e.g. sync info)."""
     kind = type(message)
