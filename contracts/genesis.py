@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from contracts.framework import VM_RESERVED, account, block, currency, dual_attestation, roles, sliding_nonce, system
 from contracts.framework import staking_epoch, transaction_fee
 from contracts.framework.staking import BPS_DENOMINATOR, StakingParams
+from contracts.outputs import to_contract_events
 from contracts.scripts import SCRIPT_ALLOW_LIST
 from contracts.vm import hooks
 from contracts.vm.context import Context
 from contracts.vm.gas import UnmeteredGas
 from contracts.vm.storage import BlockState, InMemoryStateView
-from contracts.executor import to_contract_events
 from primitives.hashing import sha3_256
 from primitives.keys import compute_auth_key
 from primitives.limits import U64_MAX

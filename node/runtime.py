@@ -17,8 +17,8 @@ from consensus.safety import SafetyData
 from consensus.state import CoreConfig, CoreState, make_history_entry
 from consensus.types import Block, BlockRetrievalRequest, EpochState, SyncInfo, decode_message, encode_message
 from consensus.verify import MAX_BLOCK_PAYLOAD_BYTES, RejectReason, Rejection, get_message_epoch, verify_message
+from contracts.application import Application
 from node.execution import (
-    Application,
     ExecutedBlock,
     SpeculativeExecutor,
     StoreStateView,

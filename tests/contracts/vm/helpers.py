@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from contracts.executor import BlockOutput, execute_block
+from contracts.executor import execute_block
 from contracts.framework import TESTNET_DD, TREASURY_COMPLIANCE, account, currency
 from contracts.genesis import DealerConfig, GenesisConfig, build_genesis
+from contracts.outputs import BlockOutput
 from contracts.vm.context import Context
 from contracts.vm.gas import UnmeteredGas
 from contracts.vm.storage import BlockState, InMemoryStateView

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from contracts.executor import BlockOutput, TransactionOutput, execute_block
+from contracts.executor import execute_block
 from contracts.framework import TESTNET_DD, TREASURY_COMPLIANCE, DIEM_ROOT, account, currency
 from contracts.genesis import DealerConfig, GenesisConfig, build_genesis
+from contracts.outputs import BlockOutput, TransactionOutput
 from contracts.vm.context import Context
 from contracts.vm.gas import UnmeteredGas
 from contracts.vm.storage import BlockState, InMemoryStateView
