@@ -8,7 +8,9 @@ from contracts.ledger_trees import LedgerTrees
 from contracts.outputs import BlockOutput
 from contracts.vm.storage import StateView
 from primitives.certified.validators import ValidatorSet
-from primitives.types import AccountAddress, BlockMetadata, SignedTransaction
+from primitives.types.ledger_transactions import BlockMetadata
+from primitives.types.names import AccountAddress
+from primitives.types.transactions import SignedTransaction
 
 
 class Application(Protocol):

@@ -20,10 +20,11 @@ from contracts.state import ACCUMULATOR_PLACEHOLDER_HASH
 from contracts.vm.storage import InMemoryStateView
 from primitives.bcs import encode_uleb128
 from primitives.keys import PrivateKey
-from primitives.types import (
-    AccountAddress, BlockMetadata, ChainId, ModuleId, RawTransaction, ScriptFunction, TransactionPayload,
-    currency_type_tag, sign_raw_transaction,
-)
+from primitives.types.ledger_transactions import BlockMetadata
+from primitives.types.names import AccountAddress, ChainId
+from primitives.types.scripts import ScriptFunction
+from primitives.types.transactions import RawTransaction, TransactionPayload, sign_raw_transaction
+from primitives.types.type_tags import ModuleId, currency_type_tag
 
 ACCOUNTS = 200
 FUNDING_MICRO = 10**12

@@ -16,7 +16,9 @@ from contracts.vm.status import EXECUTED, MISCELLANEOUS_ERROR, OUT_OF_GAS, Statu
 from contracts.vm.storage import BlockState, StateView
 from contracts.vm.structs import vm_signer
 from primitives.errors import InvariantViolation, invariant
-from primitives.types import BlockMetadata, SignedTransaction, StructTag
+from primitives.types.ledger_transactions import BlockMetadata
+from primitives.types.transactions import SignedTransaction
+from primitives.types.type_tags import StructTag
 
 SCRIPT_LOCATION = "Script"
 _UNMETERED = UnmeteredGas()  # shared: its limit (2**63 units) is unreachable, so accumulating is harmless

@@ -16,7 +16,7 @@ from contracts.vm.storage import BlockState, InMemoryStateView
 from primitives.hashing import sha3_256
 from primitives.keys import compute_auth_key
 from primitives.limits import U64_MAX
-from primitives.types import ContractEvent
+from primitives.types.events import ContractEvent
 
 DEFAULT_CHAIN_ID = 2
 FIXED_POINT32_ONE = 1 << 32

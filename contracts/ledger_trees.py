@@ -22,7 +22,10 @@ from contracts.vm.context import Event
 from contracts.vm.status import VMStatus, VMStatusKind
 from primitives.bcs import encode_uleb128
 from primitives.hashing import get_salt
-from primitives.types import EVENT_KEY_LENGTH, BlockMetadata, SignedTransaction, StructTag, Transaction, TypeTag
+from primitives.types.events import EVENT_KEY_LENGTH
+from primitives.types.ledger_transactions import BlockMetadata, Transaction
+from primitives.types.transactions import SignedTransaction
+from primitives.types.type_tags import StructTag, TypeTag
 
 # Committed status codes in TransactionInfo (Diem's StatusCode numbers of the kept statuses).
 STATUS_CODES = {

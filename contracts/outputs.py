@@ -8,7 +8,8 @@ from functools import lru_cache
 from contracts.state import TransactionInfo
 from contracts.vm.context import Event
 from contracts.vm.status import StatusCode, VMStatus
-from primitives.types import ContractEvent, EventKey, StructTag, TypeTag
+from primitives.types.events import ContractEvent, EventKey
+from primitives.types.type_tags import StructTag, TypeTag
 
 
 class TransactionOutput:

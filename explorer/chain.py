@@ -22,7 +22,7 @@ from explorer.inputs import AccountRef, NotFound
 from explorer.models import BlockRow, Recent, TransactionDetail, TransactionRow, Trust
 from primitives.certified.ledger_info import compute_genesis_hash
 from primitives.errors import DecodeError
-from primitives.types import ContractEvent
+from primitives.types.events import ContractEvent
 from wallet.client import Client
 from wallet.errors import VerificationError
 from wallet.models import Transaction

@@ -21,17 +21,10 @@ from primitives.certified.validators import ValidatorSet
 from primitives.codec import pack, unpack
 from primitives.errors import DecodeError, invariant
 from primitives.hashing import ZERO_HASH, hash_with_salt
-from primitives.types import (
-    AccessPath,
-    AccountAddress,
-    BlockMetadata,
-    ChangeSet,
-    SignedTransaction,
-    Transaction,
-    WriteOp,
-    WriteSet,
-    WriteSetPayload,
-)
+from primitives.types.ledger_transactions import BlockMetadata, Transaction
+from primitives.types.names import AccountAddress
+from primitives.types.transactions import SignedTransaction
+from primitives.types.write_sets import AccessPath, ChangeSet, WriteOp, WriteSet, WriteSetPayload
 
 # Verdicts on payload transactions this node had not seen; cleared when full (re-verifying is safe).
 SIGNATURE_CACHE_MAX_ENTRIES = 200_000

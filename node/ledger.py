@@ -18,7 +18,10 @@ from node.runtime import SubmitResult as RuntimeSubmitResult
 from node.runtime import SubmitStatus
 from node.storage import Store, TransactionRecord
 from primitives.certified.ledger_info import LedgerInfoWithSignatures, decode_ledger_info
-from primitives.types import AccountAddress, ContractEvent, SignedTransaction, Transaction
+from primitives.types.events import ContractEvent
+from primitives.types.ledger_transactions import Transaction
+from primitives.types.names import AccountAddress
+from primitives.types.transactions import SignedTransaction
 
 # Readers page at most this many rows per store scan (the store's own cap).
 READ_PAGE_MAX = 1000

@@ -40,7 +40,7 @@ from primitives.certified.plain import from_plain, to_plain
 from primitives.certified.validators import ValidatorSet
 from primitives.codec import pack, unpack
 from primitives.errors import DecodeError, InvariantViolation, invariant
-from primitives.types import SignedTransaction
+from primitives.types.transactions import SignedTransaction
 
 # Peer messages travel as [channel, body]; channels are stable numbers.
 CHANNEL_CONSENSUS = 0

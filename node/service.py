@@ -53,7 +53,7 @@ from primitives.certified.signatures import Ed25519Scheme, Ed25519Signer
 from primitives.certified.validators import ValidatorSet
 from primitives.errors import invariant
 from primitives.keys import PrivateKey
-from primitives.types import SignedTransaction
+from primitives.types.transactions import SignedTransaction
 
 LOCAL_INBOX_MAX_EVENTS = 1_000
 # An idle leader proposes an empty block after this long, so the ledger clock advances slowly when idle.

@@ -13,7 +13,8 @@ from contracts.state import AccountStateProof, AccumulatorConsistencyProof, Tran
 from contracts.state.event_proof import EventWithProof
 from primitives.certified.ledger_info import EpochChangeProof, LedgerInfoWithSignatures
 from primitives.errors import DecodeError
-from primitives.types import ContractEvent, StructTag
+from primitives.types.events import ContractEvent
+from primitives.types.type_tags import StructTag
 from wallet.client import Client
 from wallet.errors import VerificationError
 from wallet.verify import parse_certificate, parse_epoch_change_proof

@@ -19,7 +19,8 @@ from contracts.state.hashes import compute_event_hashes
 from primitives.certified.ledger_info import GENESIS_LEDGER_INFO_EPOCH, LedgerInfo
 from primitives.certified.trust import TrustedState, Waypoint
 from primitives.errors import DecodeError
-from primitives.types import ContractEvent, SignedTransaction
+from primitives.types.events import ContractEvent
+from primitives.types.transactions import SignedTransaction
 from wallet.client import Client
 from wallet.errors import VerificationError
 from wallet.models import Account, Event, Transaction

@@ -6,8 +6,10 @@ from typing import Any
 
 from primitives.bcs import Deserializer
 from primitives.errors import DecodeError
-from primitives.types import ContractEvent, Ed25519Authenticator, Script, ScriptFunction, SignedTransaction
-from primitives.types import Transaction as TransactionEnvelope
+from primitives.types.events import ContractEvent
+from primitives.types.ledger_transactions import Transaction as TransactionEnvelope
+from primitives.types.scripts import Script, ScriptFunction
+from primitives.types.transactions import Ed25519Authenticator, SignedTransaction
 from wallet.errors import VerificationError
 from wallet.models import Event, Transaction
 

@@ -13,7 +13,7 @@ from contracts.state.node_store import InMemoryAccumulatorStore
 from contracts.state.transaction_info import TransactionInfo
 from primitives.bcs import Deserializer, Serializer
 from primitives.errors import DecodeError
-from primitives.types import ContractEvent
+from primitives.types.events import ContractEvent
 
 # A transaction emits at most this many events in a proof we decode (the event accumulator's width).
 EVENT_COUNT_MAX = 2**32

@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Sequence
 
 from primitives.hashing import HASH_LENGTH, get_salt, hash_with_salt
-from primitives.types import ContractEvent
+from primitives.types.events import ContractEvent
 
 STATE_VALUE_SALT = "StateValue"
 SMT_LEAF_SALT = "SparseMerkleLeaf"

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from contracts.scripts import InvalidPayload, resolve
 from primitives.errors import DecodeError
-from primitives.types import Script, ScriptFunction, SignedTransaction
+from primitives.types.scripts import Script, ScriptFunction
+from primitives.types.transactions import SignedTransaction
 
 # (module, function) -> (index of the payee argument, index of the amount argument).
 PAYMENT_FUNCTIONS: dict[tuple[str, str], tuple[int, int]] = {

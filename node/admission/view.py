@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from contracts.framework import kyc, roles
 from contracts.vm.structs import ResourceType
 from node.admission.payments import decode_payment
-from primitives.types import SignedTransaction
+from primitives.types.transactions import SignedTransaction
 
 USECS_PER_SEC = 1_000_000
 # One account's remembered transfers; beyond this the oldest are forgotten (windows are meant to be short).

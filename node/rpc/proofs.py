@@ -37,7 +37,7 @@ from primitives.certified.ledger_info import (
     encode_ledger_info,
 )
 from primitives.errors import DecodeError
-from primitives.types import StructTag
+from primitives.types.type_tags import StructTag
 
 # Proofs cost a tree or accumulator walk per item: pages are smaller than plain reads.
 PROOF_PAGE_SIZE_MAX = 100

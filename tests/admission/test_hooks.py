@@ -23,15 +23,10 @@ from node.admission.hooks import (
     parse_sanctions_list,
 )
 from node.admission.payments import Payment, decode_payment
-from primitives.types import (
-    AccountAddress,
-    Script,
-    SignedTransaction,
-    TransactionArgument,
-    TransactionArgumentKind,
-    TransactionPayload,
-    currency_type_tag,
-)
+from primitives.types.names import AccountAddress
+from primitives.types.scripts import Script, TransactionArgument, TransactionArgumentKind
+from primitives.types.transactions import SignedTransaction, TransactionPayload
+from primitives.types.type_tags import currency_type_tag
 from tests.admission.chain import GENESIS_TIME_US, ComplianceChain, new_account
 
 VECTORS = Path(__file__).resolve().parents[1] / "primitives" / "data" / "diem_vectors.json"

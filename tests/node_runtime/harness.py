@@ -22,17 +22,10 @@ from primitives.certified.ledger_info import compute_genesis_hash
 from primitives.certified.signatures import InsecureHashScheme, InsecureHashSigner
 from primitives.certified.validators import ValidatorInfo, ValidatorSet
 from primitives.keys import PrivateKey
-from primitives.types import (
-    AccountAddress,
-    ChainId,
-    ModuleId,
-    RawTransaction,
-    ScriptFunction,
-    SignedTransaction,
-    TransactionPayload,
-    currency_type_tag,
-    sign_raw_transaction,
-)
+from primitives.types.names import AccountAddress, ChainId
+from primitives.types.scripts import ScriptFunction
+from primitives.types.transactions import RawTransaction, SignedTransaction, TransactionPayload, sign_raw_transaction
+from primitives.types.type_tags import ModuleId, currency_type_tag
 
 CHAIN_ID = 2
 DR_KEY = PrivateKey.from_seed_material(b"diem-root")

@@ -81,7 +81,7 @@ def test_a_repeated_request_is_served_once_per_interval() -> None:
 
 def count_signature_checks(monkeypatch) -> list[int]:  # noqa: ANN001
     """Count SignedTransaction signature checks from now on."""
-    from primitives.types import SignedTransaction
+    from primitives.types.transactions import SignedTransaction
 
     calls = [0]
     original = SignedTransaction.is_signature_valid

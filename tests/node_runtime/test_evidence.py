@@ -34,7 +34,9 @@ from primitives.certified.validators import ValidatorInfo, ValidatorSet
 from primitives.codec import pack
 from primitives.keys import PrivateKey
 from primitives.limits import MAX_TRANSACTION_SIZE_BYTES
-from primitives.types import AccountAddress, ContractEvent, SignedTransaction
+from primitives.types.events import ContractEvent
+from primitives.types.names import AccountAddress
+from primitives.types.transactions import SignedTransaction
 from tests.contracts.framework.staking.helpers import decode_event
 from tests.node_runtime.harness import CHAIN_ID, DD_KEY, DR_KEY, TC_KEY, Cluster, Node, get_sent_proposals
 from wallet.validator import compose_equivocation_evidence

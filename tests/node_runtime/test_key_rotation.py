@@ -21,7 +21,8 @@ from node.runtime import decode_envelope
 from primitives.certified.ledger_info import compute_genesis_hash
 from primitives.certified.signatures import Ed25519Scheme, Ed25519Signer
 from primitives.keys import PrivateKey
-from primitives.types import AccountAddress, ChainId, RawTransaction, sign_raw_transaction
+from primitives.types.names import AccountAddress, ChainId
+from primitives.types.transactions import RawTransaction, sign_raw_transaction
 from tests.node_runtime.harness import CHAIN_ID, DD_KEY, DR_KEY, TC_KEY, Cluster, Node
 from wallet.validator import compose_rotate
 

@@ -20,7 +20,9 @@ from primitives.certified.ledger_info import LedgerInfo, LedgerInfoWithSignature
 from primitives.certified.validators import ValidatorInfo, ValidatorSet
 from primitives.hashing import sha3_256
 from primitives.keys import PrivateKey
-from primitives.types import AccountAddress, BlockMetadata, SignedTransaction, Transaction
+from primitives.types.ledger_transactions import BlockMetadata, Transaction
+from primitives.types.names import AccountAddress
+from primitives.types.transactions import SignedTransaction
 
 CHAIN_ID = 2
 GENESIS_TIME_US = 1_700_000_000_000_000

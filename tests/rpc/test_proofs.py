@@ -28,7 +28,9 @@ from primitives.certified.signatures import Ed25519Scheme
 from primitives.certified.trust import EpochChange, follow_epoch_change_proof
 from primitives.certified.validators import ValidatorSet
 from primitives.errors import DecodeError
-from primitives.types import ContractEvent, StructTag, Transaction
+from primitives.types.events import ContractEvent
+from primitives.types.ledger_transactions import Transaction
+from primitives.types.type_tags import StructTag
 from tests.rpc.harness import Chain, new_account, open_chain
 from tests.rpc.memory_ledger import CHAIN_ID, MemoryLedger
 

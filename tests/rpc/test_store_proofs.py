@@ -20,7 +20,7 @@ from primitives.certified.ledger_info import (
     decode_ledger_info,
 )
 from primitives.certified.signatures import InsecureHashScheme
-from primitives.types import Transaction
+from primitives.types.ledger_transactions import Transaction
 from tests.node_runtime.harness import CHAIN_ID, PAYEE, Cluster, make_transfer
 
 SCHEME = InsecureHashScheme()

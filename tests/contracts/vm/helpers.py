@@ -12,10 +12,11 @@ from contracts.vm.context import Context
 from contracts.vm.gas import UnmeteredGas
 from contracts.vm.storage import BlockState, InMemoryStateView
 from primitives.keys import PrivateKey
-from primitives.types import (
-    AccountAddress, BlockMetadata, ChainId, ModuleId, RawTransaction, ScriptFunction, SignedTransaction,
-    TransactionPayload, TypeTag, currency_type_tag, sign_raw_transaction,
-)
+from primitives.types.ledger_transactions import BlockMetadata
+from primitives.types.names import AccountAddress, ChainId
+from primitives.types.scripts import ScriptFunction
+from primitives.types.transactions import RawTransaction, SignedTransaction, TransactionPayload, sign_raw_transaction
+from primitives.types.type_tags import ModuleId, TypeTag, currency_type_tag
 
 XUS = currency.tag_of_code(b"XUS")
 XDX = currency.tag_of_code(b"XDX")

@@ -6,7 +6,8 @@ from contracts.executor import execute_block
 from contracts.framework import DIEM_ROOT, TESTNET_DD, TREASURY_COMPLIANCE, currency
 from contracts.genesis import DealerConfig, GenesisConfig, build_genesis
 from contracts.ledger_trees import LedgerTrees
-from primitives.types import AccountAddress, BlockMetadata
+from primitives.types.ledger_transactions import BlockMetadata
+from primitives.types.names import AccountAddress
 from tests.contracts.vm.helpers import DD_KEY, DR_KEY, PROPOSER, TC_KEY, XDX, XUS, make_chain, p2p
 
 

@@ -15,7 +15,7 @@ from primitives.certified.domains import PROPOSAL_DOMAIN, TIMEOUT_DOMAIN, VOTE_D
 from primitives.certified.plain import to_plain
 from primitives.codec import pack
 from primitives.keys import PrivateKey
-from primitives.types import TransactionPayload
+from primitives.types.transactions import TransactionPayload
 from wallet.validator import compose_equivocation_evidence
 
 CHAIN_ID = 2

@@ -13,7 +13,9 @@ from contracts.outputs import BlockOutput, TransactionOutput, is_retry
 from contracts.vm.storage import InMemoryStateView
 from contracts.vm.values import ADDRESS, BOOL, BYTES, U8, U64, FieldType
 from primitives.keys import PrivateKey
-from primitives.types import AccountAddress, BlockMetadata, TransactionPayload
+from primitives.types.ledger_transactions import BlockMetadata
+from primitives.types.names import AccountAddress
+from primitives.types.transactions import TransactionPayload
 from tests.contracts.framework.compliance.helpers import (
     DD, DD_KEY, DR_KEY, TC_KEY, Chain, call, key_for, p2p, u64, vec,
 )
