@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from contracts.framework import kyc
+from contracts.payments import Payment, decode_payment
 from node.admission.codes import ACCEPT, AdmissionCode, Decision, Reject
-from node.admission.payments import Payment, decode_payment
 from node.admission.pipeline import AdmissionHook, AdmissionPipeline, RejectionLog
 from node.admission.view import USECS_PER_SEC, LedgerView
 from primitives.types.transactions import SignedTransaction

@@ -11,8 +11,8 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
+from contracts.payments import decode_payment
 from node.admission.codes import ACCEPT, ADMISSION_REJECTED, Accept, AdmissionCode, Decision, Reject
-from node.admission.payments import decode_payment
 from node.admission.view import LedgerView
 from node.rpc.jsonrpc import JsonRpcError
 from primitives.types.transactions import SignedTransaction

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from contracts.payments import Payment, decode_payment
 from contracts.transaction_builder import compose_peer_to_peer
 from node.admission.codes import Accept, AdmissionCode, Reject
 from node.admission.hooks import (
@@ -22,7 +23,6 @@ from node.admission.hooks import (
     VelocityWindow,
     parse_sanctions_list,
 )
-from node.admission.payments import Payment, decode_payment
 from primitives.types.names import AccountAddress
 from primitives.types.scripts import Script, TransactionArgument, TransactionArgumentKind
 from primitives.types.transactions import SignedTransaction, TransactionPayload
