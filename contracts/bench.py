@@ -79,7 +79,7 @@ class _Bench:
         start, cpu_start = time.perf_counter(), time.process_time()
         output = execute_block(self.state, metadata, txns, trees=self.trees)
         self.state.apply(output.write_set)
-        self.trees.commit(output.ledger_update)  # type: ignore[arg-type]
+        self.trees.commit(output.get_ledger_update())
         elapsed = time.perf_counter() - start
         self.cpu_seconds += time.process_time() - cpu_start
         failed = [o for o in output.transactions if not (o.keep and o.status.is_executed())]

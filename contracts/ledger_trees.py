@@ -98,16 +98,17 @@ def compute_runtime_event_root(events: tuple[Event, ...]) -> bytes:
 def compute_ledger_update(trees: LedgerTrees, outputs: Sequence[TransactionOutput],
                           write_set: dict[bytes, bytes | None], metadata: BlockMetadata,
                           txns: list[SignedTransaction]) -> LedgerUpdate:
-    """Return the TransactionInfos of the kept transactions, the new state root and accumulator root, and their nodes."""
+    """Return the TransactionInfos of the kept transactions, the new state and accumulator roots, and their nodes."""
     hashes = [Transaction(metadata).hash()] + [txn.hash() for txn in txns]
     kept = [(h, out) for h, out in zip(hashes, outputs) if out.keep]
     last_version = trees.version + len(kept)
     root, nodes = trees.tree.compute_update(last_version, write_set)
     infos = []
     for index, (txn_hash, out) in enumerate(kept):
+        status_code = get_status_code(out.status)  # type: ignore[arg-type]  # a kept output has a status
         infos.append(TransactionInfo(
             txn_hash, compute_state_change_hash(out.write_set), compute_runtime_event_root(out.runtime_events),
-            root if index == len(kept) - 1 else None, out.gas_used, get_status_code(out.status),  # type: ignore[arg-type]
+            root if index == len(kept) - 1 else None, out.gas_used, status_code,
         ))
     accumulator_leaves, accumulator_nodes = trees.accumulator.compute_append([info.hash() for info in infos])
     accumulator_root = _root_after(trees.accumulator, accumulator_leaves, accumulator_nodes)

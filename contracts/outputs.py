@@ -8,6 +8,7 @@ from functools import lru_cache
 from contracts.state import TransactionInfo
 from contracts.vm.context import Event
 from contracts.vm.status import StatusCode, VMStatus
+from primitives.errors import InvariantViolation
 from primitives.types.events import ContractEvent, EventKey
 from primitives.types.type_tags import StructTag, TypeTag
 
@@ -59,6 +60,12 @@ class BlockOutput:
     transactions: tuple[TransactionOutput, ...]
     write_set: dict[bytes, bytes | None]
     ledger_update: LedgerUpdate | None = None
+
+    def get_ledger_update(self) -> LedgerUpdate:
+        """Return the ledger update of a block executed on ledger trees (asking it of any other is a bug)."""
+        if self.ledger_update is None:
+            raise InvariantViolation("the block was executed without ledger trees: it has no ledger update")
+        return self.ledger_update
 
 
 @lru_cache(maxsize=1024)

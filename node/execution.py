@@ -15,7 +15,12 @@ from contracts.state.accumulator import compute_event_root
 from contracts.state.hashes import compute_event_hashes
 from contracts.vm.storage import StateView
 from node.storage import BlockCommit, EventRecord, LedgerInfoRecord, StateValueWrite, Store, TransactionRecord
-from primitives.certified.ledger_info import LedgerInfo, LedgerInfoWithSignatures, decode_ledger_info, encode_ledger_info
+from primitives.certified.ledger_info import (
+    LedgerInfo,
+    LedgerInfoWithSignatures,
+    decode_ledger_info,
+    encode_ledger_info,
+)
 from primitives.certified.plain import from_plain, to_plain
 from primitives.certified.validators import ValidatorSet
 from primitives.codec import pack, unpack
@@ -270,7 +275,8 @@ class SpeculativeExecutor:
         return signed if verdict else None
 
     def compute_executed(self, block: Block, base_version: int, metadata: BlockMetadata,
-                         signed_txns: list[SignedTransaction], output: BlockOutput, skipped: list[bytes]) -> ExecutedBlock:
+                         signed_txns: list[SignedTransaction], output: BlockOutput,
+                         skipped: list[bytes]) -> ExecutedBlock:
         """Assign versions to kept outputs; take the roots and new nodes the executor computed."""
         candidates = [Transaction(metadata)] + [Transaction(txn) for txn in signed_txns]
         outputs = list(output.transactions)
@@ -278,15 +284,14 @@ class SpeculativeExecutor:
         kept_pairs = [(txn, out) for txn, out in zip(candidates, outputs) if out.keep]
         # Discarded transactions leave the mempool; retried ones (the epoch ended earlier in this block) stay for the next.
         skipped.extend(txn.hash() for txn, out in zip(candidates, outputs) if not out.keep and not is_retry(out))
-        update = output.ledger_update
-        invariant(update is not None, "the application computes the ledger update of every block")
-        infos = list(update.infos)  # type: ignore[union-attr]
+        update = output.get_ledger_update()
+        infos = list(update.infos)
         invariant(len(infos) == len(kept_pairs), "one transaction info per kept transaction")
         kept = tuple(make_executed_transaction(base_version + 1 + index, txn, out, info)
                      for index, ((txn, out), info) in enumerate(zip(kept_pairs, infos)))
-        return ExecutedBlock(block.id, block.parent_id, update.last_version, kept, dict(output.write_set),  # type: ignore[union-attr]
-                             update.state_root, update.accumulator_root, dict(update.state_nodes),  # type: ignore[union-attr]
-                             dict(update.accumulator_nodes), self.application.get_next_validator_set(output),  # type: ignore[union-attr]
+        return ExecutedBlock(block.id, block.parent_id, update.last_version, kept, dict(output.write_set),
+                             update.state_root, update.accumulator_root, dict(update.state_nodes),
+                             dict(update.accumulator_nodes), self.application.get_next_validator_set(output),
                              tuple(skipped))
 
     def on_committed(self, blocks: Sequence[ExecutedBlock]) -> None:

@@ -188,7 +188,7 @@ class MemoryLedger:
         metadata = BlockMetadata(block_id, self.round, timestamp, (), AccountAddress.from_int(0x1234))
         queued, self.mempool = self.mempool, []
         output = execute_block(InMemoryStateView(self.state), metadata, queued, trees=self.trees)
-        update = output.ledger_update
+        update = output.get_ledger_update()
         self.trees.commit(update)
         committed = []
         kept = [(t, r) for t, r in zip([Transaction(metadata), *(Transaction(t) for t in queued)], output.transactions)

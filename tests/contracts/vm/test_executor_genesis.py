@@ -49,7 +49,7 @@ def test_ledger_roots_are_deterministic_and_change_with_state() -> None:
         txn = chain.sign(DD_KEY, p2p(TREASURY_COMPLIANCE, amount), sender=TESTNET_DD)
         metadata = BlockMetadata(bytes(32), 1, 2_000_000, (), AccountAddress(PROPOSER))
         out = execute_block(chain.state, metadata, [txn], trees=trees)
-        update = out.ledger_update
+        update = out.get_ledger_update()
         assert len(update.infos) == 2 and update.infos[-1].state_root_hash == update.state_root
         roots.append((update.state_root, update.accumulator_root))
     assert roots[0] == roots[1] and roots[0][1] != roots[2][1]
