@@ -6,8 +6,9 @@ node's own (primitives.certified, contracts.state), so their bytes cannot drift 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from contracts.state import AccountStateProof, AccumulatorConsistencyProof, TransactionInfoWithProof
 from contracts.state.event_proof import EventWithProof
@@ -19,6 +20,7 @@ from wallet.client import Client
 from wallet.errors import VerificationError
 from wallet.verify import parse_certificate, parse_epoch_change_proof
 
+T = TypeVar("T")
 MAX_PROOF_ROUNDS = 100  # epoch-change proof pages followed in one sync (each holds up to 100 epochs)
 
 
@@ -47,7 +49,7 @@ def _hex(value: Any, what: str) -> bytes:
         raise VerificationError(f"{what} is not hex") from None
 
 
-def _decode_bcs(decoder: Any, data: bytes, what: str) -> Any:
+def _decode_bcs(decoder: Callable[[bytes], T], data: bytes, what: str) -> T:
     try:
         return decoder(data)
     except (DecodeError, ValueError) as error:

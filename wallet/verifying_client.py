@@ -16,6 +16,7 @@ from contracts.framework import currency as currency_module
 from contracts.state import AccumulatorConsistencyProof, compute_event_root, verify_consistency
 from contracts.state.event_proof import EventWithProof
 from contracts.state.hashes import compute_event_hashes
+from contracts.vm.structs import ResourceType
 from primitives.certified.ledger_info import GENESIS_LEDGER_INFO_EPOCH, LedgerInfo
 from primitives.certified.trust import TrustedState, Waypoint
 from primitives.errors import DecodeError
@@ -49,7 +50,7 @@ class VerifiedAccountState:
         return next((amount for code, amount in self.balances if code == currency), 0)
 
 
-def get_balance_type(currency: str) -> Any:
+def get_balance_type(currency: str) -> ResourceType:
     """Return the resource type Balance<currency>."""
     return account_module.Balance.of(currency_module.tag_of_code(currency.encode("ascii")))
 
@@ -99,7 +100,7 @@ class VerifyingClient:
         values = await self._prove_resources(address, rtypes, info)
         return _decode_account_state(address, info.version, values[0], list(zip(currencies, values[1:])))
 
-    async def get_resources(self, address: bytes, rtypes: list[Any], version: int | None = None
+    async def get_resources(self, address: bytes, rtypes: list[ResourceType], version: int | None = None
                             ) -> tuple[int, list[bytes | None]]:
         """Return (proven version, values) of the resources rtypes of address, at the latest verified ledger
         info or, given version, at the last block end at or before it (None: the resource is absent)."""
@@ -108,11 +109,11 @@ class VerifyingClient:
             raise VerificationError(f"version {version} is after the verified ledger version {info.version}")
         return await self._prove_resources_at(address, rtypes, info, version)
 
-    async def _prove_resources(self, address: bytes, rtypes: list[Any], info: LedgerInfo) -> list[bytes | None]:
+    async def _prove_resources(self, address: bytes, rtypes: list[ResourceType], info: LedgerInfo) -> list[bytes | None]:
         """Return the proven values (None: absent) of the resources rtypes of address at info's version."""
         return (await self._prove_resources_at(address, rtypes, info, None))[1]
 
-    async def _prove_resources_at(self, address: bytes, rtypes: list[Any], info: LedgerInfo,
+    async def _prove_resources_at(self, address: bytes, rtypes: list[ResourceType], info: LedgerInfo,
                                   at_version: int | None) -> tuple[int, list[bytes | None]]:
         keys = [rtype.state_key(address) for rtype in rtypes]  # computed here, never taken from the node
         tags = [r.struct_tag for r in rtypes]
