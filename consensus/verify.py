@@ -107,10 +107,9 @@ def _require(condition: bool, reason: RejectReason, detail: str = "") -> None:
 
 # Verified (public key, message, signature) triples; pure memoisation, bounded.
 _VERIFIED_SIGNATURES: set[tuple[bytes, bytes, bytes]] = set()
-
-
 # Certificates already verified under (chain id, validator set fingerprint); bounded.
 _VERIFIED_QCS: set[tuple[QuorumCertificate, int, bytes]] = set()
+# What rejection details call the certificates the shared checks refuse.
 QUORUM_CERT = "quorum certificate"
 TIMEOUT_CERT = "timeout certificate"
 # What the shared certificate checks found, as consensus's stable reject reasons.
