@@ -28,7 +28,7 @@ from wallet.regulator import (
     make_client,
     run,
 )
-from wallet.verify import Waypoint
+from wallet.verify import parse_waypoint
 
 DEFAULT_EXPLORER_PORT = 8070
 DEFAULT_DASHBOARD_PORT = 8071
@@ -40,7 +40,7 @@ def check_waypoint(waypoint: str | None) -> str | None:
     if waypoint is None:
         return None
     try:
-        return Waypoint.from_hex(waypoint).genesis_hash.hex()
+        return parse_waypoint(waypoint).genesis_hash.hex()
     except WalletError as error:
         error_console.print(f"[bold red]error:[/] {error}")
         raise typer.Exit(1) from None

@@ -5,13 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from consensus.types import Block, LedgerInfo, LedgerInfoWithSignatures, compute_block_id
-from consensus.verify import MAX_BLOCKS_PER_RETRIEVAL, verify_ledger_info
-from consensus.wire import from_plain, to_plain
-from node.execution import decode_block, decode_ledger_info
+from consensus.types import Block
+from consensus.verify import MAX_BLOCKS_PER_RETRIEVAL
+from node.execution import decode_block
 from primitives.codec import pack, unpack
 from primitives.limits import U64_MAX
 from node.logging import get_logger
+from primitives.certified.blocks import compute_block_id
+from primitives.certified.ledger_info import (
+    LedgerInfo,
+    LedgerInfoWithSignatures,
+    check_ledger_info_signatures,
+    decode_ledger_info,
+)
+from primitives.certified.plain import from_plain, to_plain
 
 if TYPE_CHECKING:
     from node.runtime import Outbound, Runtime
@@ -259,7 +266,7 @@ def check_response(runtime: Runtime, blocks: tuple[Block, ...], certificate: Led
     info = certificate.ledger_info
     if info.epoch != epoch_state.epoch:
         return CatchUpStatus.BAD_CERTIFICATE
-    rejection = verify_ledger_info(certificate, epoch_state.validators, state.config.scheme, state.config.chain_id)
+    rejection = check_ledger_info_signatures(certificate, epoch_state.validators, state.config.scheme, state.config.chain_id)
     if rejection is not None:
         return CatchUpStatus.BAD_CERTIFICATE
     for parent, child in zip((None, *blocks), blocks):

@@ -18,8 +18,11 @@ from primitives.bcs import Deserializer
 from primitives.errors import DecodeError, InvariantViolation
 from primitives.limits import U64_MAX
 from primitives.metadata import TravelRuleMetadataV0, decode_metadata
-from primitives.types import ContractEvent, Script, ScriptFunction, SignedTransaction, Transaction
-from primitives.types import TypeTagKind
+from primitives.types.events import ContractEvent
+from primitives.types.ledger_transactions import Transaction
+from primitives.types.scripts import Script, ScriptFunction
+from primitives.types.transactions import SignedTransaction
+from primitives.types.type_tags import TypeTagKind
 
 CORE_ADDRESS = bytes(15) + b"\x01"
 ADDRESS_LENGTH_BYTES = 16

@@ -4,30 +4,32 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
-from consensus.types import Block, LedgerInfo, LedgerInfoWithSignatures
-from consensus.validators import ValidatorSet
-from consensus.wire import from_plain, to_plain
-from contracts.executor import is_retry
+from consensus.types import Block
+from contracts.application import Application
+from contracts.ledger_trees import LedgerTrees
+from contracts.outputs import BlockOutput, is_retry
 from contracts.state import MerkleAccumulator, SparseMerkleTree, TransactionInfo, compute_state_change_hash
 from contracts.state.accumulator import compute_event_root
-from contracts.vm.ledger import Ledger, compute_event_hashes
+from contracts.state.hashes import compute_event_hashes
+from contracts.vm.storage import StateView
 from node.storage import BlockCommit, EventRecord, LedgerInfoRecord, StateValueWrite, Store, TransactionRecord
+from primitives.certified.ledger_info import (
+    LedgerInfo,
+    LedgerInfoWithSignatures,
+    decode_ledger_info,
+    encode_ledger_info,
+)
+from primitives.certified.plain import from_plain, to_plain
+from primitives.certified.validators import ValidatorSet
 from primitives.codec import pack, unpack
 from primitives.errors import DecodeError, invariant
 from primitives.hashing import ZERO_HASH, hash_with_salt
-from primitives.types import (
-    AccessPath,
-    AccountAddress,
-    BlockMetadata,
-    ChangeSet,
-    SignedTransaction,
-    Transaction,
-    WriteOp,
-    WriteSet,
-    WriteSetPayload,
-)
+from primitives.types.ledger_transactions import BlockMetadata, Transaction
+from primitives.types.names import AccountAddress
+from primitives.types.transactions import SignedTransaction
+from primitives.types.write_sets import AccessPath, ChangeSet, WriteOp, WriteSet, WriteSetPayload
 
 # Verdicts on payload transactions this node had not seen; cleared when full (re-verifying is safe).
 SIGNATURE_CACHE_MAX_ENTRIES = 200_000
@@ -37,35 +39,6 @@ GENESIS_VERSION = 0
 GENESIS_EPOCH_BEFORE = 0  # the genesis ledger info ends "epoch 0" and announces epoch 1's validators
 GENESIS_STATUS_CODE = 4001  # Diem's EXECUTED
 STATUS_EXECUTED = "executed"
-
-
-class Application(Protocol):
-    """The deterministic state machine under the node: validation, block execution, reconfiguration."""
-
-    def validate_transaction(self, state_view: Any, signed_txn: SignedTransaction, block_time_us: int) -> int:
-        """Return 0 when the transaction may enter the mempool, else a Diem StatusCode number."""
-        ...
-
-    def get_sequence_number(self, state_view: Any, address: AccountAddress) -> int:
-        """Return an account's on-chain sequence number (0 when absent)."""
-        ...
-
-    def execute_block(self, state_view: Any, metadata: BlockMetadata, signed_txns: list[SignedTransaction],
-                      ledger: Ledger) -> Any:
-        """Return a BlockOutput with infos, roots and the new nodes (contracts.executor.execute_block)."""
-        ...
-
-    def get_next_validator_set(self, output: Any) -> ValidatorSet | None:
-        """Return the validator set a block output installs (reconfiguration), else None."""
-        ...
-
-
-class StateView(Protocol):
-    """Read access to state by 32-byte state key."""
-
-    def get(self, key: bytes) -> bytes | None:
-        """Return the value under key, or None."""
-        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,19 +226,19 @@ class SpeculativeExecutor:
         metadata = make_block_metadata(block)
         view = LayeredStateView(StoreStateView(self.store, self.committed_version),
                                 [layer.write_set for layer in ancestry])  # type: ignore[union-attr]
-        ledger = self.make_ledger(ancestry)  # type: ignore[arg-type]
-        output = self.application.execute_block(view, metadata, signed_txns, ledger)
-        executed = self.compute_executed(block, ledger.version, metadata, signed_txns, output, skipped)
+        trees = self.make_trees(ancestry)  # type: ignore[arg-type]
+        output = self.application.execute_block(view, metadata, signed_txns, trees)
+        executed = self.compute_executed(block, trees.version, metadata, signed_txns, output, skipped)
         self.executed[block.id] = executed
         return executed
 
-    def make_ledger(self, ancestry: list[ExecutedBlock]) -> Ledger:
+    def make_trees(self, ancestry: list[ExecutedBlock]) -> LedgerTrees:
         """Return the tree and accumulator as of the parent: store nodes plus speculative layers."""
         version = ancestry[-1].last_version if ancestry else self.committed_version
         tree_nodes = LayeredNodeStore(self.store.get_state_node, [layer.tree_nodes for layer in ancestry])
         accumulator_nodes = LayeredNodeStore(self.store.get_accumulator_node,
                                              [layer.accumulator_nodes for layer in ancestry])
-        return Ledger(SparseMerkleTree(tree_nodes, version), MerkleAccumulator(accumulator_nodes, version + 1),
+        return LedgerTrees(SparseMerkleTree(tree_nodes, version), MerkleAccumulator(accumulator_nodes, version + 1),
                       version)
 
     def forget(self, block_ids: Iterable[bytes]) -> None:
@@ -302,7 +275,8 @@ class SpeculativeExecutor:
         return signed if verdict else None
 
     def compute_executed(self, block: Block, base_version: int, metadata: BlockMetadata,
-                         signed_txns: list[SignedTransaction], output: Any, skipped: list[bytes]) -> ExecutedBlock:
+                         signed_txns: list[SignedTransaction], output: BlockOutput,
+                         skipped: list[bytes]) -> ExecutedBlock:
         """Assign versions to kept outputs; take the roots and new nodes the executor computed."""
         candidates = [Transaction(metadata)] + [Transaction(txn) for txn in signed_txns]
         outputs = list(output.transactions)
@@ -310,14 +284,14 @@ class SpeculativeExecutor:
         kept_pairs = [(txn, out) for txn, out in zip(candidates, outputs) if out.keep]
         # Discarded transactions leave the mempool; retried ones (the epoch ended earlier in this block) stay for the next.
         skipped.extend(txn.hash() for txn, out in zip(candidates, outputs) if not out.keep and not is_retry(out))
-        infos = list(output.infos)
+        update = output.get_ledger_update()
+        infos = list(update.infos)
         invariant(len(infos) == len(kept_pairs), "one transaction info per kept transaction")
         kept = tuple(make_executed_transaction(base_version + 1 + index, txn, out, info)
                      for index, ((txn, out), info) in enumerate(zip(kept_pairs, infos)))
-        _, accumulator_nodes = output.extra["accumulator_update"]
-        return ExecutedBlock(block.id, block.parent_id, output.extra["last_version"], kept, dict(output.write_set),
-                             output.state_root, output.accumulator_root, dict(output.extra["state_nodes"]),
-                             dict(accumulator_nodes), self.application.get_next_validator_set(output),
+        return ExecutedBlock(block.id, block.parent_id, update.last_version, kept, dict(output.write_set),
+                             update.state_root, update.accumulator_root, dict(update.state_nodes),
+                             dict(update.accumulator_nodes), self.application.get_next_validator_set(output),
                              tuple(skipped))
 
     def on_committed(self, blocks: Sequence[ExecutedBlock]) -> None:
@@ -346,16 +320,6 @@ def make_executed_transaction(version: int, transaction: Transaction, output: An
 
 
 # ---- what a commit writes ---------------------------------------------------------------------------
-
-
-def encode_ledger_info(certificate: LedgerInfoWithSignatures) -> bytes:
-    """Return the stored bytes of a (possibly unsigned) ledger info."""
-    return pack(to_plain(certificate))
-
-
-def decode_ledger_info(data: bytes) -> LedgerInfoWithSignatures:
-    """Rebuild a stored ledger info."""
-    return from_plain(LedgerInfoWithSignatures, unpack(data))
 
 
 def encode_block(block: Block) -> bytes:
@@ -426,17 +390,12 @@ def make_genesis_commit(transaction: Transaction, write_set: Mapping[bytes, byte
 
 def _make_genesis_placeholder() -> Block:
     """Return the stand-in block stored at version 0 (id ZERO_HASH: the parent of epoch 1's genesis)."""
-    from consensus.types import BlockData
+    from primitives.certified.blocks import BlockData
 
     return Block(BlockData(GENESIS_EPOCH_BEFORE, 0, 0, b"", ZERO_HASH, None, ()), ZERO_HASH, b"")
 
 
 _GENESIS_PLACEHOLDER_BLOCK = _make_genesis_placeholder()
-
-
-def compute_genesis_hash(certificate: LedgerInfoWithSignatures) -> bytes:
-    """Return the identity of a chain: the hash of its genesis ledger info."""
-    return hash_with_salt("GenesisLedgerInfo", encode_ledger_info(certificate))
 
 
 # ---- the production application ---------------------------------------------------------------
@@ -445,13 +404,13 @@ def compute_genesis_hash(certificate: LedgerInfoWithSignatures) -> bytes:
 class ContractsApplication:
     """The Move-like VM and framework of contracts/, as the node's Application."""
 
-    def validate_transaction(self, state_view: Any, signed_txn: SignedTransaction, block_time_us: int) -> int:
+    def validate_transaction(self, state_view: StateView, signed_txn: SignedTransaction, block_time_us: int) -> int:
         """Run the submit-time checks; the mempool already verified the signature."""
         from contracts.executor import validate_transaction
 
         return int(validate_transaction(state_view, signed_txn, block_time_us, check_signature=False))
 
-    def get_sequence_number(self, state_view: Any, address: AccountAddress) -> int:
+    def get_sequence_number(self, state_view: StateView, address: AccountAddress) -> int:
         """Return the DiemAccount sequence number, 0 when the account does not exist."""
         from contracts.framework import account
         from contracts.vm.context import Context
@@ -463,17 +422,17 @@ class ContractsApplication:
             return 0
         return account.get_sequence_number(ctx, address.value)
 
-    def execute_block(self, state_view: Any, metadata: BlockMetadata, signed_txns: list[SignedTransaction],
-                      ledger: Ledger) -> Any:
+    def execute_block(self, state_view: StateView, metadata: BlockMetadata, signed_txns: list[SignedTransaction],
+                      trees: LedgerTrees) -> BlockOutput:
         """Execute without re-verifying signatures (verified once at admission or on first sight)."""
         from contracts.executor import execute_block
 
-        return execute_block(state_view, metadata, signed_txns, ledger=ledger, verify_signatures=False)
+        return execute_block(state_view, metadata, signed_txns, trees=trees, verify_signatures=False)
 
-    def get_next_validator_set(self, output: Any) -> ValidatorSet | None:
+    def get_next_validator_set(self, output: BlockOutput) -> ValidatorSet | None:
         """Return the set a block installs by writing DiemSystem's ValidatorSet (members with stake only)."""
-        from consensus.validators import ValidatorInfo
         from contracts.framework import DIEM_ROOT, system
+        from primitives.certified.validators import ValidatorInfo
 
         data = output.write_set.get(system.VALIDATOR_SET.state_key(DIEM_ROOT))
         if data is None:

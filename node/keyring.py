@@ -17,11 +17,11 @@ from typing import Any, Protocol
 
 import nacl.bindings
 
-from consensus.signer import Ed25519Signer, Signer
-from consensus.validators import ValidatorSet
 from node.keys import KeyFileError, load_private_key
 from node.logging import get_logger
 from node.network.noise import KeyPair
+from primitives.certified.signatures import Ed25519Signer, Signer
+from primitives.certified.validators import ValidatorSet
 from primitives.keys import PrivateKey
 
 log = get_logger("stablechain.keyring")

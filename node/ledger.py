@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from consensus.types import LedgerInfoWithSignatures
 from contracts.framework import block as block_module
 from contracts.state import MerkleAccumulator
 from contracts.vm.errors import explain
 from contracts.vm.status import StatusCode, VMStatus, VMStatusKind
-from node.execution import LayeredNodeStore, StoreStateView, decode_ledger_info, decode_stored_info
+from node.execution import LayeredNodeStore, StoreStateView, decode_stored_info
 from node.mempool import JSONRPC_ERROR_CODES, MempoolStatus, compute_error_message
 from node.rpc.jsonrpc import INVALID_PARAMS, VM_VALIDATION_ERROR, LedgerSnapshot
 from node.rpc.methods import SubmitResult
@@ -18,7 +17,11 @@ from node.rpc.store_proofs import CommitNotifier, StoreProofReader
 from node.runtime import SubmitResult as RuntimeSubmitResult
 from node.runtime import SubmitStatus
 from node.storage import Store, TransactionRecord
-from primitives.types import AccountAddress, ContractEvent, SignedTransaction, Transaction
+from primitives.certified.ledger_info import LedgerInfoWithSignatures, decode_ledger_info
+from primitives.types.events import ContractEvent
+from primitives.types.ledger_transactions import Transaction
+from primitives.types.names import AccountAddress
+from primitives.types.transactions import SignedTransaction
 
 # Readers page at most this many rows per store scan (the store's own cap).
 READ_PAGE_MAX = 1000

@@ -15,26 +15,15 @@ from consensus.epoch import compute_next_epoch_state
 from consensus.keyring import add_signers, get_held_public_keys, is_key_missing
 from consensus.safety import SafetyData
 from consensus.state import CoreConfig, CoreState, make_history_entry
-from consensus.types import (
-    Block,
-    BlockRetrievalRequest,
-    EpochState,
-    LedgerInfoWithSignatures,
-    SyncInfo,
-    decode_message,
-    encode_message,
-)
-from consensus.validators import ValidatorSet
+from consensus.types import Block, BlockRetrievalRequest, EpochState, SyncInfo, decode_message, encode_message
 from consensus.verify import MAX_BLOCK_PAYLOAD_BYTES, RejectReason, Rejection, get_message_epoch, verify_message
-from consensus.wire import from_plain, to_plain
+from contracts.application import Application
 from node.execution import (
-    Application,
     ExecutedBlock,
     SpeculativeExecutor,
     StoreStateView,
     compute_payload_hash,
     decode_block,
-    decode_ledger_info,
     make_block_commit,
     make_ledger_info,
 )
@@ -46,9 +35,12 @@ from node.logging import get_logger
 from node.mempool import Mempool, MempoolStatus, verify_transaction
 from node.storage import BlockCommit, Store
 from node.storage.schema import leader_history_key
+from primitives.certified.ledger_info import LedgerInfoWithSignatures, decode_ledger_info
+from primitives.certified.plain import from_plain, to_plain
+from primitives.certified.validators import ValidatorSet
 from primitives.codec import pack, unpack
 from primitives.errors import DecodeError, InvariantViolation, invariant
-from primitives.types import SignedTransaction
+from primitives.types.transactions import SignedTransaction
 
 # Peer messages travel as [channel, body]; channels are stable numbers.
 CHANNEL_CONSENSUS = 0

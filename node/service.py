@@ -19,14 +19,12 @@ from consensus.events import LocalTimeout
 from consensus.election import ReputationConfig
 from consensus.keyring import get_held_public_keys
 from consensus.pacemaker import PacemakerConfig
-from consensus.signer import Ed25519Scheme, Ed25519Signer
 from consensus.state import CoreConfig
-from consensus.validators import ValidatorSet
 from node import catchup
 from node.config import NodeConfig
 from contracts.genesis import GenesisConfig
 from node.evidence import EvidenceAccount
-from node.execution import ContractsApplication, compute_genesis_hash, make_genesis_commit, make_genesis_transaction
+from node.execution import ContractsApplication, make_genesis_commit, make_genesis_transaction
 from node.genesis_file import GenesisFileError, load_genesis_file
 from node.keyring import NodeKeyring, follow_network_key
 from node.keys import load_passphrase, load_private_key
@@ -50,9 +48,12 @@ from node.runtime import (
     apply_genesis,
 )
 from node.storage import LevelStore, StoreOpenError
+from primitives.certified.ledger_info import compute_genesis_hash
+from primitives.certified.signatures import Ed25519Scheme, Ed25519Signer
+from primitives.certified.validators import ValidatorSet
 from primitives.errors import invariant
 from primitives.keys import PrivateKey
-from primitives.types import SignedTransaction
+from primitives.types.transactions import SignedTransaction
 
 LOCAL_INBOX_MAX_EVENTS = 1_000
 # An idle leader proposes an empty block after this long, so the ledger clock advances slowly when idle.

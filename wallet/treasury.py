@@ -17,7 +17,8 @@ from primitives.errors import DecodeError
 from primitives.hashing import sha3_256
 from primitives.keyfile import WrongPassphrase, decrypt_secret, is_encrypted_keyfile
 from primitives.keys import PrivateKey
-from primitives.types import TransactionPayload, currency_type_tag
+from primitives.types.transactions import TransactionPayload
+from primitives.types.type_tags import currency_type_tag
 from wallet.amounts import parse_amount
 from wallet.client import Client
 from wallet.errors import JsonRpcError, TransactionExecutionFailed, WalletError

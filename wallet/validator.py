@@ -13,7 +13,7 @@ from contracts.framework import DIEM_ROOT
 from contracts.framework.staking import POOL, STATE
 from contracts.transaction_builder import compose_script_function, encode_bytes, encode_u64
 from primitives.keys import PrivateKey, is_valid_public_key
-from primitives.types import TransactionPayload
+from primitives.types.transactions import TransactionPayload
 from wallet.client import Client
 from wallet.errors import WalletError
 from wallet.treasury import (

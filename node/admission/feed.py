@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from node.admission.view import InMemoryTransferTracker
-from primitives.types import SignedTransaction
+from primitives.types.transactions import SignedTransaction
 
 FEED_PAGE_TRANSACTIONS = 1_000
 # Start-up replay stops after this many transactions even if the window reaches further back.

@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from contracts.framework import kyc
+from contracts.payments import Payment, decode_payment
 from node.admission.codes import ACCEPT, AdmissionCode, Decision, Reject
-from node.admission.payments import Payment, decode_payment
 from node.admission.pipeline import AdmissionHook, AdmissionPipeline, RejectionLog
 from node.admission.view import USECS_PER_SEC, LedgerView
-from primitives.types import SignedTransaction
+from primitives.types.transactions import SignedTransaction
 
 ADDRESS_LENGTH = 16
 SANCTIONS_FILE_BYTES_MAX = 64 * 1024 * 1024

@@ -11,11 +11,11 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
+from contracts.payments import decode_payment
 from node.admission.codes import ACCEPT, ADMISSION_REJECTED, Accept, AdmissionCode, Decision, Reject
-from node.admission.payments import decode_payment
 from node.admission.view import LedgerView
 from node.rpc.jsonrpc import JsonRpcError
-from primitives.types import SignedTransaction
+from primitives.types.transactions import SignedTransaction
 
 DEFAULT_HOOK_BUDGET_MS = 100
 DEFAULT_REJECTION_LOG_ENTRIES_MAX = 10_000

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from contracts.framework import kyc, roles
+from contracts.payments import decode_payment
 from contracts.vm.structs import ResourceType
-from node.admission.payments import decode_payment
-from primitives.types import SignedTransaction
+from primitives.types.transactions import SignedTransaction
 
 USECS_PER_SEC = 1_000_000
 # One account's remembered transfers; beyond this the oldest are forgotten (windows are meant to be short).

@@ -16,7 +16,7 @@ from node.regulator.auth import RegulatorKey
 from node.rpc.accounts import compute_account_view, get_registered_codes, read_resource
 from node.rpc.jsonrpc import JsonRpcError, LedgerSnapshot, invalid_params
 from node.rpc.params import get_param, parse_address, parse_bool, parse_optional_u64
-from primitives.types import AccountAddress
+from primitives.types.names import AccountAddress
 
 DEFAULT_PAGE_SIZE = 100
 CURRENCY_CODE_CHARS_MAX = 16

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from contracts.framework import account, currency, designated_dealer, diem_id, dual_attestation, freezing, roles, vasp
-from primitives.types import AccountAddress
 from contracts.vm.structs import ResourceType
+from primitives.types.names import AccountAddress
 
 FIXED_POINT_32_SCALE = 2**32
 

@@ -19,7 +19,6 @@ from aiohttp import web
 from contracts.framework import diem_id
 from node.rpc.accounts import compute_account_view, compute_currency_views, read_resource
 from primitives.bcs import Serializer
-from primitives.types import AccountAddress, SignedTransaction
 from contracts.transaction_builder import (
     Account,
     compose_create_designated_dealer,
@@ -27,6 +26,8 @@ from contracts.transaction_builder import (
     compose_diem_id_domain,
     compose_peer_to_peer,
 )
+from primitives.types.names import AccountAddress
+from primitives.types.transactions import SignedTransaction
 
 AUTH_KEY_HEX_LENGTH = 64
 DOMAIN_LENGTH_MAX = 63

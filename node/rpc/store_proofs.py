@@ -6,7 +6,6 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from consensus.types import LedgerInfoWithSignatures
 from contracts.state import (
     AccumulatorConsistencyProof,
     AccumulatorProof,
@@ -15,8 +14,9 @@ from contracts.state import (
     SparseMerkleTree,
     TransactionInfo,
 )
-from node.execution import LayeredNodeStore, decode_ledger_info, decode_stored_info
+from node.execution import LayeredNodeStore, decode_stored_info
 from node.storage import Store
+from primitives.certified.ledger_info import LedgerInfoWithSignatures, decode_ledger_info
 
 _log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from node.execution import encode_status
 from node.storage import BlockCommit, EventRecord, LedgerInfoRecord, MemoryStore, TransactionRecord
 from primitives.codec import pack
 from primitives.hashing import sha3_256
-from primitives.types import SignedTransaction
+from primitives.types.transactions import SignedTransaction
 from tests.admission.chain import ComplianceChain
 
 EPOCH = 1

@@ -6,21 +6,23 @@ from pathlib import Path
 
 import pytest
 
-from consensus.signer import Ed25519Scheme, Ed25519Signer
 from consensus.state import CoreConfig
 from consensus.types import CommitVoteMsg, EpochState, ProposalMsg, TimeoutMsg, VoteMsg, decode_message
 from consensus.verify import Rejection, VerifyContext, verify_message
 from contracts.framework import TESTNET_DD
 from contracts.framework.staking import StakingParams
 from contracts.genesis import DealerConfig, GenesisConfig, ValidatorConfig, build_genesis
-from node.execution import ContractsApplication, compute_genesis_hash, make_genesis_commit, make_genesis_transaction
+from node.execution import ContractsApplication, make_genesis_commit, make_genesis_transaction
 from node.keyring import NodeKeyring
 from node.keys import save_private_key
 from node.mempool import Mempool
 from node.runtime import CHANNEL_CONSENSUS, BroadcastData, Runtime, RuntimeConfig, SendData
 from node.runtime import decode_envelope
+from primitives.certified.ledger_info import compute_genesis_hash
+from primitives.certified.signatures import Ed25519Scheme, Ed25519Signer
 from primitives.keys import PrivateKey
-from primitives.types import AccountAddress, ChainId, RawTransaction, sign_raw_transaction
+from primitives.types.names import AccountAddress, ChainId
+from primitives.types.transactions import RawTransaction, sign_raw_transaction
 from tests.node_runtime.harness import CHAIN_ID, DD_KEY, DR_KEY, TC_KEY, Cluster, Node
 from wallet.validator import compose_rotate
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import nacl.bindings
 import pytest
 
-from consensus.validators import ValidatorInfo, ValidatorSet
 from node.keyring import NodeKeyring, WatchedKeyFile, follow_network_key, make_network_key_pair
 from node.keys import save_private_key
 from node.network import KeyPair, Network, NetworkConfig, PeerInfo
+from primitives.certified.validators import ValidatorInfo, ValidatorSet
 from primitives.keys import PrivateKey
 
 ADDRESS = b"\x0a" * 16

@@ -17,7 +17,7 @@ from node.rpc.jsonrpc import JsonRpcError
 from node.rpc.methods import create_dispatcher
 from node.rpc.server import create_app
 from node.regulator.server import create_regulator_app
-from primitives.types import AccountAddress
+from primitives.types.names import AccountAddress
 from tests.admission.chain import ComplianceChain
 from tests.regulator.harness import build_api, regulator_key
 from tests.rpc.memory_ledger import DEALER_BALANCE_MICRO

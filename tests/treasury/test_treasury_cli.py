@@ -14,7 +14,7 @@ from node.admission.pipeline import AdmissionPipeline, make_admitting_submit
 from node.rpc.accounts import compute_balances, read_resource
 from node.rpc.methods import create_dispatcher
 from node.rpc.server import create_app
-from primitives.types import AccountAddress
+from primitives.types.names import AccountAddress
 from tests.admission.chain import ComplianceChain
 from tests.rpc.memory_ledger import DEALER_BALANCE_MICRO
 from tests.treasury.server import ServerThread

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from primitives.account_identifier import TESTNET_HRP, encode_account_identifier
 from primitives.keys import PrivateKey
 from primitives.metadata import GeneralMetadataV0, Metadata
-from primitives.types import AccountAddress
+from primitives.types.names import AccountAddress
 from tests.wallet.node import TestNode
 from wallet.cli import app
 
