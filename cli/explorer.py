@@ -28,7 +28,7 @@ from explorer.dashboard.routes import create_dashboard_app
 from explorer.inputs import BadInput, parse_currency, parse_period
 from explorer.routes import create_explorer_app
 from wallet.errors import WalletError
-from wallet.verify import Waypoint
+from wallet.verify import parse_waypoint
 
 DEFAULT_EXPLORER_PORT = 8070
 DEFAULT_DASHBOARD_PORT = 8071
@@ -40,7 +40,7 @@ def check_waypoint(waypoint: str | None) -> str | None:
     if waypoint is None:
         return None
     try:
-        return Waypoint.from_hex(waypoint).genesis_hash.hex()
+        return parse_waypoint(waypoint).genesis_hash.hex()
     except WalletError as error:
         error_console.print(f"[bold red]error:[/] {error}")
         raise typer.Exit(1) from None

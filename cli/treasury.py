@@ -11,7 +11,7 @@ from rich.console import Console
 from contracts.framework import TESTNET_DD, TREASURY_COMPLIANCE
 from contracts.transaction_builder import Account
 from primitives.hashing import sha3_256
-from primitives.types import TransactionPayload
+from primitives.types.transactions import TransactionPayload
 from wallet.amounts import parse_amount
 from wallet.errors import WalletError
 from wallet.keystore import parse_address

@@ -21,7 +21,7 @@ from primitives.account_identifier import TESTNET_HRP, AccountIdentifier, encode
 from primitives.errors import DecodeError
 from primitives.keys import PrivateKey, PublicKey
 from primitives.metadata import GeneralMetadataV0, Metadata
-from primitives.types import AccountAddress
+from primitives.types.names import AccountAddress
 from wallet.amounts import format_amount, parse_amount
 from wallet.builder import Account, compose_peer_to_peer
 from wallet.client import DEFAULT_URL, Client

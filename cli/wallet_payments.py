@@ -33,7 +33,7 @@ from primitives.account_identifier import TESTNET_HRP, encode_account_identifier
 from primitives.errors import DecodeError
 from primitives.keys import PrivateKey
 from primitives.metadata import GeneralMetadataV0, Metadata
-from primitives.types import AccountAddress
+from primitives.types.names import AccountAddress
 from wallet.amounts import format_amount, parse_amount
 from wallet.builder import (
     compose_peer_to_peer,

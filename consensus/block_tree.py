@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from consensus.types import Block, QuorumCertificate
+from consensus.types import Block
+from primitives.certified.blocks import QuorumCertificate
 from primitives.errors import invariant
 
 # Committed blocks kept in memory to answer block retrieval from peers that lag slightly.

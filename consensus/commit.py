@@ -5,8 +5,11 @@ from __future__ import annotations
 from consensus.events import BlockExecuted, Broadcast, CommitBlocks, VerifiedCommitVote
 from consensus.safety import Refusal
 from consensus.state import Work
-from consensus.sync import order_to, request_blocks
-from consensus.types import CommitVoteMsg, LedgerInfo, LedgerInfoWithSignatures
+from consensus.epoch import start_next_epoch
+from consensus.ordering import order_to
+from consensus.retrieval import request_blocks
+from consensus.types import CommitVoteMsg
+from primitives.certified.ledger_info import LedgerInfo, LedgerInfoWithSignatures
 from primitives.errors import invariant
 
 MAX_COMMIT_VOTE_ROUNDS_AHEAD = 200
@@ -93,8 +96,6 @@ def try_commit(work: Work, sender: bytes) -> None:
 
 def commit(work: Work, certificate: LedgerInfoWithSignatures) -> None:
     """Emit CommitBlocks for the path to the certified block, prune, and start a new epoch if it says so."""
-    from consensus.epoch import start_next_epoch
-
     state = work.state
     info = certificate.ledger_info
     blocks = state.tree.commit_to(info.block_id)

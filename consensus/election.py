@@ -7,9 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import accumulate
 
-from consensus.validators import LEADER_SEED_BYTES, ValidatorSet
+from primitives.certified.validators import ValidatorSet
 from primitives.hashing import sha3_256
 
+# Leader election reads this many bytes of sha3(epoch, round) as the seed (Diem: first 8 bytes).
+LEADER_SEED_BYTES = 8
 # Reputation reads the ordered blocks of this many rounds for activity (proposals and QC signatures) ...
 REPUTATION_WINDOW_ROUNDS = 40
 # ... and remembers failed turns as leader this long ([ELECT-2]). A validator whose latest turn failed sits out
@@ -123,12 +125,19 @@ def get_reputation_weight(is_active: bool, has_failed: bool, config: ReputationC
     return config.active_weight if is_active else config.inactive_weight
 
 
+def get_weighted_leader(validators: ValidatorSet, epoch: int, round_: int) -> bytes:
+    """[ELECT-1] Return the leader of (epoch, round): a power-weighted pick seeded by sha3(epoch, round)."""
+    seed_bytes = sha3_256(b"stablechain-leader", epoch.to_bytes(8, "big"), round_.to_bytes(8, "big"))
+    ticket = int.from_bytes(seed_bytes[:LEADER_SEED_BYTES], "big") % validators.get_total_power()
+    return validators.members[bisect_right(validators.get_cumulative_powers(), ticket)].address
+
+
 def get_reputation_leader(validators: ValidatorSet, epoch: int, round_: int, history: tuple[HistoryEntry, ...],
                           turns: Turns, config: ReputationConfig) -> bytes:
     """[ELECT-2] Pick the leader with weight power * reputation weight, seeded by (epoch, round)."""
     window = get_window(history, round_, config)
     if not window:
-        return validators.get_leader(epoch, round_)  # no history yet: plain power-weighted election
+        return get_weighted_leader(validators, epoch, round_)  # no history yet: plain power-weighted election
     active = get_active(window)
     weights = [member.voting_power * get_reputation_weight(member.address in active,
                                                            is_failed(turns.get(member.address, ()), round_, config),

@@ -3,24 +3,13 @@
 from __future__ import annotations
 
 from consensus.block_tree import BlockTree
-from consensus.events import (
-    NewEpoch,
-    PersistSafety,
-    Send,
-    VerifiedEpochChangeProof,
-    VerifiedEpochRetrievalRequest,
-)
+from consensus.events import NewEpoch, PersistSafety, Send, VerifiedEpochChangeProof, VerifiedEpochRetrievalRequest
+from consensus.rounds import enter_epoch_round
 from consensus.safety import SafetyData
 from consensus.state import Work
-from consensus.types import (
-    EpochChangeProof,
-    EpochState,
-    LedgerInfoWithSignatures,
-    make_epoch_state,
-    make_genesis_qc,
-)
-from consensus.validators import ValidatorSet
-from consensus.verify import MAX_EPOCH_PROOF_LENGTH
+from consensus.types import EpochState, make_epoch_state, make_genesis_qc
+from primitives.certified.ledger_info import MAX_EPOCH_PROOF_LENGTH, EpochChangeProof, LedgerInfoWithSignatures
+from primitives.certified.validators import ValidatorSet
 from primitives.errors import invariant
 
 GENESIS_EPOCH = 1
@@ -46,8 +35,6 @@ def assert_epoch_ending(certificate: LedgerInfoWithSignatures) -> None:
 
 def start_next_epoch(work: Work, certificate: LedgerInfoWithSignatures) -> None:
     """[EPOCH-1] Switch to the epoch the certificate announces; drop old blocks and reset safety data."""
-    from consensus.core import enter_epoch_round  # core imports epoch; resolve at call time
-
     state = work.state
     discarded = tuple(state.tree.get_descendants(state.tree.root_id))
     state.epoch_proofs = (state.epoch_proofs + (certificate,))[-MAX_EPOCH_PROOF_LENGTH:]
@@ -99,8 +86,6 @@ def process_epoch_retrieval(work: Work, event: VerifiedEpochRetrievalRequest) ->
 
 def process_epoch_change_proof(work: Work, event: VerifiedEpochChangeProof) -> None:
     """[EPOCH-4] Jump to the newest epoch the (verified) proof reaches; the runtime syncs the ledger to it."""
-    from consensus.core import enter_epoch_round
-
     state = work.state
     newer = [cert for cert in event.proof.ledger_infos if cert.ledger_info.epoch >= state.epoch_state.epoch]
     if not newer:

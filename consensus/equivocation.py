@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from consensus.events import EQUIVOCATION_KIND_PROPOSAL, EQUIVOCATION_KIND_VOTE, ReportEquivocation
 from consensus.state import Work
-from consensus.types import Block, BlockData, VoteData
+from consensus.types import Block
+from primitives.certified.blocks import BlockData, VoteData
 
 # First signed proposals are remembered for rounds this far either side of the current round; with one
 # entry per (round, author) the memory is bounded by (2 * window + 1) * validators blocks.

@@ -7,21 +7,19 @@ from dataclasses import dataclass
 from consensus.safety import SafetyData
 from consensus.types import (
     Block,
-    BlockData,
     BlockRetrievalRequest,
     CommitVoteMsg,
-    EpochChangeProof,
-    EpochState,
     EpochRetrievalRequest,
-    LedgerInfoWithSignatures,
+    EpochState,
     ProposalMsg,
     SyncInfo,
     TimeoutMsg,
-    VoteData,
     VoteMsg,
     WireMessage,
 )
-from consensus.validators import ValidatorSet
+from primitives.certified.blocks import BlockData, VoteData
+from primitives.certified.ledger_info import EpochChangeProof, LedgerInfoWithSignatures
+from primitives.certified.validators import ValidatorSet
 from primitives.errors import invariant
 
 # ---------------------------------------------------------------------------------------------

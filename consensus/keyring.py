@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
-from consensus.core import enter_epoch_round
+from consensus.rounds import enter_epoch_round
 from consensus.events import Effect
-from consensus.signer import Signer
 from consensus.state import CoreState, Work
+from primitives.certified.signatures import Signer
 
 
 def get_held_public_keys(state: CoreState) -> tuple[bytes, ...]:

@@ -8,7 +8,8 @@ from consensus.block_tree import RETAINED_COMMITTED_BLOCKS, BlockTree
 from consensus.election import HistoryEntry
 from consensus.safety import SafetyData
 from consensus.state import CoreConfig, CoreState, make_initial_state
-from consensus.types import Block, EpochState, LedgerInfoWithSignatures, SyncInfo
+from consensus.types import Block, EpochState, SyncInfo
+from primitives.certified.ledger_info import LedgerInfoWithSignatures
 
 
 def recover(

@@ -5,27 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import IntEnum
 
-from consensus.signer import Signer
-from consensus.types import (
-    Block,
-    BlockData,
-    BlockInfo,
-    CommitVote,
-    LedgerInfo,
-    SignedTimeout,
-    Timeout,
-    TimeoutCertificate,
-    TimeoutSigningRepr,
-    Vote,
-    VoteData,
-    compute_block_id,
+from consensus.types import Block, CommitVote, SignedTimeout, Timeout, TimeoutCertificate, TimeoutSigningRepr, Vote
+from primitives.certified.blocks import BlockData, BlockInfo, VoteData, compute_block_id
+from primitives.certified.domains import (
+    COMMIT_VOTE_DOMAIN,
+    PROPOSAL_DOMAIN,
+    TIMEOUT_DOMAIN,
+    VOTE_DOMAIN,
     compute_signing_bytes,
 )
-
-VOTE_DOMAIN = "Vote"
-TIMEOUT_DOMAIN = "Timeout"
-PROPOSAL_DOMAIN = "Proposal"
-COMMIT_VOTE_DOMAIN = "CommitVote"
+from primitives.certified.ledger_info import LedgerInfo
+from primitives.certified.signatures import Signer
 
 
 @dataclass(frozen=True, slots=True)

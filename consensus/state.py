@@ -6,25 +6,15 @@ from bisect import bisect_left
 from dataclasses import dataclass, field, fields
 
 from consensus.block_tree import BlockTree
-from consensus.election import HistoryEntry, Turns, add_turns, get_reputation_leader
+from consensus.election import HistoryEntry, Turns, add_turns, get_reputation_leader, get_weighted_leader
 from consensus.events import Effect, PersistSyncInfo
 from consensus.pacemaker import PacemakerConfig
 from consensus.safety import SafetyData, SafetyRules, SigningContext
-from consensus.signer import SignatureScheme, Signer
-from consensus.types import (
-    Block,
-    CommitVote,
-    EpochState,
-    LedgerInfo,
-    LedgerInfoWithSignatures,
-    QuorumCertificate,
-    SignedTimeout,
-    SyncInfo,
-    TimeoutCertificate,
-    VoteData,
-    make_genesis_qc,
-)
+from consensus.types import Block, CommitVote, EpochState, SignedTimeout, SyncInfo, TimeoutCertificate, make_genesis_qc
 from consensus.verify import VerifyContext
+from primitives.certified.blocks import QuorumCertificate, VoteData
+from primitives.certified.ledger_info import LedgerInfo, LedgerInfoWithSignatures
+from primitives.certified.signatures import SignatureScheme, Signer
 from primitives.errors import invariant
 
 # The leader memo holds at most this many rounds (a peer's messages name rounds; the memo must stay small).
@@ -128,7 +118,7 @@ class CoreState:
         reputation = self.config.pacemaker.reputation
         epoch = self.epoch_state.epoch
         if reputation is None:
-            return self.epoch_state.validators.get_leader(epoch, round_)
+            return get_weighted_leader(self.epoch_state.validators, epoch, round_)
         leader = self.leader_cache.get(round_)
         if leader is None:
             leader = get_reputation_leader(self.epoch_state.validators, epoch, round_, self.history, self.turns,

@@ -1,87 +1,24 @@
-"""Consensus messages as typed frozen values, with their ids and domain-separated signing bytes."""
+"""Consensus messages as typed frozen values; what they certify lives in primitives.certified."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
 
-from consensus.block_id import (  # noqa: F401 (re-exported: the block id rule lives in its own module)
-    BlockHeader,
-    compute_block_header,
+from primitives.certified.blocks import (
+    GENESIS_ROUND,
+    BlockData,
+    BlockInfo,
+    QuorumCertificate,
+    VoteData,
     compute_block_id,
-    compute_header_id,
-    compute_payload_digest,
-    compute_quorum_cert_digest,
 )
-from consensus.validators import ValidatorSet
-from consensus.wire import compute_hash, compute_signing_bytes, from_plain, to_plain  # noqa: F401 (re-exported)
+from primitives.certified.ledger_info import EpochChangeProof, LedgerInfo, LedgerInfoWithSignatures
+from primitives.certified.plain import from_plain, to_plain
+from primitives.certified.validators import ValidatorSet
 from primitives.codec import pack, unpack
 from primitives.errors import DecodeError
 from primitives.hashing import ZERO_HASH
-
-GENESIS_ROUND = 0
-
-
-@dataclass(frozen=True, slots=True)
-class BlockInfo:
-    """The ordering identity of a block: epoch, round, id and proposer timestamp."""
-
-    epoch: int
-    round: int
-    id: bytes
-    timestamp_usecs: int
-
-
-@dataclass(frozen=True, slots=True)
-class VoteData:
-    """What a vote certifies: the proposed block and its parent (both ordering-only)."""
-
-    proposed: BlockInfo
-    parent: BlockInfo
-
-    def get_ordered_block(self) -> BlockInfo | None:
-        """Return the parent when the two rounds are consecutive (2-chain rule [COMMIT-1]), else None."""
-        if self.proposed.round > GENESIS_ROUND and self.proposed.round == self.parent.round + 1:
-            return self.parent
-        return None
-
-
-@dataclass(frozen=True, slots=True)
-class QuorumCertificate:
-    """Votes of more than 2/3 of power on one VoteData; signatures sorted by author."""
-
-    vote_data: VoteData
-    signatures: tuple[tuple[bytes, bytes], ...]
-
-    @property
-    def certified_block(self) -> BlockInfo:
-        """Return the block this QC certifies."""
-        return self.vote_data.proposed
-
-    @property
-    def round(self) -> int:
-        """Return the certified block's round."""
-        return self.vote_data.proposed.round
-
-    @property
-    def epoch(self) -> int:
-        """Return the certified block's epoch."""
-        return self.vote_data.proposed.epoch
-
-
-@dataclass(frozen=True, slots=True)
-class BlockData:
-    """The signed content of a block; parent_id is the previous epoch's last block for genesis."""
-
-    epoch: int
-    round: int
-    timestamp_usecs: int
-    author: bytes
-    parent_id: bytes
-    quorum_cert: QuorumCertificate | None
-    payload: tuple[bytes, ...]
-    # [ELECT-4] (round, elected leader) of the rounds skipped between the QC and this block: failed proposals
-    failed_authors: tuple[tuple[int, bytes], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,38 +157,12 @@ class TimeoutCertificate:
 
 
 @dataclass(frozen=True, slots=True)
-class LedgerInfo:
-    """An executed, certified ledger point: block identity plus execution results."""
-
-    epoch: int
-    round: int
-    block_id: bytes
-    timestamp_usecs: int
-    version: int
-    state_root: bytes
-    accumulator_root: bytes
-    next_validator_set: ValidatorSet | None
-
-    def is_epoch_ending(self) -> bool:
-        """Return True iff this ledger info hands over to a new validator set."""
-        return self.next_validator_set is not None
-
-
-@dataclass(frozen=True, slots=True)
 class CommitVote:
     """A validator's signature over an executed LedgerInfo."""
 
     ledger_info: LedgerInfo
     author: bytes
     signature: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class LedgerInfoWithSignatures:
-    """A commit certificate: a LedgerInfo signed by more than 2/3 of its epoch's power."""
-
-    ledger_info: LedgerInfo
-    signatures: tuple[tuple[bytes, bytes], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,14 +248,6 @@ class EpochRetrievalRequest:
 
     start_epoch: int
     end_epoch: int
-
-
-@dataclass(frozen=True, slots=True)
-class EpochChangeProof:
-    """Epoch-ending ledger infos in order; each is signed by the set the previous one announced."""
-
-    ledger_infos: tuple[LedgerInfoWithSignatures, ...]
-    more: bool
 
 
 # What the transport may hand to verify.py; each tag is stable.

@@ -7,20 +7,15 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from consensus import events as ev
-from consensus.safety import COMMIT_VOTE_DOMAIN, PROPOSAL_DOMAIN, TIMEOUT_DOMAIN, VOTE_DOMAIN
-from consensus.signer import SignatureScheme
+from consensus.election import compute_failed_authors, get_weighted_leader, is_well_formed_failed_authors
 from consensus.types import (
-    GENESIS_ROUND,
     Block,
     BlockRetrievalRequest,
     BlockRetrievalResponse,
     CommitVoteMsg,
-    EpochChangeProof,
-    EpochState,
     EpochRetrievalRequest,
-    LedgerInfoWithSignatures,
+    EpochState,
     ProposalMsg,
-    QuorumCertificate,
     SyncInfo,
     SyncInfoMsg,
     TimeoutCertificate,
@@ -28,17 +23,24 @@ from consensus.types import (
     TimeoutSigningRepr,
     VoteMsg,
     WireMessage,
-    compute_block_id,
-    compute_signing_bytes,
 )
-from consensus.election import compute_failed_authors, is_well_formed_failed_authors
-from consensus.validators import ValidatorSet
+from primitives.certified.blocks import GENESIS_ROUND, QuorumCertificate, compute_block_id
+from primitives.certified.domains import PROPOSAL_DOMAIN, TIMEOUT_DOMAIN, VOTE_DOMAIN, compute_signing_bytes
+from primitives.certified.ledger_info import (
+    EpochChangeProof,
+    LedgerInfoWithSignatures,
+    check_ledger_info_signatures,
+    compute_commit_signing_bytes,
+)
+from primitives.certified.rejections import CertificateFault, CertificateRejection
+from primitives.certified.signatures import SignatureScheme
+from primitives.certified.trust import follow_epoch_change_proof
+from primitives.certified.validators import ValidatorSet, check_signatures, check_signers
 from primitives.limits import MAX_TRANSACTION_SIZE_BYTES
 
 MAX_BLOCK_TXNS = 10_000
 MAX_BLOCK_PAYLOAD_BYTES = 8 * 1024 * 1024
 MAX_BLOCKS_PER_RETRIEVAL = 100
-MAX_EPOCH_PROOF_LENGTH = 100
 # An honest proposer's clock may run ahead of ours by at most this much (Diem: 5 minutes).
 MAX_PROPOSAL_CLOCK_SKEW_USECS = 5 * 60 * 1_000_000
 _SIGNATURE_CACHE_LIMIT = 65_536
@@ -105,20 +107,51 @@ def _require(condition: bool, reason: RejectReason, detail: str = "") -> None:
 
 # Verified (public key, message, signature) triples; pure memoisation, bounded.
 _VERIFIED_SIGNATURES: set[tuple[bytes, bytes, bytes]] = set()
-
-
 # Certificates already verified under (chain id, validator set fingerprint); bounded.
 _VERIFIED_QCS: set[tuple[QuorumCertificate, int, bytes]] = set()
+# What rejection details call the certificates the shared checks refuse.
+QUORUM_CERT = "quorum certificate"
+TIMEOUT_CERT = "timeout certificate"
+# What the shared certificate checks found, as consensus's stable reject reasons.
+_FAULT_REASONS = {
+    CertificateFault.UNSORTED_SIGNERS: RejectReason.DUPLICATE_SIGNER,
+    CertificateFault.NOT_A_MEMBER: RejectReason.NOT_A_MEMBER,
+    CertificateFault.NO_QUORUM: RejectReason.NO_QUORUM,
+    CertificateFault.BAD_SIGNATURE: RejectReason.BAD_SIGNATURE,
+    CertificateFault.PROOF_TOO_LONG: RejectReason.TOO_LARGE,
+}
 
 
-def _check_signature(ctx_scheme: SignatureScheme, public_key: bytes, message: bytes, signature: bytes) -> None:
-    key = (public_key, message, signature)
-    if key in _VERIFIED_SIGNATURES:
-        return
-    _require(ctx_scheme.verify(public_key, message, signature), RejectReason.BAD_SIGNATURE)
-    if len(_VERIFIED_SIGNATURES) >= _SIGNATURE_CACHE_LIMIT:
-        _VERIFIED_SIGNATURES.clear()
-    _VERIFIED_SIGNATURES.add(key)
+@dataclass(frozen=True, slots=True)
+class _MemoizedScheme:
+    """A scheme that verifies each (public key, message, signature) triple once."""
+
+    scheme: SignatureScheme
+
+    def verify(self, public_key: bytes, message: bytes, signature: bytes) -> bool:
+        key = (public_key, message, signature)
+        if key in _VERIFIED_SIGNATURES:
+            return True
+        if not self.scheme.verify(public_key, message, signature):
+            return False
+        if len(_VERIFIED_SIGNATURES) >= _SIGNATURE_CACHE_LIMIT:
+            _VERIFIED_SIGNATURES.clear()
+        _VERIFIED_SIGNATURES.add(key)
+        return True
+
+
+def _check_signature(scheme: SignatureScheme, public_key: bytes, message: bytes, signature: bytes) -> None:
+    _require(_MemoizedScheme(scheme).verify(public_key, message, signature), RejectReason.BAD_SIGNATURE)
+
+
+def _as_reject(rejection: CertificateRejection) -> _Reject:
+    """Return a fault the shared certificate checks found as consensus's reject reason (epoch proofs: the rest)."""
+    return _Reject(_FAULT_REASONS.get(rejection.fault, RejectReason.BAD_EPOCH_PROOF), rejection.message)
+
+
+def _require_certified(rejection: CertificateRejection | None) -> None:
+    if rejection is not None:
+        raise _as_reject(rejection)
 
 
 def _check_signer(validators: ValidatorSet, author: bytes) -> bytes:
@@ -132,12 +165,6 @@ def _check_epoch(ctx: VerifyContext, epoch: int) -> None:
         raise _Reject(RejectReason.FUTURE_EPOCH, "message from a later epoch", epoch)
     if epoch < ctx.epoch_state.epoch:
         raise _Reject(RejectReason.PAST_EPOCH, "message from an earlier epoch", epoch)
-
-
-def _check_quorum(validators: ValidatorSet, authors: list[bytes]) -> None:
-    _require(authors == sorted(set(authors)), RejectReason.DUPLICATE_SIGNER, "signers sorted and unique")
-    power = validators.get_power_of(authors)
-    _require(power >= validators.get_quorum_power(), RejectReason.NO_QUORUM, f"power {power}")
 
 
 def check_quorum_cert(qc: QuorumCertificate, ctx: VerifyContext) -> None:
@@ -154,10 +181,9 @@ def check_quorum_cert(qc: QuorumCertificate, ctx: VerifyContext) -> None:
     cache_key = (qc, ctx.chain_id, validators.get_fingerprint())
     if cache_key in _VERIFIED_QCS:
         return  # the same certificate arrives in many messages; verify its signatures once
-    _check_quorum(validators, [author for author, _ in qc.signatures])
+    _require_certified(check_signers(validators, [author for author, _ in qc.signatures], QUORUM_CERT))
     message = compute_signing_bytes(VOTE_DOMAIN, ctx.chain_id, data)
-    for author, signature in qc.signatures:
-        _check_signature(ctx.scheme, _check_signer(validators, author), message, signature)
+    _require_certified(check_signatures(validators, qc.signatures, message, _MemoizedScheme(ctx.scheme), QUORUM_CERT))
     if len(_VERIFIED_QCS) >= _QC_CACHE_LIMIT:
         _VERIFIED_QCS.clear()
     _VERIFIED_QCS.add(cache_key)
@@ -168,7 +194,7 @@ def check_timeout_cert(tc: TimeoutCertificate, ctx: VerifyContext) -> None:
     _check_epoch(ctx, tc.epoch)
     _require(bool(tc.signatures), RejectReason.BAD_TC, "empty TC")
     validators = ctx.epoch_state.validators
-    _check_quorum(validators, [author for author, _, _ in tc.signatures])
+    _require_certified(check_signers(validators, [author for author, _, _ in tc.signatures], TIMEOUT_CERT))
     _require(tc.high_qc.round == tc.get_highest_hqc_round(), RejectReason.BAD_TC, "high QC is not the highest")
     _require(tc.high_qc.round < tc.round, RejectReason.BAD_TC, "high QC not below the TC round")
     check_quorum_cert(tc.high_qc, ctx)
@@ -177,14 +203,11 @@ def check_timeout_cert(tc: TimeoutCertificate, ctx: VerifyContext) -> None:
         _check_signature(ctx.scheme, _check_signer(validators, author), message, signature)
 
 
-def check_ledger_info_signatures(
+def _check_commit_cert(
     liws: LedgerInfoWithSignatures, validators: ValidatorSet, scheme: SignatureScheme, chain_id: int
 ) -> None:
     """[VERIFY-5] Raise _Reject unless more than 2/3 of validators' power signed the ledger info."""
-    _check_quorum(validators, [author for author, _ in liws.signatures])
-    message = compute_signing_bytes(COMMIT_VOTE_DOMAIN, chain_id, liws.ledger_info)
-    for author, signature in liws.signatures:
-        _check_signature(scheme, _check_signer(validators, author), message, signature)
+    _require_certified(check_ledger_info_signatures(liws, validators, _MemoizedScheme(scheme), chain_id))
 
 
 def check_sync_info(sync_info: SyncInfo, ctx: VerifyContext) -> None:
@@ -198,8 +221,7 @@ def check_sync_info(sync_info: SyncInfo, ctx: VerifyContext) -> None:
         check_timeout_cert(sync_info.highest_timeout_cert, ctx)
     if sync_info.highest_commit_cert is not None:
         _check_epoch(ctx, sync_info.highest_commit_cert.ledger_info.epoch)
-        check_ledger_info_signatures(sync_info.highest_commit_cert, ctx.epoch_state.validators,
-                                     ctx.scheme, ctx.chain_id)
+        _check_commit_cert(sync_info.highest_commit_cert, ctx.epoch_state.validators, ctx.scheme, ctx.chain_id)
 
 
 def check_block(block: Block, ctx: VerifyContext) -> None:
@@ -230,7 +252,7 @@ def check_block(block: Block, ctx: VerifyContext) -> None:
 def _get_leader(ctx: VerifyContext, epoch: int, round_: int) -> bytes:
     if ctx.get_leader is not None:
         return ctx.get_leader(round_)
-    return ctx.epoch_state.validators.get_leader(epoch, round_)
+    return get_weighted_leader(ctx.epoch_state.validators, epoch, round_)
 
 
 def _verify_proposal(msg: ProposalMsg, sender: bytes, ctx: VerifyContext) -> ev.VerifiedProposal:
@@ -295,7 +317,7 @@ def _verify_commit_vote(msg: CommitVoteMsg, sender: bytes, ctx: VerifyContext) -
     _require(vote.author == sender, RejectReason.SENDER_MISMATCH)
     _check_epoch(ctx, vote.ledger_info.epoch)
     public_key = _check_signer(ctx.epoch_state.validators, vote.author)
-    message = compute_signing_bytes(COMMIT_VOTE_DOMAIN, ctx.chain_id, vote.ledger_info)
+    message = compute_commit_signing_bytes(vote.ledger_info, ctx.chain_id)
     _check_signature(ctx.scheme, public_key, message, vote.signature)
     return ev.VerifiedCommitVote(sender, msg)
 
@@ -349,39 +371,11 @@ def _follow_epoch_change_proof(
     proof: EpochChangeProof, epoch: int, validators: ValidatorSet, scheme: SignatureScheme, chain_id: int
 ) -> tuple[int, ValidatorSet]:
     """[EPOCH-4] Follow proof from (epoch, validators); return the last epoch and set it proves, or raise."""
-    _require(len(proof.ledger_infos) <= MAX_EPOCH_PROOF_LENGTH, RejectReason.TOO_LARGE, "proof length")
-    moved = False
-    for liws in proof.ledger_infos:
-        info = liws.ledger_info
-        if info.epoch < epoch:
-            continue  # already trusted history; skipping it keeps the proof reusable
-        _require(info.epoch == epoch, RejectReason.BAD_EPOCH_PROOF, "gap in epochs")
-        _require(info.next_validator_set is not None, RejectReason.BAD_EPOCH_PROOF, "not epoch-ending")
-        check_ledger_info_signatures(liws, validators, scheme, chain_id)
-        epoch, validators, moved = epoch + 1, info.next_validator_set, True  # type: ignore[assignment]
-    _require(moved, RejectReason.BAD_EPOCH_PROOF, "proof does not move past our epoch")
-    return epoch, validators
-
-
-def verify_epoch_change_proof(
-    proof: EpochChangeProof, epoch: int, validators: ValidatorSet, scheme: SignatureScheme, chain_id: int
-) -> tuple[int, ValidatorSet] | Rejection:
-    """Client entry point: return the (epoch, validators) the proof moves a trusted state to, or why not."""
-    try:
-        return _follow_epoch_change_proof(proof, epoch, validators, scheme, chain_id)
-    except _Reject as rejected:
-        return rejected.rejection
-
-
-def verify_ledger_info(
-    liws: LedgerInfoWithSignatures, validators: ValidatorSet, scheme: SignatureScheme, chain_id: int
-) -> Rejection | None:
-    """Client entry point: None when more than 2/3 of validators' power signed liws, else why not."""
-    try:
-        check_ledger_info_signatures(liws, validators, scheme, chain_id)
-    except _Reject as rejected:
-        return rejected.rejection
-    return None
+    change = follow_epoch_change_proof(proof, epoch, validators, _MemoizedScheme(scheme), chain_id)
+    if isinstance(change, CertificateRejection):
+        raise _as_reject(change)
+    _require(bool(change.verified), RejectReason.BAD_EPOCH_PROOF, "proof does not move past our epoch")
+    return change.epoch, change.validators
 
 
 def get_message_epoch(message: object) -> int | None:

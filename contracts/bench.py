@@ -14,14 +14,17 @@ import time
 from contracts.executor import execute_block
 from contracts.framework import TESTNET_DD, TREASURY_COMPLIANCE
 from contracts.genesis import DealerConfig, GenesisConfig, build_genesis
-from contracts.vm.ledger import Ledger
+from contracts.ledger_trees import LedgerTrees
+from contracts.outputs import LedgerUpdate
+from contracts.state import ACCUMULATOR_PLACEHOLDER_HASH
 from contracts.vm.storage import InMemoryStateView
 from primitives.bcs import encode_uleb128
 from primitives.keys import PrivateKey
-from primitives.types import (
-    AccountAddress, BlockMetadata, ChainId, ModuleId, RawTransaction, ScriptFunction, TransactionPayload,
-    currency_type_tag, sign_raw_transaction,
-)
+from primitives.types.ledger_transactions import BlockMetadata
+from primitives.types.names import AccountAddress, ChainId
+from primitives.types.scripts import ScriptFunction
+from primitives.types.transactions import RawTransaction, TransactionPayload, sign_raw_transaction
+from primitives.types.type_tags import ModuleId, currency_type_tag
 
 ACCOUNTS = 200
 FUNDING_MICRO = 10**12
@@ -48,17 +51,17 @@ class _Bench:
         config = GenesisConfig(self.dr.public_key().data, self.tc.public_key().data,
                                dealers=(DealerConfig(TESTNET_DD, self.dd.public_key().data, initial_balance=10**17),))
         self.state = InMemoryStateView(build_genesis(config).write_set)
-        self.ledger = Ledger.in_memory()
-        self.ledger.commit(self._genesis_output())
+        self.trees = LedgerTrees.in_memory()
+        self.trees.commit(self._genesis_update())
         self.seqs: dict[bytes, int] = {}
         self.round = 0
         self.time_us = 1_000_000
         self.cpu_seconds = 0.0
 
-    def _genesis_output(self) -> _GenesisCommit:
+    def _genesis_update(self) -> LedgerUpdate:
         """The genesis state as tree version 0 (the accumulator starts empty: the benchmark times blocks only)."""
-        _, nodes = self.ledger.tree.compute_update(0, self.state.values)
-        return _GenesisCommit(nodes)
+        root, nodes = self.trees.tree.compute_update(0, self.state.values)
+        return LedgerUpdate((), 0, root, ACCUMULATOR_PLACEHOLDER_HASH, nodes, 0, {})
 
     def sign(self, key: PrivateKey, payload: TransactionPayload, sender: bytes | None = None):  # noqa: ANN201
         address = sender or key.public_key().address()
@@ -74,9 +77,9 @@ class _Bench:
         self.time_us += 1_000_000
         metadata = BlockMetadata(bytes(32), self.round, self.time_us, (), PROPOSER)
         start, cpu_start = time.perf_counter(), time.process_time()
-        output = execute_block(self.state, metadata, txns, ledger=self.ledger)
+        output = execute_block(self.state, metadata, txns, trees=self.trees)
         self.state.apply(output.write_set)
-        self.ledger.commit(output)
+        self.trees.commit(output.get_ledger_update())
         elapsed = time.perf_counter() - start
         self.cpu_seconds += time.process_time() - cpu_start
         failed = [o for o in output.transactions if not (o.keep and o.status.is_executed())]
@@ -102,13 +105,6 @@ class _Bench:
             creations.append(self.sign(parent, _payload("AccountCreationScripts", "create_child_vasp_account", args)))
         self.run(creations)
         return [(child, child.public_key().address()) for child in children]
-
-
-class _GenesisCommit:
-    """What Ledger.commit needs from a BlockOutput, for the genesis write set."""
-
-    def __init__(self, nodes: dict) -> None:
-        self.extra = {"state_nodes": nodes, "last_version": 0, "accumulator_update": (0, {})}
 
 
 def main() -> None:

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import struct as _struct
-from dataclasses import dataclass, field
-from functools import lru_cache
 
 from contracts import scripts
 from contracts.framework import DIEM_ROOT, VM_RESERVED, account, block, currency, system
+from contracts.ledger_trees import LedgerTrees, compute_ledger_update
+from contracts.outputs import RETRY, BlockOutput, TransactionOutput
 from contracts.vm import prologue
-from contracts.vm.ledger import Ledger, compute_roots
-from contracts.vm.context import Context, Event, ExecutionFailure
+from contracts.vm.context import Context, ExecutionFailure
 from contracts.vm.errors import LinearityError, MoveAbort, explain
 from contracts.vm.gas import DEFAULT_SCHEDULE, GasMeter, GasSchedule, OutOfGas, UnmeteredGas
 from contracts.vm.status import EXECUTED, MISCELLANEOUS_ERROR, OUT_OF_GAS, StatusCode, VMStatus, VMStatusKind
 from contracts.vm.storage import BlockState, StateView
 from contracts.vm.structs import vm_signer
 from primitives.errors import InvariantViolation, invariant
-from primitives.types import BlockMetadata, ContractEvent, EventKey, SignedTransaction, StructTag, TypeTag
+from primitives.types.ledger_transactions import BlockMetadata
+from primitives.types.transactions import SignedTransaction
+from primitives.types.type_tags import StructTag
 
 SCRIPT_LOCATION = "Script"
 _UNMETERED = UnmeteredGas()  # shared: its limit (2**63 units) is unreachable, so accumulating is harmless
@@ -27,55 +28,6 @@ _FATAL_ERRORS = (InvariantViolation, MemoryError, RecursionError)
 
 class BlockRejected(Exception):
     """The block metadata transaction failed (bad timestamp): the block cannot be executed."""
-
-
-class TransactionOutput:
-    """Result of one transaction; discarded ones carry their validation status and change nothing."""
-
-    __slots__ = ("keep", "status", "discard_status", "gas_used", "runtime_events", "write_set", "_events")
-
-    def __init__(self, keep: bool, status: VMStatus | None, discard_status: StatusCode | None, gas_used: int,
-                 runtime_events: tuple[Event, ...], write_set: dict[bytes, bytes | None]) -> None:
-        self.keep = keep
-        self.status = status
-        self.discard_status = discard_status
-        self.gas_used = gas_used
-        self.runtime_events = runtime_events
-        self.write_set = write_set
-        self._events: tuple[ContractEvent, ...] | None = None
-
-    @property
-    def events(self) -> tuple[ContractEvent, ...]:
-        """The events as primitives ContractEvents (converted on first use)."""
-        if self._events is None:
-            self._events = to_contract_events(self.runtime_events)
-        return self._events
-
-    def __repr__(self) -> str:
-        return (f"TransactionOutput(keep={self.keep}, status={self.status}, discard_status={self.discard_status}, "
-                f"gas_used={self.gas_used}, events={len(self.runtime_events)})")
-
-
-@dataclass(frozen=True, slots=True)
-class BlockOutput:
-    """Outputs in order (block metadata first), the merged write set and, with a ledger, the new roots."""
-
-    transactions: tuple[TransactionOutput, ...]
-    write_set: dict[bytes, bytes | None]
-    infos: tuple = ()
-    state_root: bytes | None = None
-    accumulator_root: bytes | None = None
-    extra: dict = field(default_factory=dict)
-
-
-@lru_cache(maxsize=1024)
-def _type_tag(tag: StructTag) -> TypeTag:
-    return TypeTag.struct_of(tag)
-
-
-def to_contract_events(events: tuple[Event, ...] | list[Event]) -> tuple[ContractEvent, ...]:
-    """Convert runtime events to primitives ContractEvents."""
-    return tuple(ContractEvent(EventKey(e.key), e.sequence_number, _type_tag(e.type_tag), e.data) for e in events)
 
 
 def _abort_status(exc: Exception) -> VMStatus:
@@ -97,16 +49,6 @@ def _commit(state: BlockState, ctx: Context) -> dict[bytes, bytes | None]:
 
 def _discard(status: StatusCode) -> TransactionOutput:
     return TransactionOutput(False, None, status, 0, (), {})
-
-
-# Diem's Retry: a transaction after a NewEpochEvent in its block is neither executed, kept nor discarded with a
-# status (keep=False, discard_status=None); the node returns it to the mempool for the next epoch.
-RETRY = TransactionOutput(False, None, None, 0, (), {})
-
-
-def is_retry(output: TransactionOutput) -> bool:
-    """Return True iff the transaction was not executed because the epoch ended earlier in its block."""
-    return not output.keep and output.discard_status is None
 
 
 _CONFIGURATION_KEY = system.CONFIGURATION.state_key(DIEM_ROOT)
@@ -207,11 +149,11 @@ def execute_block(
     block_metadata: BlockMetadata,
     signed_txns: list[SignedTransaction],
     *,
-    ledger: Ledger | None = None,
+    trees: LedgerTrees | None = None,
     verify_signatures: bool = False,
     schedule: GasSchedule = DEFAULT_SCHEDULE,
 ) -> BlockOutput:
-    """Execute a block (Retry every transaction after a NewEpochEvent); with a `Ledger` also compute the roots."""
+    """Execute a block (Retry every transaction after a NewEpochEvent); on ledger trees also compute their update."""
     state = BlockState(state_view)
     executor = _Executor(state, schedule)
     outputs = [executor.run_block_metadata(block_metadata)]
@@ -225,10 +167,8 @@ def execute_block(
             outputs.append(executor.run_user(txn))
             ended = _ends_epoch(outputs[-1])
     write_set = state.get_write_set()
-    result = BlockOutput(tuple(outputs), write_set)
-    if ledger is None:
-        return result
-    return compute_roots(ledger, result, block_metadata, signed_txns)
+    update = None if trees is None else compute_ledger_update(trees, outputs, write_set, block_metadata, signed_txns)
+    return BlockOutput(tuple(outputs), write_set, update)
 
 
 def validate_transaction(

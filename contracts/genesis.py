@@ -7,16 +7,16 @@ from dataclasses import dataclass, field
 from contracts.framework import VM_RESERVED, account, block, currency, dual_attestation, roles, sliding_nonce, system
 from contracts.framework import staking_epoch, transaction_fee
 from contracts.framework.staking import BPS_DENOMINATOR, StakingParams
+from contracts.outputs import to_contract_events
 from contracts.scripts import SCRIPT_ALLOW_LIST
 from contracts.vm import hooks
 from contracts.vm.context import Context
 from contracts.vm.gas import UnmeteredGas
 from contracts.vm.storage import BlockState, InMemoryStateView
-from contracts.executor import to_contract_events
 from primitives.hashing import sha3_256
 from primitives.keys import compute_auth_key
 from primitives.limits import U64_MAX
-from primitives.types import ContractEvent
+from primitives.types.events import ContractEvent
 
 DEFAULT_CHAIN_ID = 2
 FIXED_POINT32_ONE = 1 << 32

@@ -10,7 +10,9 @@ from enum import Enum
 from typing import Any
 
 from primitives.hashing import sha3_256
-from primitives.types import AccountAddress, Script, ScriptFunction, StructTag, TypeTag, TypeTagKind
+from primitives.types.names import AccountAddress
+from primitives.types.scripts import Script, ScriptFunction
+from primitives.types.type_tags import StructTag, TypeTag, TypeTagKind
 
 CORE_SCRIPT_MODULES = (
     "contracts.framework.payment_scripts",

@@ -6,18 +6,10 @@ from dataclasses import dataclass
 
 from primitives.bcs import Serializer
 from primitives.keys import PrivateKey
-from primitives.types import (
-    AccountAddress,
-    ChainId,
-    ModuleId,
-    RawTransaction,
-    ScriptFunction,
-    SignedTransaction,
-    TransactionPayload,
-    TypeTag,
-    currency_type_tag,
-    sign_raw_transaction,
-)
+from primitives.types.names import AccountAddress, ChainId
+from primitives.types.scripts import ScriptFunction
+from primitives.types.transactions import RawTransaction, SignedTransaction, TransactionPayload, sign_raw_transaction
+from primitives.types.type_tags import ModuleId, TypeTag, currency_type_tag
 
 DEFAULT_MAX_GAS_AMOUNT = 1_000_000
 DEFAULT_GAS_UNIT_PRICE = 0

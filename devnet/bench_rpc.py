@@ -15,7 +15,7 @@ import aiohttp
 from devnet.launcher import Devnet
 from devnet.layout import prepare_devnet
 from devnet.manifest import Manifest
-from primitives.types import AccountAddress
+from primitives.types.names import AccountAddress
 
 CONCURRENT_CLIENTS = 32
 ADDRESSES = (AccountAddress.TREASURY_COMPLIANCE, AccountAddress.TESTNET_DD, AccountAddress.DIEM_ROOT)

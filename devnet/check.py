@@ -7,7 +7,8 @@ from typing import Any
 
 from contracts.framework.staking import POOL, STATE
 from devnet.launcher import call_rpc
-from primitives.types import AccountAddress, EventKey
+from primitives.types.events import EventKey
+from primitives.types.names import AccountAddress
 
 PAGE_SIZE = 1000
 RECENT_TRANSACTIONS = 200

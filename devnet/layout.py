@@ -29,7 +29,7 @@ from node.genesis import save_genesis_file
 from node.keys.files import load_private_key, save_private_key
 from primitives.hashing import sha3_256
 from primitives.keys import PrivateKey
-from primitives.types import AccountAddress
+from primitives.types.names import AccountAddress
 
 DEALER_ADDRESS = AccountAddress.TESTNET_DD.value
 INITIAL_RESERVES_MICRO = 2**63

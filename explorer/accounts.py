@@ -11,7 +11,7 @@ from explorer.decode import get_role_name
 from explorer.inputs import AccountRef, NotFound
 from explorer.models import AccountView, Payment
 from primitives.account_identifier import TESTNET_HRP, encode_account_identifier
-from primitives.types import AccountAddress
+from primitives.types.names import AccountAddress
 from wallet.models import Event
 
 PAYMENTS_SHOWN = 20  # per direction; the page links to the counts of all of them

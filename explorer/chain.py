@@ -20,13 +20,13 @@ from explorer.decode import (
 )
 from explorer.inputs import AccountRef, NotFound
 from explorer.models import BlockRow, Recent, TransactionDetail, TransactionRow, Trust
+from primitives.certified.ledger_info import compute_genesis_hash
 from primitives.errors import DecodeError
-from primitives.types import ContractEvent
+from primitives.types.events import ContractEvent
 from wallet.client import Client
 from wallet.errors import VerificationError
 from wallet.models import Transaction
 from wallet.proof_api import ProofApi
-from wallet.verify import compute_genesis_hash
 from wallet.verifying_client import VerifyingClient
 
 TRANSACTION_CACHE_MAX = 8_192

@@ -12,8 +12,10 @@ from contracts.framework import designated_dealer, freezing, pause, reserves, ro
 from contracts.vm.values import ADDRESS, BOOL, BYTES, U64, Vector
 from explorer.models import BlockRow, EventRow, TransactionDetail, TransactionRow, Transfer
 from primitives.errors import DecodeError
-from primitives.types import BlockMetadata, ContractEvent, Ed25519Authenticator, ScriptFunction, SignedTransaction
-from primitives.types import Transaction as TransactionEnvelope
+from primitives.types.events import ContractEvent
+from primitives.types.ledger_transactions import BlockMetadata, Transaction as TransactionEnvelope
+from primitives.types.scripts import ScriptFunction
+from primitives.types.transactions import Ed25519Authenticator, SignedTransaction
 from wallet.models import Transaction
 
 PAYMENT_FIELDS = (("amount", U64), ("currency", BYTES), ("counterparty", ADDRESS), ("metadata", BYTES))

@@ -12,22 +12,25 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from consensus.types import Block, BlockData, LedgerInfo, LedgerInfoWithSignatures
-from consensus.validators import ValidatorSet
+from consensus.types import Block
 from contracts.framework.staking import StakingParams
 from contracts.genesis import CurrencyConfig, DealerConfig, GenesisConfig, ValidatorConfig, build_genesis
 from contracts.state import MerkleAccumulator, SparseMerkleTree, TransactionInfo, compute_state_change_hash
 from contracts.state.accumulator import compute_event_root
-from contracts.vm.ledger import compute_event_hashes
+from contracts.state.hashes import compute_event_hashes
 from node.runtime.application import compute_installed_validator_set
 from node.runtime.commit import IndexWriter, make_block_commit, save_commits
 from node.runtime.executor import STATUS_EXECUTED, VM_RESERVED_ADDRESS, ExecutedBlock, ExecutedTransaction
-from node.storage.codecs import encode_ledger_info
 from node.storage.records import BlockCommit
 from node.storage.store import Store
 from node.storage.views import LayeredNodeStore, get_no_node
-from primitives.hashing import ZERO_HASH, hash_with_salt
-from primitives.types import AccessPath, ChangeSet, ContractEvent, Transaction, WriteOp, WriteSet, WriteSetPayload
+from primitives.certified.blocks import BlockData
+from primitives.certified.ledger_info import LedgerInfo, LedgerInfoWithSignatures, compute_genesis_hash
+from primitives.certified.validators import ValidatorSet
+from primitives.hashing import ZERO_HASH
+from primitives.types.events import ContractEvent
+from primitives.types.ledger_transactions import Transaction
+from primitives.types.write_sets import AccessPath, ChangeSet, WriteOp, WriteSet, WriteSetPayload
 
 GENESIS_FILE_VERSION = 1
 PUBLIC_KEY_LENGTH = 32
@@ -191,11 +194,6 @@ def make_genesis_commit(transaction: Transaction, write_set: Mapping[bytes, byte
                              accumulator_root, tree_nodes, accumulator_nodes, validators)
     commit = make_block_commit(GENESIS_PLACEHOLDER_BLOCK, executed, certificate, True)
     return commit, certificate
-
-
-def compute_genesis_hash(certificate: LedgerInfoWithSignatures) -> bytes:
-    """Return the identity of a chain: the hash of its genesis ledger info."""
-    return hash_with_salt("GenesisLedgerInfo", encode_ledger_info(certificate))
 
 
 def build_genesis_commit(genesis: GenesisConfig) -> tuple[BlockCommit, bytes, ValidatorSet]:

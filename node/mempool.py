@@ -9,7 +9,7 @@ from enum import IntEnum
 
 from primitives.errors import invariant
 from primitives.limits import MAX_TRANSACTION_SIZE_BYTES
-from primitives.types import SignedTransaction
+from primitives.types.transactions import SignedTransaction
 
 # Defaults sized for one validator on a small machine; Diem's own per-account default is 100.
 MEMPOOL_CAPACITY_TXNS = 100_000

@@ -1,1 +1,1 @@
-"""Leaf package shared by every other package: BCS, hashing, keys, limits and invariant()."""
+"""Leaf package shared by every other package: BCS, hashing, keys, limits, invariant() and the certified types."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from primitives.errors import DecodeError
-from primitives.types import AccountAddress
+from primitives.types.names import AccountAddress
 
 MAINNET_HRP = "dm"
 TESTNET_HRP = "tdm"

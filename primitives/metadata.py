@@ -9,7 +9,8 @@ from typing import ClassVar
 from primitives.bcs import Deserializer, Serializer
 from primitives.errors import DecodeError
 from primitives.limits import U64_MAX
-from primitives.types import AccountAddress, BcsType
+from primitives.types.bcs_type import BcsType
+from primitives.types.names import AccountAddress
 
 DUAL_ATTESTATION_DOMAIN_SEPARATOR = b"@@$$DIEM_ATTEST$$@@"
 PAYMENT_REFERENCE_ID_LENGTH = 16

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from consensus.types import BlockInfo, VoteData
+from primitives.certified.blocks import BlockInfo, VoteData
 from tests.sim.checkers import (
     AGREEMENT,
     CHAIN_VALIDITY,

@@ -5,20 +5,14 @@ from __future__ import annotations
 import math
 from collections import Counter
 
+from consensus.election import get_weighted_leader
 from consensus.events import EQUIVOCATION_KIND_PROPOSAL, EQUIVOCATION_KIND_VOTE, ReportEquivocation
-from consensus.safety import PROPOSAL_DOMAIN, VOTE_DOMAIN
-from consensus.types import (
-    Block,
-    BlockData,
-    BlockInfo,
-    LedgerInfo,
-    LedgerInfoWithSignatures,
-    VoteData,
-    compute_block_id,
-    compute_signing_bytes,
-)
+from consensus.types import Block
 from consensus.verify import RejectReason
 from contracts.framework.staking_epoch import compute_capped_powers
+from primitives.certified.blocks import BlockData, BlockInfo, VoteData, compute_block_id
+from primitives.certified.domains import PROPOSAL_DOMAIN, VOTE_DOMAIN, compute_signing_bytes
+from primitives.certified.ledger_info import LedgerInfo, LedgerInfoWithSignatures
 from tests.sim.__main__ import main
 from tests.sim.bugs import step_forgetting_to_persist_votes
 from tests.sim.checkers import FALSE_EVIDENCE, VoteLedger
@@ -183,7 +177,7 @@ def get_leader_counts(world: World) -> tuple[Counter, int]:
     index = world.cluster.get_index()
     blocks = get_committed_blocks(world)
     validators = world.cluster.validators
-    assert all(block.author == validators.get_leader(block.epoch, block.round) for block in blocks)
+    assert all(block.author == get_weighted_leader(validators, block.epoch, block.round) for block in blocks)
     return Counter(index[block.author] for block in blocks), len(blocks)
 
 

@@ -18,7 +18,7 @@ import aiohttp
 
 from primitives.bcs import Deserializer
 from primitives.errors import DecodeError
-from primitives.types import SignedTransaction, TransactionPayload
+from primitives.types.transactions import SignedTransaction, TransactionPayload
 from wallet.builder import DEFAULT_EXPIRATION_S, DEFAULT_GAS_CURRENCY, DEFAULT_MAX_GAS_AMOUNT, Account as LocalAccount
 from wallet.errors import (
     AccountNotFoundError,

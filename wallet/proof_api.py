@@ -1,34 +1,26 @@
 """The proof methods of the JSON-RPC API (docs/notes/proof-api.md), decoded into the types the verifier checks.
 
-This is the only module that knows the wire shape of proofs, so a change in the node's format is a
-change here only.
+This is the only module that knows the JSON shape of proof answers; the proof types inside them are the
+node's own (primitives.certified, contracts.state), so their bytes cannot drift apart.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from contracts.state import (
-    AccountStateProof,
-    AccumulatorConsistencyProof,
-    AccumulatorProof,
-    TransactionInfo,
-    TransactionInfoWithProof,
-)
-from primitives.bcs import Deserializer
+from contracts.state import AccountStateProof, AccumulatorConsistencyProof, TransactionInfoWithProof
+from contracts.state.event_proof import EventWithProof
+from primitives.certified.ledger_info import EpochChangeProof, LedgerInfoWithSignatures
 from primitives.errors import DecodeError
-from primitives.types import ContractEvent, StructTag
+from primitives.types.events import ContractEvent
+from primitives.types.type_tags import StructTag
 from wallet.client import Client
 from wallet.errors import VerificationError
-from wallet.verify import (
-    EpochChangeProof,
-    LedgerInfoWithSignatures,
-    decode_epoch_change_proof,
-    decode_ledger_info_with_signatures,
-    parse_packed,
-)
+from wallet.verify import parse_certificate, parse_epoch_change_proof
 
+T = TypeVar("T")
 MAX_PROOF_ROUNDS = 100  # epoch-change proof pages followed in one sync (each holds up to 100 epochs)
 
 
@@ -40,31 +32,6 @@ class TransactionWithProof:
     transaction_bytes: bytes
     proof: TransactionInfoWithProof
     events: tuple[ContractEvent, ...] | None
-
-
-@dataclass(frozen=True, slots=True)
-class EventWithProof:
-    """One event, its place in its transaction, and the proofs from the ledger accumulator down to it."""
-
-    transaction_version: int
-    event_index: int
-    event_count: int
-    event: ContractEvent
-    ledger_info_to_transaction_info_proof: AccumulatorProof
-    transaction_info: TransactionInfo
-    transaction_info_to_event_proof: AccumulatorProof
-
-    @classmethod
-    def from_bcs(cls, data: bytes) -> EventWithProof:
-        """Decode BCS: three u64, ContractEvent, AccumulatorProof, TransactionInfo, AccumulatorProof."""
-        deserializer = Deserializer(data)
-        version, index, count = deserializer.u64(), deserializer.u64(), deserializer.u64()
-        event = ContractEvent.deserialize(deserializer)
-        accumulator_proof = AccumulatorProof.deserialize(deserializer)
-        info = TransactionInfo.deserialize(deserializer)
-        proof = cls(version, index, count, event, accumulator_proof, info, AccumulatorProof.deserialize(deserializer))
-        deserializer.finish()
-        return proof
 
 
 def _field(result: Any, name: str, method: str) -> Any:
@@ -82,7 +49,7 @@ def _hex(value: Any, what: str) -> bytes:
         raise VerificationError(f"{what} is not hex") from None
 
 
-def _decode_bcs(decoder: Any, data: bytes, what: str) -> Any:
+def _decode_bcs(decoder: Callable[[bytes], T], data: bytes, what: str) -> T:
     try:
         return decoder(data)
     except (DecodeError, ValueError) as error:
@@ -100,10 +67,8 @@ class ProofApi:
         """Return the latest certificate, the epoch-ending ones since known_version, and the consistency proof."""
         method = "get_state_proof"
         result = await self.client.execute(method, [known_version])
-        certificate = parse_packed(_hex(_field(result, "ledger_info_with_signatures", method), "ledger info"),
-                                   decode_ledger_info_with_signatures)
-        proof = parse_packed(_hex(_field(result, "epoch_change_proof", method), "epoch change proof"),
-                             decode_epoch_change_proof)
+        certificate = parse_certificate(_hex(_field(result, "ledger_info_with_signatures", method), "ledger info"))
+        proof = parse_epoch_change_proof(_hex(_field(result, "epoch_change_proof", method), "epoch change proof"))
         raw = result.get("ledger_consistency_proof") if isinstance(result, dict) else None
         consistency = None if not raw else _decode_bcs(AccumulatorConsistencyProof.from_bcs,
                                                         _hex(raw, "consistency proof"), "consistency proof")

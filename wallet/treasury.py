@@ -11,7 +11,8 @@ from contracts.transaction_builder import Account, compose_script_function, enco
 from primitives.errors import DecodeError
 from primitives.keyfile import WrongPassphrase, decrypt_secret, is_encrypted_keyfile
 from primitives.keys import PrivateKey
-from primitives.types import TransactionPayload, currency_type_tag
+from primitives.types.transactions import TransactionPayload
+from primitives.types.type_tags import currency_type_tag
 from wallet.client import Client
 from wallet.errors import JsonRpcError, TransactionExecutionFailed, WalletError
 from wallet.models import Transaction

@@ -7,7 +7,7 @@ from typing import Any
 from contracts.framework import DIEM_ROOT
 from contracts.framework.staking import POOL, STATE
 from contracts.transaction_builder import compose_script_function, encode_bytes, encode_u64
-from primitives.types import TransactionPayload
+from primitives.types.transactions import TransactionPayload
 from wallet.client import Client
 
 STAKING_SCRIPTS = "StakingScripts"

@@ -13,33 +13,23 @@ from typing import Any
 
 from contracts.framework import account as account_module
 from contracts.framework import currency as currency_module
-from contracts.state import (
-    AccumulatorConsistencyProof,
-    TransactionInfoWithProof,
-    compute_event_root,
-    verify_consistency,
-    verify_inclusion,
-)
+from contracts.state import AccumulatorConsistencyProof, compute_event_root, verify_consistency
+from contracts.state.event_proof import EventWithProof
+from contracts.state.hashes import compute_event_hashes
+from contracts.vm.structs import ResourceType
+from primitives.certified.ledger_info import GENESIS_LEDGER_INFO_EPOCH, LedgerInfo
+from primitives.certified.trust import TrustedState, Waypoint
 from primitives.errors import DecodeError
-from primitives.hashing import hash_with_salt
-from primitives.types import ContractEvent, SignedTransaction
+from primitives.types.events import ContractEvent
+from primitives.types.transactions import SignedTransaction
 from wallet.client import Client
 from wallet.errors import VerificationError
 from wallet.models import Account, Event, Transaction
-from wallet.proof_api import MAX_PROOF_ROUNDS, EventWithProof, ProofApi, TransactionWithProof
-from wallet.verify import (
-    GENESIS_EPOCH,
-    LedgerInfo,
-    TrustedState,
-    Waypoint,
-    verify_state_value,
-    verify_transaction_info,
-)
+from wallet.proof_api import MAX_PROOF_ROUNDS, ProofApi, TransactionWithProof
+from wallet.verify import parse_waypoint, ratchet, verify_state_value, verify_transaction_info
 from wallet.view_checks import ADDRESS_LENGTH, check_event_view, check_event_views, check_view_hash, decode_envelope
 
 EXECUTED_STATUS_CODE = 4001  # TransactionInfo.status_code of an executed transaction
-EVENT_HASH_SALT = "ContractEvent"
-EVENT_ACCUMULATOR_SALT = "EventAccumulator"
 EVENT_KEY_COUNTER_LENGTH = 8
 PROOF_PAGE_SIZE_MAX = 100  # the node's page limit for proof methods (docs/json-rpc.md, "Limits")
 
@@ -60,7 +50,7 @@ class VerifiedAccountState:
         return next((amount for code, amount in self.balances if code == currency), 0)
 
 
-def get_balance_type(currency: str) -> Any:
+def get_balance_type(currency: str) -> ResourceType:
     """Return the resource type Balance<currency>."""
     return account_module.Balance.of(currency_module.tag_of_code(currency.encode("ascii")))
 
@@ -76,7 +66,7 @@ class VerifyingClient:
     @classmethod
     def from_waypoint(cls, client: Client, waypoint: str | Waypoint, chain_id: int) -> VerifyingClient:
         """Trust only the chain's genesis hash."""
-        anchor = Waypoint.from_hex(waypoint) if isinstance(waypoint, str) else waypoint
+        anchor = parse_waypoint(waypoint) if isinstance(waypoint, str) else waypoint
         client.expected_chain_id = chain_id
         return cls(client, TrustedState.from_waypoint(anchor, chain_id))
 
@@ -95,9 +85,9 @@ class VerifyingClient:
             certificate, proof, consistency = await self.proofs.get_state_proof(known)
             if proof.more and proof.ledger_infos:
                 # Ratchet to the last epoch the page proves, then ask for the rest from there.
-                self.trusted = previous.verify_and_ratchet(proof, proof.ledger_infos[-1])
+                self.trusted = ratchet(previous, proof, proof.ledger_infos[-1])
                 continue
-            trusted = previous.verify_and_ratchet(proof, certificate)
+            trusted = ratchet(previous, proof, certificate)
             _check_extension(trusted, previous.latest, certificate.ledger_info, consistency)
             self.trusted = trusted
             return self.ledger_info
@@ -110,7 +100,7 @@ class VerifyingClient:
         values = await self._prove_resources(address, rtypes, info)
         return _decode_account_state(address, info.version, values[0], list(zip(currencies, values[1:])))
 
-    async def get_resources(self, address: bytes, rtypes: list[Any], version: int | None = None
+    async def get_resources(self, address: bytes, rtypes: list[ResourceType], version: int | None = None
                             ) -> tuple[int, list[bytes | None]]:
         """Return (proven version, values) of the resources rtypes of address, at the latest verified ledger
         info or, given version, at the last block end at or before it (None: the resource is absent)."""
@@ -119,11 +109,11 @@ class VerifyingClient:
             raise VerificationError(f"version {version} is after the verified ledger version {info.version}")
         return await self._prove_resources_at(address, rtypes, info, version)
 
-    async def _prove_resources(self, address: bytes, rtypes: list[Any], info: LedgerInfo) -> list[bytes | None]:
+    async def _prove_resources(self, address: bytes, rtypes: list[ResourceType], info: LedgerInfo) -> list[bytes | None]:
         """Return the proven values (None: absent) of the resources rtypes of address at info's version."""
         return (await self._prove_resources_at(address, rtypes, info, None))[1]
 
-    async def _prove_resources_at(self, address: bytes, rtypes: list[Any], info: LedgerInfo,
+    async def _prove_resources_at(self, address: bytes, rtypes: list[ResourceType], info: LedgerInfo,
                                   at_version: int | None) -> tuple[int, list[bytes | None]]:
         keys = [rtype.state_key(address) for rtype in rtypes]  # computed here, never taken from the node
         tags = [r.struct_tag for r in rtypes]
@@ -226,11 +216,7 @@ class VerifyingClient:
             if event.key.hex() != key.lower() or event.sequence_number != expected:
                 raise VerificationError(f"event stream {key}: expected sequence {expected}, got "
                                         f"{event.key.hex()}#{event.sequence_number}")
-            proof = TransactionInfoWithProof(item.ledger_info_to_transaction_info_proof, item.transaction_info)
-            leaf = hash_with_salt(EVENT_HASH_SALT, event.to_bcs())
-            if not proof.verify(info.accumulator_root, item.transaction_version, info.version) or not verify_inclusion(
-                    item.transaction_info.event_root_hash, leaf, item.event_index, item.event_count,
-                    item.transaction_info_to_event_proof, EVENT_ACCUMULATOR_SALT):
+            if not item.verify(info.accumulator_root, info.version):
                 raise VerificationError(f"event {key}#{expected} is not proven by the certified ledger")
         await self._check_page_complete(key, start, limit, len(proven), info)
         return proven
@@ -276,8 +262,7 @@ class VerifyingClient:
             raise VerificationError(f"version {view.version}: the node reports status {view.vm_status.type!r}, the "
                                     f"certified status code is {transaction_info.status_code}")
         events = proven.events or ()
-        hashes = [hash_with_salt(EVENT_HASH_SALT, event.to_bcs()) for event in events]
-        if compute_event_root(hashes) != transaction_info.event_root_hash:
+        if compute_event_root(compute_event_hashes(events)) != transaction_info.event_root_hash:
             raise VerificationError(f"version {view.version}: the events do not match the certified event root")
         if view.events:
             check_event_views(view, events)
@@ -288,7 +273,7 @@ def _check_extension(trusted: TrustedState, old: LedgerInfo | None, new: LedgerI
                      consistency: AccumulatorConsistencyProof | None) -> None:
     """Raise unless the new certified accumulator extends the one we trusted before (genesis at first)."""
     if old is None:
-        old = next((info for info in trusted.verified if info.epoch == GENESIS_EPOCH), None)
+        old = next((info for info in trusted.verified if info.epoch == GENESIS_LEDGER_INFO_EPOCH), None)
     if old is None or new.version < old.version:
         return  # nothing older to compare with, or an older certificate that moves nothing
     if new.version == old.version:

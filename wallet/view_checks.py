@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from primitives.bcs import Deserializer
+from contracts.events import ReceivedPaymentEvent, SentPaymentEvent, decode_event
 from primitives.errors import DecodeError
-from primitives.types import ContractEvent, Ed25519Authenticator, Script, ScriptFunction, SignedTransaction
-from primitives.types import Transaction as TransactionEnvelope
+from primitives.types.events import ContractEvent
+from primitives.types.ledger_transactions import Transaction as TransactionEnvelope
+from primitives.types.scripts import Script, ScriptFunction
+from primitives.types.transactions import Ed25519Authenticator, SignedTransaction
 from wallet.errors import VerificationError
 from wallet.models import Event, Transaction
 
@@ -93,7 +95,7 @@ def check_event_view(shown: Event, proven: ContractEvent, version: int) -> None:
         raise VerificationError(f"version {version}: event {shown.key}#{shown.sequence_number} "
                                 "is not the certified one")
     if shown.data.type in PAYMENT_EVENT_TYPES:
-        amount, code, counterparty, metadata = _decode_payment_event(proven.event_data)
+        amount, code, counterparty, metadata = _get_certified_payment(shown, proven, version)
         claimed = (shown.data.amount.amount if shown.data.amount else None,
                    shown.data.amount.currency if shown.data.amount else None,
                    shown.data.receiver if shown.data.type == "sentpayment" else shown.data.sender,
@@ -103,13 +105,12 @@ def check_event_view(shown: Event, proven: ContractEvent, version: int) -> None:
                                     f"shows {claimed}, the certified event holds {(amount, code, counterparty, metadata)}")
 
 
-def _decode_payment_event(data: bytes) -> tuple[int, str, str, str]:
-    """Decode {amount u64, currency_code vector<u8>, counterparty address, metadata vector<u8>}."""
-    try:
-        deserializer = Deserializer(data)
-        amount, code = deserializer.u64(), deserializer.bytes().decode("ascii")
-        counterparty, metadata = deserializer.fixed_bytes(ADDRESS_LENGTH), deserializer.bytes()
-        deserializer.finish()
-    except (DecodeError, UnicodeDecodeError) as error:
-        raise VerificationError(f"a certified payment event does not decode: {error}") from None
-    return amount, code, counterparty.hex(), metadata.hex()
+def _get_certified_payment(shown: Event, proven: ContractEvent, version: int) -> tuple[int, str, str, str]:
+    """Return (amount, currency, counterparty hex, metadata hex) of the certified payment event shown."""
+    typed = decode_event(proven)
+    if shown.data.type == "sentpayment" and isinstance(typed, SentPaymentEvent):
+        return typed.amount_micro, typed.currency, typed.payee.hex(), typed.metadata.hex()
+    if shown.data.type == "receivedpayment" and isinstance(typed, ReceivedPaymentEvent):
+        return typed.amount_micro, typed.currency, typed.payer.hex(), typed.metadata.hex()
+    raise VerificationError(f"version {version}: payment event {shown.key}#{shown.sequence_number} is shown as "
+                            f"{shown.data.type}, the certified event is not one")

@@ -19,7 +19,7 @@ import nacl.utils
 from contracts.transaction_builder import Account as LocalAccount, compose_rotate_dual_attestation_info
 from primitives.account_identifier import MAINNET_HRP, TESTNET_HRP, AccountIdentifier, encode_account_identifier
 from primitives.keys import PrivateKey, is_valid_public_key
-from primitives.types import AccountAddress
+from primitives.types.names import AccountAddress
 from wallet.client import Client
 from wallet.errors import WalletError
 from wallet.models import Account

@@ -15,7 +15,7 @@ from typing import Any
 from primitives.errors import DecodeError
 from primitives.metadata import Metadata, TravelRuleMetadataV0, compute_dual_attestation_message
 from primitives.keys import is_valid_signature
-from primitives.types import AccountAddress
+from primitives.types.names import AccountAddress
 from wallet.offchain.payment_state import (
     Actor,
     MissingStateField,

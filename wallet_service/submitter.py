@@ -14,7 +14,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-from primitives.types import SignedTransaction, TransactionPayload
+from primitives.types.transactions import SignedTransaction, TransactionPayload
 from wallet.errors import JsonRpcError, NetworkError, WalletError
 from wallet.models import Transaction
 from wallet_service.chain import Chain

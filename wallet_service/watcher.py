@@ -16,7 +16,7 @@ from primitives.metadata import (
     TravelRuleMetadataV0,
     decode_metadata,
 )
-from primitives.types import AccountAddress
+from primitives.types.names import AccountAddress
 from wallet.models import Event
 from wallet_service.context import Context
 from wallet_service.ledger import (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from primitives.types import AccountAddress
+from primitives.types.names import AccountAddress
 
 VM_RESERVED = AccountAddress.VM_RESERVED.value
 CORE_CODE = AccountAddress.CORE_CODE.value

@@ -13,7 +13,8 @@ from contracts.vm.errors import Category, ErrorTable, MoveAbort
 from contracts.vm.structs import KEY, STORE, Module, Signer, Struct, create_signer, struct
 from contracts.vm.values import ADDRESS, BOOL, BYTES, U64, Option, StructField, encode_values
 from primitives.bcs import encode_uleb128
-from primitives.types import AccountAddress, StructTag
+from primitives.types.names import AccountAddress
+from primitives.types.type_tags import StructTag
 
 MODULE = Module("DiemAccount")
 _W = MODULE.claim()

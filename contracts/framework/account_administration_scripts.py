@@ -6,7 +6,7 @@ from contracts.framework import account, diem_id, dual_attestation, recovery_add
 from contracts.scripts import ArgType, script_function
 from contracts.vm.context import Context
 from contracts.vm.structs import Signer
-from primitives.types import StructTag
+from primitives.types.type_tags import StructTag
 
 A = ArgType
 

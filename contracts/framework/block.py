@@ -8,7 +8,8 @@ from contracts.vm.context import Context, EventHandle
 from contracts.vm.errors import Category, ErrorTable
 from contracts.vm.structs import KEY, Module, Signer, Struct, struct
 from contracts.vm.values import ADDRESS, U64, StructField, Vector, encode_values
-from primitives.types import AccountAddress, StructTag
+from primitives.types.names import AccountAddress
+from primitives.types.type_tags import StructTag
 
 MODULE = Module("DiemBlock")
 _W = MODULE.claim()

@@ -12,7 +12,8 @@ from contracts.vm.storage import MEMO_WATCHED_TYPES
 from contracts.vm.structs import KEY, STORE, Module, ResourceType, Signer, Struct, struct
 from contracts.vm.values import ADDRESS, BOOL, BYTES, U64, U128, StructField, Vector, encode_values
 from primitives.limits import U64_MAX, U128_MAX
-from primitives.types import AccountAddress, StructTag, TypeTag
+from primitives.types.names import AccountAddress
+from primitives.types.type_tags import StructTag, TypeTag
 
 MODULE = Module("Diem")
 _W = MODULE.claim()

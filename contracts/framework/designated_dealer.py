@@ -16,7 +16,8 @@ from contracts.vm.context import Context, EventHandle
 from contracts.vm.errors import Category, ErrorTable
 from contracts.vm.structs import DROP, KEY, STORE, Module, ResourceType, Signer, Struct, struct
 from contracts.vm.values import ADDRESS, BYTES, U64, StructField, Vector
-from primitives.types import AccountAddress, StructTag
+from primitives.types.names import AccountAddress
+from primitives.types.type_tags import StructTag
 
 MODULE = Module("DesignatedDealer")
 _W = MODULE.claim()

@@ -11,7 +11,8 @@ from contracts.vm.structs import KEY, Module, Signer, Struct, struct
 from contracts.vm.values import ADDRESS, BYTES, U64, StructField, encode_values
 from primitives.keys import is_valid_public_key, is_valid_signature
 from primitives.limits import U64_MAX
-from primitives.types import AccountAddress, StructTag
+from primitives.types.names import AccountAddress
+from primitives.types.type_tags import StructTag
 
 MODULE = Module("DualAttestation")
 _W = MODULE.claim()

@@ -8,9 +8,12 @@ from contracts.vm.context import Context
 from contracts.vm.errors import Category, ErrorTable
 from contracts.vm.structs import Module, Signer
 from contracts.vm.values import ADDRESS, U8, U64, encode_values
-from primitives.codec import pack, signing_bytes, unpack
+from primitives.certified.blocks import BlockHeader, VoteData, compute_header_id
+from primitives.certified.domains import PROPOSAL_DOMAIN, VOTE_DOMAIN, compute_signing_bytes
+from primitives.certified.plain import from_plain
+from primitives.codec import unpack
 from primitives.errors import DecodeError
-from primitives.hashing import hash_with_salt, sha3_256
+from primitives.hashing import sha3_256
 from primitives.keys import is_valid_signature
 
 MODULE = Module("Evidence")
@@ -18,21 +21,9 @@ _W = MODULE.claim()
 
 KIND_DOUBLE_VOTE = 0
 KIND_DOUBLE_PROPOSAL = 1
-# Consensus's domains (consensus/wire.py DOMAIN_PREFIX, consensus/safety.py *_DOMAIN): re-stated, not imported.
-CONSENSUS_DOMAIN_PREFIX = "stablechain::consensus::"
-VOTE_SIGNING_DOMAIN = CONSENSUS_DOMAIN_PREFIX + "sign::Vote"
-PROPOSAL_SIGNING_DOMAIN = CONSENSUS_DOMAIN_PREFIX + "sign::Proposal"
-# consensus/block_id.py: id = sha3(salt(BLOCK_ID_DOMAIN) || msgpack(header)), the header being [epoch, round,
-# timestamp_usecs, author, parent_id, quorum_cert_digest, payload_digest, failed_authors_digest]; the digests are
-# opaque 32 bytes here.
-BLOCK_ID_DOMAIN = CONSENSUS_DOMAIN_PREFIX + "Block"
 EVIDENCE_ID_DOMAIN = b"stablechain::evidence"
 MAX_EVIDENCE_DATA_BYTES = 32_768
 VERIFY_GAS_UNITS = 2_000  # two strict Ed25519 verifications and two hashes
-ADDRESS_BYTES = 16
-HASH_BYTES = 32
-BLOCK_INFO_FIELDS = 4
-BLOCK_HEADER_FIELDS = 8
 
 ERRORS = ErrorTable(MODULE, {
     "EUNKNOWN_KIND": (1, " Only double votes and double proposals are evidence"),
@@ -47,49 +38,30 @@ ERRORS = ErrorTable(MODULE, {
 })
 
 
-def _is_uint(value: object) -> bool:
-    return type(value) is int and value >= 0
-
-
-def _is_bytes(value: object, length: int) -> bool:
-    return isinstance(value, bytes) and len(value) == length
-
-
-def _decode(data: bytes) -> object:
+def _decode(data: bytes, kind: type) -> object:
+    """Return the consensus value (VoteData or BlockHeader) data encodes, or abort EMALFORMED."""
     if len(data) > MAX_EVIDENCE_DATA_BYTES:
         raise ERRORS.abort(Category.INVALID_ARGUMENT, "EMALFORMED")
     try:
-        return unpack(data)
+        return from_plain(kind, unpack(data))
     except DecodeError:
         raise ERRORS.abort(Category.INVALID_ARGUMENT, "EMALFORMED") from None
 
 
-def _is_block_info(plain: object) -> bool:
-    return (isinstance(plain, list) and len(plain) == BLOCK_INFO_FIELDS and _is_uint(plain[0]) and _is_uint(plain[1])
-            and isinstance(plain[2], bytes) and _is_uint(plain[3]))
-
-
 def read_vote(data: bytes, chain_id: int) -> tuple[int, int, bytes]:
     """Return (epoch, round, signed message) of canonical msgpack VoteData [proposed, parent]."""
-    plain = _decode(data)
-    if not (isinstance(plain, list) and len(plain) == 2 and all(_is_block_info(info) for info in plain)):
-        raise ERRORS.abort(Category.INVALID_ARGUMENT, "EMALFORMED")
-    proposed = plain[0]
-    return proposed[0], proposed[1], sha3_256(signing_bytes(VOTE_SIGNING_DOMAIN, chain_id, plain))
-
-
-def _is_block_header(plain: object) -> bool:
-    return (isinstance(plain, list) and len(plain) == BLOCK_HEADER_FIELDS and all(map(_is_uint, plain[:3]))
-            and _is_bytes(plain[3], ADDRESS_BYTES) and all(_is_bytes(value, HASH_BYTES) for value in plain[4:]))
+    vote_data: VoteData = _decode(data, VoteData)  # type: ignore[assignment]
+    proposed = vote_data.proposed
+    return proposed.epoch, proposed.round, compute_signing_bytes(VOTE_DOMAIN, chain_id, vote_data)
 
 
 def read_proposal(data: bytes, chain_id: int) -> tuple[int, int, bytes, bytes]:
     """Return (epoch, round, author, signed message) of a canonical msgpack block header; the block id is its hash."""
-    plain = _decode(data)
-    if not _is_block_header(plain):
+    header: BlockHeader = _decode(data, BlockHeader)  # type: ignore[assignment]
+    if not header.is_well_formed():
         raise ERRORS.abort(Category.INVALID_ARGUMENT, "EMALFORMED")
-    block_id = hash_with_salt(BLOCK_ID_DOMAIN, pack(plain))
-    return plain[0], plain[1], plain[3], sha3_256(signing_bytes(PROPOSAL_SIGNING_DOMAIN, chain_id, block_id))
+    block_id = compute_header_id(header)
+    return header.epoch, header.round, header.author, compute_signing_bytes(PROPOSAL_DOMAIN, chain_id, block_id)
 
 
 def compute_evidence_id(author: bytes, epoch: int, round_number: int) -> bytes:

@@ -15,7 +15,8 @@ from contracts.vm.context import Context, EventHandle
 from contracts.vm.errors import Category, ErrorTable
 from contracts.vm.structs import DROP, KEY, STORE, Module, Signer, Struct, struct
 from contracts.vm.values import ADDRESS, BOOL, BYTES, U64, StructField
-from primitives.types import AccountAddress, StructTag
+from primitives.types.names import AccountAddress
+from primitives.types.type_tags import StructTag
 
 MODULE = Module("AccountFreezing")
 _W = MODULE.claim()

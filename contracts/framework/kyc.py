@@ -20,7 +20,8 @@ from contracts.vm.errors import Category, ErrorTable
 from contracts.vm.structs import DROP, KEY, STORE, Module, ResourceType, Signer, Struct, struct
 from contracts.vm.values import ADDRESS, BOOL, BYTES, U64, StructField, Vector, encode_values
 from primitives.limits import U64_MAX
-from primitives.types import AccountAddress, StructTag
+from primitives.types.names import AccountAddress
+from primitives.types.type_tags import StructTag
 
 MODULE = Module("KYC")
 _W = MODULE.claim()

@@ -19,7 +19,8 @@ from contracts.vm.context import Context, EventHandle
 from contracts.vm.errors import Category, ErrorTable
 from contracts.vm.structs import DROP, KEY, STORE, Module, ResourceType, Signer, Struct, struct
 from contracts.vm.values import ADDRESS, BOOL, BYTES, U64, U128, StructField, Vector, encode_values
-from primitives.types import AccountAddress, StructTag
+from primitives.types.names import AccountAddress
+from primitives.types.type_tags import StructTag
 
 MODULE = Module("Reserves")
 _W = MODULE.claim()

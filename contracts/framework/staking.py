@@ -11,7 +11,8 @@ from contracts.vm.errors import Category, ErrorTable
 from contracts.vm.structs import KEY, Module, Signer, Struct, struct
 from contracts.vm.values import ADDRESS, BOOL, BYTES, U64, StructField, Vector, encode_values
 from primitives.keys import is_valid_public_key
-from primitives.types import AccountAddress, StructTag
+from primitives.types.names import AccountAddress
+from primitives.types.type_tags import StructTag
 
 MODULE = Module("Staking")
 _W = MODULE.claim()

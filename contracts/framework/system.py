@@ -8,7 +8,8 @@ from contracts.vm.errors import Category, ErrorTable
 from contracts.vm.storage import MEMO_WATCHED_TYPES
 from contracts.vm.structs import KEY, STORE, Module, Signer, Struct, struct
 from contracts.vm.values import ADDRESS, BOOL, BYTES, U8, U64, StructField, Vector, encode_values
-from primitives.types import AccountAddress, StructTag
+from primitives.types.names import AccountAddress
+from primitives.types.type_tags import StructTag
 
 MODULE = Module("DiemConfig")
 _W = MODULE.claim()

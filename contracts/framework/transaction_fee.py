@@ -7,7 +7,7 @@ from contracts.vm.context import Context
 from contracts.vm.errors import Category, ErrorTable
 from contracts.vm.structs import KEY, Module, Signer, Struct, struct
 from contracts.vm.values import StructField
-from primitives.types import StructTag
+from primitives.types.type_tags import StructTag
 
 MODULE = Module("TransactionFee")
 _W = MODULE.claim()

@@ -18,7 +18,8 @@ from contracts.vm.errors import Category, ErrorTable
 from contracts.vm.structs import DROP, KEY, STORE, Module, Signer, Struct, struct
 from contracts.vm.values import BOOL, BYTES, StructField
 from primitives.limits import U64_MAX
-from primitives.types import AccountAddress, StructTag
+from primitives.types.names import AccountAddress
+from primitives.types.type_tags import StructTag
 
 MODULE = Module("TreasuryComplianceScripts")
 _W = MODULE.claim()

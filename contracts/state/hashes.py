@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 
-from primitives.hashing import HASH_LENGTH, get_salt
+from primitives.hashing import HASH_LENGTH, get_salt, hash_with_salt
+from primitives.types.events import ContractEvent
 
 STATE_VALUE_SALT = "StateValue"
 SMT_LEAF_SALT = "SparseMerkleLeaf"
 SMT_INTERNAL_SALT = "SparseMerkleInternal"
 TRANSACTION_ACCUMULATOR_SALT = "TransactionAccumulator"
 EVENT_ACCUMULATOR_SALT = "EventAccumulator"
+CONTRACT_EVENT_SALT = "ContractEvent"
 
 # Diem's placeholders: an ASCII tag zero-padded to 32 bytes, never the output of a salted hash.
 SPARSE_MERKLE_PLACEHOLDER_HASH = b"SPARSE_MERKLE_PLACEHOLDER_HASH".ljust(HASH_LENGTH, b"\x00")
@@ -41,3 +44,8 @@ def compute_internal_hash(bitmap: int, child_hashes: list[bytes] | tuple[bytes, 
 def compute_accumulator_parent(prefix: bytes, left: bytes, right: bytes) -> bytes:
     """Return an accumulator internal node's hash given the salt prefix of its accumulator."""
     return _sha3(prefix + left + right).digest()
+
+
+def compute_event_hashes(events: Sequence[ContractEvent]) -> list[bytes]:
+    """Return the event accumulator's leaves: hash_with_salt("ContractEvent", bcs) of each event."""
+    return [hash_with_salt(CONTRACT_EVENT_SALT, event.to_bcs()) for event in events]

@@ -10,7 +10,7 @@ from contracts.vm.gas import GasMeter, OutOfGas
 from contracts.vm.storage import BlockState, ResourceKey
 from contracts.vm.structs import KEY, STORE, Module, ResourceType, Signer, Struct, struct, vm_signer
 from contracts.vm.values import ADDRESS, BYTES, U64
-from primitives.types import StructTag
+from primitives.types.type_tags import StructTag
 
 EVENT_MODULE = Module("Event")
 _EW = EVENT_MODULE.claim()

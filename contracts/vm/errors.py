@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from contracts.vm.structs import Module
+from typing import Protocol
 
 ABORT_REASON_SHIFT = 8
+
+
+class ModuleIdentity(Protocol):
+    """What an error table reads of a framework module (contracts.vm.structs.Module): who aborts, and where."""
+
+    name: str
+    location: str
 
 
 class Category(IntEnum):
@@ -74,7 +78,7 @@ class LinearityError(Exception):
 class ErrorTable:
     """Reason constants of one module: name -> (reason number, `///` description)."""
 
-    def __init__(self, module: Module, reasons: dict[str, tuple[int, str]]) -> None:
+    def __init__(self, module: ModuleIdentity, reasons: dict[str, tuple[int, str]]) -> None:
         self.module = module
         self.reasons = dict(reasons)
         self._by_number = {number: (name, text) for name, (number, text) in reasons.items()}

@@ -10,7 +10,8 @@ from contracts.vm.gas import GasSchedule
 from contracts.vm.status import StatusCode
 from primitives.hashing import sha3_256
 from primitives.limits import MAX_GAS_UNIT_PRICE, MIN_GAS_UNIT_PRICE, U64_MAX
-from primitives.types import Ed25519Authenticator, Module, Script, ScriptFunction, SignedTransaction
+from primitives.types.scripts import Module, Script, ScriptFunction
+from primitives.types.transactions import Ed25519Authenticator, SignedTransaction
 
 MIN_SCRIPT_FUNCTION_VERSION = 2
 AUTH_KEY_CACHE_ENTRIES = 100_000

@@ -8,7 +8,8 @@ from contracts.vm.codegen import compile_methods
 from contracts.vm.errors import LinearityError
 from contracts.vm.values import FieldType
 from primitives.hashing import hash_with_salt
-from primitives.types import AccountAddress, StructTag, TypeTag
+from primitives.types.names import AccountAddress
+from primitives.types.type_tags import StructTag, TypeTag
 
 KEY = 1
 STORE = 2

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from consensus.signer import Ed25519Signer, Signer
-from consensus.validators import ValidatorSet
 from node.config import KeysConfig
 from node.keys.files import KeyFileError, load_private_key
 from node.logging import get_logger
 from node.network.noise import KeyPair, make_network_key_pair
+from primitives.certified.signatures import Ed25519Signer, Signer
+from primitives.certified.validators import ValidatorSet
 from primitives.keys import PrivateKey
 
 log = get_logger("stablechain.keyring")

@@ -8,7 +8,7 @@ from contracts.framework import account, currency, designated_dealer, diem_id, d
 from contracts.vm.storage import StateView
 from contracts.vm.structs import ResourceType
 from node.rpc.jsonrpc import JsonObject
-from primitives.types import AccountAddress
+from primitives.types.names import AccountAddress
 
 FIXED_POINT_32_SCALE = 2**32
 

@@ -11,7 +11,8 @@ from collections.abc import Callable
 from node.rpc.jsonrpc import JsonObject
 from primitives.bcs import Deserializer
 from primitives.errors import DecodeError
-from primitives.types import ContractEvent, TypeTagKind
+from primitives.types.events import ContractEvent
+from primitives.types.type_tags import TypeTagKind
 
 ADDRESS_LENGTH = 16
 FIXED_POINT_32_SCALE = 2**32

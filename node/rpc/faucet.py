@@ -32,7 +32,9 @@ from node.rpc.ledger import LedgerReader
 from node.rpc.submit import compose_submit_error
 from node.runtime.submit import SubmitResult
 from primitives.bcs import Serializer
-from primitives.types import AccountAddress, SignedTransaction, TransactionPayload
+from primitives.types.names import AccountAddress
+from primitives.types.transactions import TransactionPayload
+from primitives.types.transactions import SignedTransaction
 
 AUTH_KEY_HEX_LENGTH = 64
 DOMAIN_LENGTH_MAX = 63

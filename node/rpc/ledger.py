@@ -11,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from consensus.types import LedgerInfoWithSignatures
 from contracts.framework import block as block_module
 from contracts.state import (
     AccumulatorConsistencyProof,
@@ -25,11 +24,15 @@ from contracts.vm.errors import explain
 from contracts.vm.status import VMStatus, VMStatusKind
 from contracts.vm.storage import StateView
 from node.rpc.jsonrpc import LedgerSnapshot
-from node.storage.codecs import decode_ledger_info, decode_stored_info
+from node.storage.codecs import decode_stored_info
 from node.storage.records import TransactionRecord
 from node.storage.store import Store
 from node.storage.views import LayeredNodeStore, StoreStateView
-from primitives.types import AccountAddress, ContractEvent, Transaction
+from primitives.certified.ledger_info import LedgerInfoWithSignatures
+from primitives.certified.ledger_info import decode_ledger_info
+from primitives.types.events import ContractEvent
+from primitives.types.ledger_transactions import Transaction
+from primitives.types.names import AccountAddress
 
 # Readers page at most this many rows per store scan (the store's own cap).
 READ_PAGE_MAX = 1000

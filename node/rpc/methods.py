@@ -37,7 +37,8 @@ from node.rpc.submit import Submit, compose_submit_error, compose_vm_validation_
 from node.rpc.views import compute_transaction_view
 from primitives.errors import DecodeError
 from primitives.limits import MAX_TRANSACTION_SIZE_BYTES
-from primitives.types import AccountAddress, SignedTransaction
+from primitives.types.names import AccountAddress
+from primitives.types.transactions import SignedTransaction
 
 # A submitted transaction's hex may not exceed twice the largest transaction we accept.
 SUBMIT_HEX_LENGTH_MAX = 2 * MAX_TRANSACTION_SIZE_BYTES

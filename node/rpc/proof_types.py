@@ -1,93 +1,10 @@
-"""Wire encodings the proof methods add to contracts/state's: event proofs, account blobs, ledger infos."""
+"""The wire encoding the proof methods add to contracts/state's: account blobs."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from consensus.types import EpochChangeProof, LedgerInfoWithSignatures
-from consensus.wire import from_plain, to_plain
-from contracts.state import (
-    AccumulatorProof,
-    InMemoryAccumulatorStore,
-    MerkleAccumulator,
-    TransactionInfo,
-    TransactionInfoWithProof,
-    verify_inclusion,
-)
-from contracts.state.hashes import EVENT_ACCUMULATOR_SALT
-from contracts.vm.ledger import compute_event_hashes
 from primitives.bcs import Deserializer, Serializer
-from primitives.codec import pack, unpack
-from primitives.errors import DecodeError
-from primitives.types import ContractEvent
-
-# A transaction emits at most this many events in a proof we decode (the event accumulator's width).
-EVENT_COUNT_MAX = 2**32
-
-
-@dataclass(frozen=True, slots=True)
-class EventWithProof:
-    """One event, where it was emitted, and the proofs from a ledger accumulator root down to it."""
-
-    transaction_version: int
-    event_index: int
-    event_count: int
-    event: ContractEvent
-    ledger_info_to_transaction_info_proof: AccumulatorProof
-    transaction_info: TransactionInfo
-    transaction_info_to_event_proof: AccumulatorProof
-
-    def verify(self, accumulator_root: bytes, ledger_version: int) -> bool:
-        """Return whether the event is event_index of the transaction at transaction_version under the root."""
-        info = TransactionInfoWithProof(self.ledger_info_to_transaction_info_proof, self.transaction_info)
-        if not info.verify(accumulator_root, self.transaction_version, ledger_version):
-            return False
-        leaf = compute_event_hashes((self.event,))[0]
-        return verify_inclusion(self.transaction_info.event_root_hash, leaf, self.event_index, self.event_count,
-                                self.transaction_info_to_event_proof, EVENT_ACCUMULATOR_SALT)
-
-    def serialize(self, serializer: Serializer) -> None:
-        """Write BCS: three u64, the event, accumulator proof, transaction info, event accumulator proof."""
-        serializer.u64(self.transaction_version)
-        serializer.u64(self.event_index)
-        serializer.u64(self.event_count)
-        self.event.serialize(serializer)
-        self.ledger_info_to_transaction_info_proof.serialize(serializer)
-        self.transaction_info.serialize(serializer)
-        self.transaction_info_to_event_proof.serialize(serializer)
-
-    @classmethod
-    def deserialize(cls, deserializer: Deserializer) -> EventWithProof:
-        """Read a value written by serialize."""
-        version, index, count = deserializer.u64(), deserializer.u64(), deserializer.u64()
-        if count > EVENT_COUNT_MAX:
-            raise DecodeError(f"event count {count} exceeds {EVENT_COUNT_MAX}")
-        event = ContractEvent.deserialize(deserializer)
-        accumulator_proof = AccumulatorProof.deserialize(deserializer)
-        info = TransactionInfo.deserialize(deserializer)
-        return cls(version, index, count, event, accumulator_proof, info, AccumulatorProof.deserialize(deserializer))
-
-    def to_bcs(self) -> bytes:
-        """Return the BCS bytes."""
-        serializer = Serializer()
-        self.serialize(serializer)
-        return serializer.output()
-
-    @classmethod
-    def from_bcs(cls, data: bytes) -> EventWithProof:
-        """Decode, raising DecodeError on malformed bytes."""
-        deserializer = Deserializer(data)
-        value = cls.deserialize(deserializer)
-        deserializer.finish()
-        return value
-
-
-def compute_event_proof(events: Sequence[ContractEvent], index: int) -> AccumulatorProof:
-    """Return the inclusion proof of events[index] in the transaction's event accumulator."""
-    accumulator = MerkleAccumulator(InMemoryAccumulatorStore(), 0, EVENT_ACCUMULATOR_SALT)
-    accumulator.append(compute_event_hashes(tuple(events)))
-    return accumulator.get_proof(index)
 
 
 def encode_account_blob(resources: Sequence[tuple[bytes, bytes]]) -> bytes:
@@ -107,23 +24,3 @@ def decode_account_blob(data: bytes) -> list[tuple[bytes, bytes]]:
     resources = [(deserializer.bytes(), deserializer.bytes()) for _ in range(count)]
     deserializer.finish()
     return resources
-
-
-def encode_ledger_info(certificate: LedgerInfoWithSignatures) -> bytes:
-    """Return the wire bytes of a ledger info with signatures (canonical msgpack of its plain form)."""
-    return pack(to_plain(certificate))
-
-
-def decode_ledger_info(data: bytes) -> LedgerInfoWithSignatures:
-    """Rebuild a ledger info with signatures, raising DecodeError on malformed bytes."""
-    return from_plain(LedgerInfoWithSignatures, unpack(data))
-
-
-def encode_epoch_change_proof(proof: EpochChangeProof) -> bytes:
-    """Return the wire bytes of an epoch-change proof."""
-    return pack(to_plain(proof))
-
-
-def decode_epoch_change_proof(data: bytes) -> EpochChangeProof:
-    """Rebuild an epoch-change proof, raising DecodeError on malformed bytes."""
-    return from_plain(EpochChangeProof, unpack(data))

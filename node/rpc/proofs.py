@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 
-from consensus.types import EpochChangeProof, LedgerInfoWithSignatures
-from consensus.verify import MAX_BLOCK_TXNS, MAX_EPOCH_PROOF_LENGTH
+from consensus.verify import MAX_BLOCK_TXNS
 from contracts.framework import account, currency, designated_dealer, dual_attestation, freezing, roles, vasp
 from contracts.state import AccountStateProof, TransactionInfo, TransactionInfoWithProof
+from contracts.state.event_proof import EventWithProof, compute_event_proof
 from contracts.vm.storage import StateView
 from contracts.vm.structs import compute_state_key
 from node.rpc.accounts import get_registered_codes
@@ -31,15 +31,16 @@ from node.rpc.params import (
     parse_optional_u64,
     parse_u64,
 )
-from node.rpc.proof_types import (
-    EventWithProof,
-    compute_event_proof,
-    encode_account_blob,
+from node.rpc.proof_types import encode_account_blob
+from primitives.certified.ledger_info import (
+    MAX_EPOCH_PROOF_LENGTH,
+    EpochChangeProof,
+    LedgerInfoWithSignatures,
     encode_epoch_change_proof,
     encode_ledger_info,
 )
 from primitives.errors import DecodeError
-from primitives.types import StructTag
+from primitives.types.type_tags import StructTag
 
 # Proofs cost a tree or accumulator walk per item: pages are smaller than plain reads.
 PROOF_PAGE_SIZE_MAX = 100

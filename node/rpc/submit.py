@@ -20,7 +20,7 @@ from node.rpc.jsonrpc import (
     JsonRpcError,
 )
 from node.runtime.submit import SubmitResult, SubmitStatus
-from primitives.types import SignedTransaction
+from primitives.types.transactions import SignedTransaction
 
 # JSON-RPC error codes of Diem's submit (diem-compat §1.2), per mempool refusal.
 MEMPOOL_ERROR_CODES = {

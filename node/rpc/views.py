@@ -7,21 +7,16 @@ from typing import Any
 
 from node.rpc.jsonrpc import JsonObject
 from primitives.hashing import ZERO_HASH, sha3_256
-from primitives.types import (
+from primitives.types.ledger_transactions import BlockMetadata, Transaction
+from primitives.types.scripts import Script, ScriptFunction, TransactionArgument, TransactionArgumentKind
+from primitives.types.transactions import (
     AccountAuthenticator,
-    BlockMetadata,
     Ed25519Authenticator,
     MultiAgentAuthenticator,
     MultiEd25519Authenticator,
-    Script,
-    ScriptFunction,
     SignedTransaction,
-    Transaction,
-    TransactionArgument,
-    TransactionArgumentKind,
-    TypeTag,
-    TypeTagKind,
 )
+from primitives.types.type_tags import TypeTag, TypeTagKind
 
 SCHEME_ED25519 = "Scheme::Ed25519"
 SCHEME_MULTI_ED25519 = "Scheme::MultiEd25519"

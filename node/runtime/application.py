@@ -1,39 +1,20 @@
-"""The deterministic state machine under the node (the Application) and its production instance over contracts/."""
+"""The production Application (contracts.application): the Move-like VM and framework of contracts/."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Protocol
 
-from consensus.validators import ValidatorInfo, ValidatorSet
-from contracts.executor import BlockOutput, execute_block, validate_transaction
+from contracts.executor import execute_block, validate_transaction
 from contracts.framework import DIEM_ROOT, account, system
+from contracts.ledger_trees import LedgerTrees
+from contracts.outputs import BlockOutput
 from contracts.vm.context import Context
 from contracts.vm.gas import UnmeteredGas
-from contracts.vm.ledger import Ledger
 from contracts.vm.storage import BlockState, StateView
-from primitives.types import AccountAddress, BlockMetadata, SignedTransaction
-
-
-class Application(Protocol):
-    """Validation, block execution and reconfiguration: what the runtime asks of the ledger's rules."""
-
-    def validate_transaction(self, state_view: StateView, signed_txn: SignedTransaction, block_time_us: int) -> int:
-        """Return 0 when the transaction may enter the mempool, else a Diem StatusCode number."""
-        ...
-
-    def get_sequence_number(self, state_view: StateView, address: AccountAddress) -> int:
-        """Return an account's on-chain sequence number (0 when absent)."""
-        ...
-
-    def execute_block(self, state_view: StateView, metadata: BlockMetadata, signed_txns: list[SignedTransaction],
-                      ledger: Ledger) -> BlockOutput:
-        """Return the block's outputs, infos, roots and the new tree and accumulator nodes."""
-        ...
-
-    def get_next_validator_set(self, output: BlockOutput) -> ValidatorSet | None:
-        """Return the validator set a block output installs (reconfiguration), else None."""
-        ...
+from primitives.certified.validators import ValidatorInfo, ValidatorSet
+from primitives.types.ledger_transactions import BlockMetadata
+from primitives.types.names import AccountAddress
+from primitives.types.transactions import SignedTransaction
 
 
 class ContractsApplication:
@@ -51,9 +32,9 @@ class ContractsApplication:
         return account.get_sequence_number(ctx, address.value)
 
     def execute_block(self, state_view: StateView, metadata: BlockMetadata, signed_txns: list[SignedTransaction],
-                      ledger: Ledger) -> BlockOutput:
+                      trees: LedgerTrees) -> BlockOutput:
         """Execute without re-verifying signatures (verified once at admission or on first sight)."""
-        return execute_block(state_view, metadata, signed_txns, ledger=ledger, verify_signatures=False)
+        return execute_block(state_view, metadata, signed_txns, trees=trees, verify_signatures=False)
 
     def get_next_validator_set(self, output: BlockOutput) -> ValidatorSet | None:
         """Return the set a block installs by writing DiemSystem's ValidatorSet (members with stake only)."""

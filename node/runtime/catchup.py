@@ -12,9 +12,8 @@ from enum import IntEnum
 
 from consensus.events import Event
 from consensus.state import CoreState
-from consensus.types import Block, LedgerInfo, LedgerInfoWithSignatures, compute_block_id
-from consensus.verify import MAX_BLOCKS_PER_RETRIEVAL, verify_ledger_info
-from consensus.wire import from_plain, to_plain
+from consensus.types import Block
+from consensus.verify import MAX_BLOCKS_PER_RETRIEVAL
 from node.logging import get_logger
 from node.runtime.executor import SpeculativeExecutor
 from node.runtime.wire import (
@@ -25,8 +24,12 @@ from node.runtime.wire import (
     SendData,
     encode_envelope,
 )
-from node.storage.codecs import decode_block, decode_ledger_info
+from node.storage.codecs import decode_block
 from node.storage.store import Store
+from primitives.certified.blocks import compute_block_id
+from primitives.certified.ledger_info import LedgerInfo, LedgerInfoWithSignatures, check_ledger_info_signatures
+from primitives.certified.ledger_info import decode_ledger_info
+from primitives.certified.plain import from_plain, to_plain
 from primitives.codec import pack, unpack
 from primitives.limits import U64_MAX
 
@@ -125,7 +128,8 @@ def check_response(state: CoreState, blocks: tuple[Block, ...], certificate: Led
     info = certificate.ledger_info
     if info.epoch != epoch_state.epoch:
         return CatchUpStatus.BAD_CERTIFICATE
-    rejection = verify_ledger_info(certificate, epoch_state.validators, state.config.scheme, state.config.chain_id)
+    rejection = check_ledger_info_signatures(certificate, epoch_state.validators, state.config.scheme,
+                                             state.config.chain_id)
     if rejection is not None:
         return CatchUpStatus.BAD_CERTIFICATE
     for parent, child in zip((None, *blocks), blocks):

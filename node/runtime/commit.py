@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from consensus.state import make_history_entry
-from consensus.types import Block, LedgerInfo, LedgerInfoWithSignatures
+from consensus.types import Block
 from node.runtime.executor import ExecutedBlock
-from node.storage.codecs import encode_block, encode_history_entry, encode_ledger_info, encode_quorum_cert
+from node.storage.codecs import encode_block, encode_history_entry, encode_quorum_cert
 from node.storage.records import (
     BlockCommit,
     EventRecord,
@@ -21,6 +21,8 @@ from node.storage.records import (
 )
 from node.storage.schema import leader_history_key
 from node.storage.store import Store
+from primitives.certified.ledger_info import LedgerInfo, LedgerInfoWithSignatures
+from primitives.certified.ledger_info import encode_ledger_info
 
 # A writer returns the (key, value) index entries of one committed block; keys come from node/storage/schema.py.
 IndexWriter = Callable[[Block, BlockCommit], list[tuple[bytes, bytes]]]

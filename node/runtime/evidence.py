@@ -7,22 +7,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from consensus.events import EQUIVOCATION_KIND_PROPOSAL, ReportEquivocation
-from consensus.types import BlockData, VoteData, compute_block_header
-from consensus.wire import to_plain
 from contracts.transaction_builder import compose_script_function, encode_bytes
 from node.logging import get_logger
 from node.runtime.submit import SubmitResult, SubmitStatus
+from primitives.certified.blocks import BlockData, VoteData, compute_block_header
+from primitives.certified.plain import to_plain
 from primitives.codec import pack
 from primitives.keys import PrivateKey
 from primitives.limits import MAX_TRANSACTION_SIZE_BYTES
-from primitives.types import (
-    AccountAddress,
-    ChainId,
-    RawTransaction,
-    SignedTransaction,
-    TransactionPayload,
-    sign_raw_transaction,
-)
+from primitives.types.names import AccountAddress, ChainId
+from primitives.types.transactions import RawTransaction, SignedTransaction, TransactionPayload, sign_raw_transaction
 
 # StakingScripts::submit_equivocation_evidence(kind: u8, author: address, data_a, sig_a, data_b, sig_b).
 EVIDENCE_MODULE = "StakingScripts"

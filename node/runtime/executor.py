@@ -6,19 +6,23 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from consensus.types import Block
-from consensus.validators import ValidatorSet
-from contracts.executor import BlockOutput, TransactionOutput, is_retry
+from contracts.application import Application
+from contracts.ledger_trees import LedgerTrees
+from contracts.outputs import BlockOutput, TransactionOutput, is_retry
 from contracts.state import MerkleAccumulator, SparseMerkleTree, TransactionInfo
-from contracts.vm.ledger import Ledger
 from contracts.vm.status import VMStatus
 from contracts.vm.storage import StateView
-from node.runtime.application import Application
-from node.storage.codecs import StoredStatus, decode_ledger_info, encode_stored_info
+from node.storage.codecs import StoredStatus, encode_stored_info
 from node.storage.store import Store
 from node.storage.views import LayeredNodeStore, StoreStateView
+from primitives.certified.ledger_info import decode_ledger_info
+from primitives.certified.validators import ValidatorSet
 from primitives.errors import DecodeError, invariant
 from primitives.hashing import ZERO_HASH, hash_with_salt
-from primitives.types import AccountAddress, BlockMetadata, ContractEvent, SignedTransaction, Transaction
+from primitives.types.events import ContractEvent
+from primitives.types.ledger_transactions import BlockMetadata, Transaction
+from primitives.types.names import AccountAddress
+from primitives.types.transactions import SignedTransaction
 
 # Verdicts on payload transactions this node had not seen; cleared when full (re-verifying is safe).
 SIGNATURE_CACHE_MAX_ENTRIES = 200_000
@@ -183,20 +187,20 @@ class SpeculativeExecutor:
         metadata = make_block_metadata(block)
         view = LayeredStateView(StoreStateView(self.store, self.committed_version),
                                 [layer.write_set for layer in ancestry])  # type: ignore[union-attr]
-        ledger = self.make_ledger(ancestry)  # type: ignore[arg-type]
-        output = self.application.execute_block(view, metadata, signed_txns, ledger)
-        executed = self.compute_executed(block, ledger.version, metadata, signed_txns, output, skipped)
+        trees = self.make_trees(ancestry)  # type: ignore[arg-type]
+        output = self.application.execute_block(view, metadata, signed_txns, trees)
+        executed = self.compute_executed(block, trees.version, metadata, signed_txns, output, skipped)
         self.executed[block.id] = executed
         return executed
 
-    def make_ledger(self, ancestry: list[ExecutedBlock]) -> Ledger:
+    def make_trees(self, ancestry: list[ExecutedBlock]) -> LedgerTrees:
         """Return the tree and accumulator as of the parent: store nodes plus speculative layers."""
         version = ancestry[-1].last_version if ancestry else self.committed_version
         tree_nodes = LayeredNodeStore(self.store.get_state_node, [layer.tree_nodes for layer in ancestry])
         accumulator_nodes = LayeredNodeStore(self.store.get_accumulator_node,
                                              [layer.accumulator_nodes for layer in ancestry])
-        return Ledger(SparseMerkleTree(tree_nodes, version), MerkleAccumulator(accumulator_nodes, version + 1),
-                      version)
+        return LedgerTrees(SparseMerkleTree(tree_nodes, version), MerkleAccumulator(accumulator_nodes, version + 1),
+                           version)
 
     def forget(self, block_ids: Iterable[bytes]) -> None:
         """Drop speculative results (a certified replay that did not reach the certified roots)."""
@@ -241,14 +245,14 @@ class SpeculativeExecutor:
         kept_pairs = [(txn, out) for txn, out in zip(candidates, outputs) if out.keep]
         # Discarded transactions leave the mempool; retried ones (the epoch ended earlier in the block) stay for the next.
         skipped.extend(txn.hash() for txn, out in zip(candidates, outputs) if not out.keep and not is_retry(out))
-        infos = list(output.infos)
+        update = output.get_ledger_update()
+        infos = list(update.infos)
         invariant(len(infos) == len(kept_pairs), "one transaction info per kept transaction")
         kept = tuple(make_executed_transaction(base_version + 1 + index, txn, out, info)
                      for index, ((txn, out), info) in enumerate(zip(kept_pairs, infos)))
-        _, accumulator_nodes = output.extra["accumulator_update"]
-        return ExecutedBlock(block.id, block.parent_id, output.extra["last_version"], kept, dict(output.write_set),
-                             output.state_root, output.accumulator_root, dict(output.extra["state_nodes"]),
-                             dict(accumulator_nodes), self.application.get_next_validator_set(output),
+        return ExecutedBlock(block.id, block.parent_id, update.last_version, kept, dict(output.write_set),
+                             update.state_root, update.accumulator_root, dict(update.state_nodes),
+                             dict(update.accumulator_nodes), self.application.get_next_validator_set(output),
                              tuple(skipped))
 
     def on_committed(self, blocks: Sequence[ExecutedBlock]) -> None:

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from consensus.core import recover
 from consensus.election import HistoryEntry, ReputationConfig
 from consensus.epoch import compute_next_epoch_state
+from consensus.recovery import recover
 from consensus.safety import SafetyData
 from consensus.state import CoreConfig, CoreState
-from consensus.types import Block, EpochState, LedgerInfoWithSignatures, SyncInfo
-from node.storage.codecs import (
-    decode_block,
-    decode_history_entry,
-    decode_ledger_info,
-    decode_safety_data,
-    decode_sync_info,
-)
+from consensus.types import Block, EpochState, SyncInfo
+from node.storage.codecs import decode_block, decode_history_entry, decode_safety_data, decode_sync_info
 from node.storage.store import Store
+from primitives.certified.ledger_info import LedgerInfoWithSignatures
+from primitives.certified.ledger_info import decode_ledger_info
 from primitives.errors import invariant
 
 # Committed blocks a restart (and every applied catch-up response) gives back to the core: its root and the

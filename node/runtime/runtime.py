@@ -10,19 +10,12 @@ from consensus import events as ev
 from consensus.core import step
 from consensus.keyring import add_signers, get_held_public_keys, is_key_missing
 from consensus.state import CoreConfig, CoreState
-from consensus.types import (
-    Block,
-    BlockRetrievalRequest,
-    LedgerInfoWithSignatures,
-    WireMessage,
-    decode_message,
-    encode_message,
-)
+from consensus.types import Block, BlockRetrievalRequest, WireMessage, decode_message, encode_message
 from consensus.verify import RejectReason, Rejection, get_message_epoch, verify_message
+from contracts.application import Application
 from node.keys.ring import describe_missing_consensus_key
 from node.logging import get_logger
 from node.mempool import Mempool, MempoolStatus
-from node.runtime.application import Application
 from node.runtime.catchup import CatchUp, CatchUpResponse, CatchUpStatus, Position, get_committed_position
 from node.runtime.catchup import decode_request, decode_response
 from node.runtime.commit import make_block_commit, make_ledger_info, save_commits
@@ -51,8 +44,9 @@ from node.storage.codecs import encode_block, encode_safety_data, encode_sync_in
 from node.storage.records import BlockCommit
 from node.storage.store import Store
 from node.storage.views import StoreStateView
+from primitives.certified.ledger_info import LedgerInfoWithSignatures
 from primitives.errors import DecodeError, invariant
-from primitives.types import SignedTransaction
+from primitives.types.transactions import SignedTransaction
 
 # Local follow-up events of one process() call; more means a feedback loop (a bug).
 LOCAL_EVENTS_PER_CALL_MAX = 100_000

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
+from contracts.application import Application
 from contracts.vm.storage import StateView
 from node.mempool import Mempool, MempoolStatus, is_accepted, verify_transaction
-from node.runtime.application import Application
-from primitives.types import AccountAddress, SignedTransaction
+from primitives.types.names import AccountAddress
+from primitives.types.transactions import SignedTransaction
 
 USECS_PER_SEC = 1_000_000
 

@@ -9,8 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from consensus.types import LedgerInfoWithSignatures
-from consensus.validators import ValidatorSet
+from primitives.certified.ledger_info import LedgerInfoWithSignatures
+from primitives.certified.validators import ValidatorSet
 from primitives.codec import pack, unpack
 from primitives.errors import DecodeError, InvariantViolation
 

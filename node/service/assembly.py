@@ -8,9 +8,7 @@ from dataclasses import dataclass
 
 from consensus.election import ReputationConfig
 from consensus.pacemaker import PacemakerConfig
-from consensus.signer import Ed25519Scheme, Ed25519Signer
 from consensus.state import CoreConfig
-from consensus.validators import ValidatorSet
 from node.compliance.index.queries import ComplianceIndex
 from node.compliance.index.writes import write_compliance_indexes
 from node.config import NodeConfig
@@ -30,6 +28,8 @@ from node.runtime.evidence import EvidenceAccount
 from node.runtime.runtime import Runtime
 from node.storage import LevelStore, StoreOpenError
 from node.storage.records import BlockCommit
+from primitives.certified.signatures import Ed25519Scheme, Ed25519Signer
+from primitives.certified.validators import ValidatorSet
 from primitives.keys import PrivateKey
 
 # An idle leader proposes an empty block after this long, so the ledger clock advances slowly when idle.

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Collection
 from enum import IntEnum
 
-from consensus.validators import ValidatorSet
 from node.logging import get_logger
+from primitives.certified.validators import ValidatorSet
 
 log = get_logger("stablechain.node")
 

@@ -26,7 +26,7 @@ from node.service.assembly import NodeParts, build_node, make_peers
 from node.service.membership import Membership, log_membership
 from node.service.progress import CatchUpProgress
 from primitives.errors import invariant
-from primitives.types import SignedTransaction
+from primitives.types.transactions import SignedTransaction
 
 LOCAL_INBOX_MAX_EVENTS = 1_000
 CATCHUP_CHECK_INTERVAL_MS = 1_000

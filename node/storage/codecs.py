@@ -1,30 +1,22 @@
 """The bytes of the typed records the store keeps: certificates, blocks, transaction infos, consensus state."""
 
-# Every stored consensus value is canonical msgpack of its plain form (consensus.wire); a transaction's info is
+# Every stored consensus value is canonical msgpack of its plain form (primitives.certified.plain: ledger infos
+# are encoded by primitives.certified.ledger_info, which clients share); a transaction's info is
 # [BCS TransactionInfo, [status kind, abort location, abort code]], the status detail the RPC views need.
 
 from __future__ import annotations
 
 from consensus.election import HistoryEntry
 from consensus.safety import SafetyData
-from consensus.types import Block, LedgerInfoWithSignatures, QuorumCertificate, SyncInfo
-from consensus.wire import from_plain, to_plain
+from consensus.types import Block, SyncInfo
 from contracts.state import TransactionInfo
+from primitives.certified.blocks import QuorumCertificate
+from primitives.certified.plain import from_plain, to_plain
 from primitives.codec import pack, unpack
 from primitives.errors import DecodeError
 
 # (kind, location, abort code) of a kept transaction's VM status: "executed" or "move_abort" with where and why.
 StoredStatus = tuple[str, str | None, int | None]
-
-
-def encode_ledger_info(certificate: LedgerInfoWithSignatures) -> bytes:
-    """Return the stored bytes of a (possibly unsigned) ledger info."""
-    return pack(to_plain(certificate))
-
-
-def decode_ledger_info(data: bytes) -> LedgerInfoWithSignatures:
-    """Rebuild a stored ledger info."""
-    return from_plain(LedgerInfoWithSignatures, unpack(data))
 
 
 def encode_block(block: Block) -> bytes:

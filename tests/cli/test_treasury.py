@@ -15,7 +15,7 @@ from node.compliance.admission.pipeline import AdmissionPipeline, make_admitting
 from node.rpc.accounts import compute_balances, read_resource
 from node.rpc.methods import create_dispatcher
 from node.rpc.server import create_app
-from primitives.types import AccountAddress
+from primitives.types.names import AccountAddress
 from tests.cli.server import ServerThread
 from tests.node.compliance.admission.chain import ComplianceChain
 from tests.node.rpc.memory_ledger import DEALER_BALANCE_MICRO

@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-from consensus.safety import COMMIT_VOTE_DOMAIN, TIMEOUT_DOMAIN, VOTE_DOMAIN, SafetyRules, SigningContext
-from consensus.types import (
-    Block,
-    BlockData,
-    LedgerInfo,
-    LedgerInfoWithSignatures,
-    QuorumCertificate,
-    SignedTimeout,
-    Timeout,
-    TimeoutCertificate,
-    TimeoutSigningRepr,
-    VoteData,
-    compute_block_id,
-    compute_signing_bytes,
-    make_genesis_qc,
-)
-from consensus.election import compute_failed_authors
+from consensus.safety import SafetyRules, SigningContext
+from consensus.types import Block, SignedTimeout, Timeout, TimeoutCertificate, TimeoutSigningRepr, make_genesis_qc
+from consensus.election import compute_failed_authors, get_weighted_leader
 from consensus.epoch import make_genesis_epoch_state
-from consensus.signer import InsecureHashSigner
-from consensus.safety import PROPOSAL_DOMAIN
+from primitives.certified.blocks import BlockData, QuorumCertificate, VoteData, compute_block_id
+from primitives.certified.domains import (
+    COMMIT_VOTE_DOMAIN,
+    PROPOSAL_DOMAIN,
+    TIMEOUT_DOMAIN,
+    VOTE_DOMAIN,
+    compute_signing_bytes,
+)
+from primitives.certified.ledger_info import LedgerInfo, LedgerInfoWithSignatures
+from primitives.certified.signatures import InsecureHashSigner
 from tests.consensus.harness import CHAIN_ID, make_address, make_public_key, make_validators
 
 
@@ -46,7 +40,7 @@ class Chain:
                    epoch: int | None = None, failed_authors: tuple[tuple[int, bytes], ...] | None = None) -> Block:
         parent = qc.certified_block
         if failed_authors is None:  # [ELECT-4] the plain power-weighted leaders of the rounds skipped after the QC
-            failed_authors = compute_failed_authors(lambda skipped: self.validators.get_leader(self.epoch, skipped),
+            failed_authors = compute_failed_authors(lambda skipped: get_weighted_leader(self.validators, self.epoch, skipped),
                                                     qc.round, round_)
         data = BlockData(self.epoch if epoch is None else epoch, round_, parent.timestamp_usecs + round_ + 1,
                          make_address(author), parent.id, qc, payload, failed_authors)

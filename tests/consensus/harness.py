@@ -9,19 +9,11 @@ from consensus import events as ev
 from consensus.core import CoreConfig, CoreState, make_genesis_epoch_state, make_initial_state, recover, step
 from consensus.events import PersistenceChecker
 from consensus.pacemaker import PacemakerConfig
-from consensus.signer import InsecureHashScheme, InsecureHashSigner
-from consensus.types import (
-    Block,
-    BlockRetrievalRequest,
-    EpochRetrievalRequest,
-    LedgerInfoWithSignatures,
-    SyncInfo,
-    VoteMsg,
-    from_wire,
-    to_wire,
-)
-from consensus.validators import ValidatorInfo, ValidatorSet
+from consensus.types import Block, BlockRetrievalRequest, EpochRetrievalRequest, SyncInfo, VoteMsg, from_wire, to_wire
 from consensus.verify import RejectReason, Rejection, verify_message
+from primitives.certified.ledger_info import LedgerInfoWithSignatures
+from primitives.certified.signatures import InsecureHashScheme, InsecureHashSigner
+from primitives.certified.validators import ValidatorInfo, ValidatorSet
 from primitives.hashing import sha3_256
 
 CHAIN_ID = 2

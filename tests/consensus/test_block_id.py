@@ -10,26 +10,23 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from consensus.safety import PROPOSAL_DOMAIN
-from consensus.signer import InsecureHashScheme
-from consensus.types import (
+from consensus.election import get_weighted_leader
+from consensus.types import ProposalMsg, SyncInfo, make_genesis_block
+from consensus.verify import RejectReason, Rejection, VerifyContext, verify_message
+from contracts.framework import evidence as framework_evidence
+from primitives.certified.blocks import (
     BlockData,
     BlockHeader,
     BlockInfo,
-    ProposalMsg,
     QuorumCertificate,
-    SyncInfo,
     VoteData,
     compute_block_header,
     compute_block_id,
     compute_header_id,
-    compute_signing_bytes,
-    from_plain,
-    make_genesis_block,
-    to_plain,
 )
-from consensus.verify import RejectReason, Rejection, VerifyContext, verify_message
-from contracts.framework import evidence as framework_evidence
+from primitives.certified.domains import PROPOSAL_DOMAIN, compute_signing_bytes
+from primitives.certified.plain import from_plain, to_plain
+from primitives.certified.signatures import InsecureHashScheme
 from primitives.codec import pack, unpack
 from tests.consensus.builders import Chain
 from tests.consensus.harness import CHAIN_ID, make_address
@@ -134,7 +131,7 @@ def test_the_genesis_block_id_is_pinned():
 def test_a_block_whose_qc_was_swapped_after_signing_is_refused_at_the_edge():
     chain = Chain()
     context = VerifyContext(chain.epoch_state, InsecureHashScheme(), CHAIN_ID)
-    author = [make_address(i) for i in range(4)].index(chain.validators.get_leader(chain.epoch, 1))
+    author = [make_address(i) for i in range(4)].index(get_weighted_leader(chain.validators, chain.epoch, 1))
     block = chain.make_block(1, chain.genesis_qc, author)
     sync = SyncInfo(chain.genesis_qc, None, None, None)
     assert not isinstance(verify_message(ProposalMsg(block, sync), make_address(author), context), Rejection)

@@ -4,24 +4,25 @@ from __future__ import annotations
 
 from consensus import events as ev
 from consensus.core import make_initial_state, step
+from consensus.election import get_weighted_leader
 from consensus.types import (
     BlockRetrievalRequest,
     BlockRetrievalResponse,
     BlockRetrievalStatus,
-    EpochChangeProof,
     EpochRetrievalRequest,
     ProposalMsg,
     SyncInfo,
     Vote,
     VoteMsg,
 )
+from primitives.certified.ledger_info import EpochChangeProof
 from tests.consensus.builders import Chain
 from tests.consensus.harness import Cluster, make_address, make_config
 
 
 def _leader_index(chain: Chain, round_: int) -> int:
     addresses = [make_address(i) for i in range(len(chain.powers))]
-    return addresses.index(chain.validators.get_leader(chain.epoch, round_))
+    return addresses.index(get_weighted_leader(chain.validators, chain.epoch, round_))
 
 
 def _vote_event(chain: Chain, block, index: int) -> ev.VerifiedVote:

@@ -6,10 +6,9 @@ from dataclasses import replace
 
 from consensus import events as ev
 from consensus.core import make_initial_state, step
+from consensus.election import get_weighted_leader
 from consensus.epoch import _reset_to_epoch, make_genesis_epoch_state
 from consensus.equivocation import EVIDENCE_ROUND_WINDOW
-from consensus.safety import PROPOSAL_DOMAIN, VOTE_DOMAIN
-from consensus.signer import Ed25519Scheme, Ed25519Signer
 from consensus.state import CoreConfig, Work
 from consensus.types import (
     Block,
@@ -19,15 +18,15 @@ from consensus.types import (
     TimeoutMsg,
     Vote,
     VoteMsg,
-    compute_block_header,
-    compute_block_id,
-    compute_signing_bytes,
     make_genesis_qc,
-    to_plain,
 )
-from consensus.validators import ValidatorInfo, ValidatorSet
 from consensus.verify import Rejection, verify_message
 from contracts.framework import evidence as framework_evidence
+from primitives.certified.blocks import compute_block_header, compute_block_id
+from primitives.certified.domains import PROPOSAL_DOMAIN, VOTE_DOMAIN, compute_signing_bytes
+from primitives.certified.plain import to_plain
+from primitives.certified.signatures import Ed25519Scheme, Ed25519Signer
+from primitives.certified.validators import ValidatorInfo, ValidatorSet
 from primitives.codec import pack
 from primitives.keys import PrivateKey, is_valid_signature
 from tests.consensus.builders import Chain
@@ -56,7 +55,7 @@ class Ed25519Chain(Chain):
         return Vote(qc.vote_data, make_address(index), qc.signatures[0][1])
 
     def leader(self, round_: int) -> int:
-        return [make_address(i) for i in range(4)].index(self.validators.get_leader(self.epoch, round_))
+        return [make_address(i) for i in range(4)].index(get_weighted_leader(self.validators, self.epoch, round_))
 
 
 def make_core(chain: Ed25519Chain, index: int):

@@ -8,11 +8,11 @@ from hypothesis import strategies as st
 from consensus import events as ev
 from consensus.core import make_genesis_epoch_state, make_initial_state
 from consensus.keyring import add_signers, get_held_public_keys, is_key_missing
-from consensus.signer import InsecureHashScheme, InsecureHashSigner
 from consensus.state import CoreConfig
 from consensus.types import CommitVoteMsg, EpochState, TimeoutMsg, VoteMsg
-from consensus.validators import ValidatorInfo, ValidatorSet
 from consensus.verify import Rejection, VerifyContext, get_message_epoch, verify_message
+from primitives.certified.signatures import InsecureHashScheme, InsecureHashSigner
+from primitives.certified.validators import ValidatorInfo, ValidatorSet
 from primitives.hashing import sha3_256
 from tests.consensus.harness import CHAIN_ID, Cluster, Node, make_address, make_config, make_public_key
 from tests.consensus.test_scenarios import assert_agreement

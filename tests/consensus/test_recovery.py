@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from consensus import events as ev
 from consensus.core import step
+from consensus.election import get_weighted_leader
 from consensus.events import PersistenceChecker, check_effects_order
 from consensus.safety import SafetyData
 from primitives.errors import InvariantViolation
@@ -80,7 +81,7 @@ def test_random_crashes_partitions_and_timeouts_never_break_safety(schedule):
 
 def test_persistence_checker_catches_a_vote_sent_before_its_safety_data():
     cluster = Cluster([1, 1, 1, 1])
-    leader = cluster.by_address[cluster.validators.get_leader(1, 1)]
+    leader = cluster.by_address[get_weighted_leader(cluster.validators, 1, 1)]
     state, effects = step(cluster.nodes[leader].state, ev.Start())
     request = next(effect for effect in effects if isinstance(effect, ev.RequestPayload))
     state, effects = step(state, ev.PayloadReady(request.epoch, request.round, (), 10))

@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from consensus.safety import Refusal, RefusalReason, SafetyData
-from consensus.types import BlockData, Timeout
+from consensus.types import Timeout
+from primitives.certified.blocks import BlockData
 from tests.consensus.builders import RULES, Chain
 from tests.consensus.harness import make_address
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from consensus.signer import InsecureHashScheme
-from consensus.verify import verify_ledger_info
+from primitives.certified.ledger_info import check_ledger_info_signatures
+from primitives.certified.signatures import InsecureHashScheme
 from tests.consensus.harness import CHAIN_ID, Cluster, make_address, make_validators
 
 
@@ -23,7 +23,7 @@ def assert_agreement(cluster: Cluster) -> None:
             validators[effect.epoch_state.epoch] = effect.epoch_state.validators
         for certificate in node.commit_certs:
             epoch_validators = validators[certificate.ledger_info.epoch]
-            assert verify_ledger_info(certificate, epoch_validators, InsecureHashScheme(), CHAIN_ID) is None
+            assert check_ledger_info_signatures(certificate, epoch_validators, InsecureHashScheme(), CHAIN_ID) is None
 
 
 def rounds_of(cluster: Cluster) -> list[int]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from consensus.safety import COMMIT_VOTE_DOMAIN
-from consensus.types import LedgerInfo, compute_signing_bytes, make_genesis_block
+from consensus.types import make_genesis_block
+from primitives.certified.domains import COMMIT_VOTE_DOMAIN, compute_signing_bytes
+from primitives.certified.ledger_info import LedgerInfo
 from tests.consensus.harness import make_validators
 
 # sha3(salt("stablechain::consensus::sign::CommitVote") || chain_id u8 || msgpack(plain ledger info))

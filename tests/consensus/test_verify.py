@@ -7,11 +7,10 @@ from dataclasses import replace
 import pytest
 
 from consensus import events as ev
-from consensus.signer import InsecureHashScheme
+from consensus.election import get_weighted_leader
 from consensus.types import (
     CommitVote,
     CommitVoteMsg,
-    EpochChangeProof,
     ProposalMsg,
     SyncInfo,
     TimeoutMsg,
@@ -20,9 +19,11 @@ from consensus.types import (
     decode_message,
     encode_message,
 )
-from consensus.safety import COMMIT_VOTE_DOMAIN
-from consensus.types import compute_signing_bytes
-from consensus.verify import RejectReason, Rejection, VerifyContext, verify_epoch_change_proof, verify_message
+from consensus.verify import RejectReason, Rejection, VerifyContext, verify_message
+from primitives.certified.domains import COMMIT_VOTE_DOMAIN, compute_signing_bytes
+from primitives.certified.ledger_info import EpochChangeProof
+from primitives.certified.signatures import InsecureHashScheme
+from primitives.certified.trust import follow_epoch_change_proof
 from primitives.errors import DecodeError
 from tests.consensus.builders import Chain
 from tests.consensus.harness import CHAIN_ID, make_address, make_validators
@@ -32,7 +33,7 @@ CTX = VerifyContext(CHAIN.epoch_state, InsecureHashScheme(), CHAIN_ID)
 
 
 def leader_of(round_: int) -> int:
-    address = CHAIN.validators.get_leader(CHAIN.epoch, round_)
+    address = get_weighted_leader(CHAIN.validators, CHAIN.epoch, round_)
     return [make_address(i) for i in range(4)].index(address)
 
 
@@ -153,7 +154,7 @@ def test_qc_below_quorum_by_power_not_count():
 
 
 def _leader(chain: Chain, round_: int) -> int:
-    return [make_address(i) for i in range(len(chain.powers))].index(chain.validators.get_leader(chain.epoch, round_))
+    return [make_address(i) for i in range(len(chain.powers))].index(get_weighted_leader(chain.validators, chain.epoch, round_))
 
 
 def test_forged_genesis_qc_is_rejected():
@@ -186,15 +187,14 @@ def test_epoch_change_proof_moves_through_signed_epoch_endings_only():
     (b1,), _ = CHAIN.make_chain([1])
     next_set = make_validators([1, 1, 1, 1, 1])
     ending = CHAIN.certify(CHAIN.make_ledger_info(b1, next_set=next_set))
-    scheme = InsecureHashScheme()
-    assert verify_epoch_change_proof(EpochChangeProof((ending,), False), 1, CHAIN.validators, scheme,
-                                     CHAIN_ID) == (2, next_set)
+    moved = follow_epoch_change_proof(EpochChangeProof((ending,), False), 1, CHAIN.validators, InsecureHashScheme(),
+                                      CHAIN_ID)
+    assert (moved.epoch, moved.validators) == (2, next_set)
+    assert reason(EpochChangeProof((ending,), False), 0) is None
     weak = CHAIN.certify(CHAIN.make_ledger_info(b1, next_set=next_set), [0, 1])
-    assert verify_epoch_change_proof(EpochChangeProof((weak,), False), 1, CHAIN.validators, scheme,
-                                     CHAIN_ID).reason == RejectReason.NO_QUORUM
+    assert reason(EpochChangeProof((weak,), False), 0) == RejectReason.NO_QUORUM
     not_ending = CHAIN.certify(CHAIN.make_ledger_info(b1))
-    assert verify_epoch_change_proof(EpochChangeProof((not_ending,), False), 1, CHAIN.validators, scheme,
-                                     CHAIN_ID).reason == RejectReason.BAD_EPOCH_PROOF
+    assert reason(EpochChangeProof((not_ending,), False), 0) == RejectReason.BAD_EPOCH_PROOF
 
 
 def test_wire_round_trip_and_malformed_bytes():

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from consensus.types import from_plain
-from consensus.validators import ValidatorSet
+from primitives.certified.plain import from_plain
+from primitives.certified.validators import ValidatorSet
 from primitives.errors import DecodeError
 
 ADDRESS_A, ADDRESS_B = b"\x01" * 16, b"\x02" * 16

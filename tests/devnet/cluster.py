@@ -14,7 +14,8 @@ from devnet.launcher import Devnet, call_rpc
 from devnet.layout import DevnetLayout, load_issuer_keys, prepare_devnet
 from devnet.manifest import Manifest
 from primitives.keys import PrivateKey
-from primitives.types import AccountAddress, SignedTransaction
+from primitives.types.names import AccountAddress
+from primitives.types.transactions import SignedTransaction
 
 PORT_SEARCH_START = 21_080
 PORT_SEARCH_STEP = 10

@@ -34,7 +34,7 @@ from devnet.launcher import Devnet
 from devnet.layout import compute_waypoint, load_issuer_keys, prepare_devnet
 from devnet.manifest import Manifest
 from node.keys.files import load_private_key
-from primitives.types import AccountAddress
+from primitives.types.names import AccountAddress
 from tests.devnet.cluster import (
     EXPIRATION_S,
     NETWORK_PORT_OFFSET,

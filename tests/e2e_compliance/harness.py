@@ -20,7 +20,7 @@ from devnet.layout import DevnetLayout, load_issuer_keys, prepare_devnet
 from devnet.manifest import Manifest
 from node.config import AdmissionConfig, RegulatorConfig
 from primitives.keys import PrivateKey
-from primitives.types import AccountAddress
+from primitives.types.names import AccountAddress
 from tests.devnet.cluster import find_base_port, get_sequence_number, is_port_free, wait_until
 from wallet import regulator
 

@@ -12,7 +12,7 @@ import pytest
 
 from devnet.check import CheckReport, run_checks
 from node.compliance.admission.codes import AdmissionCode
-from primitives.types import AccountAddress
+from primitives.types.names import AccountAddress
 from tests.e2e_compliance.harness import (
     CHAIN_ID,
     KYC_THRESHOLD_MICRO,

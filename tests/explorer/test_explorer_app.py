@@ -9,7 +9,7 @@ import pytest
 
 from explorer.web import CONTENT_SECURITY_POLICY
 from primitives.account_identifier import TESTNET_HRP, encode_account_identifier
-from primitives.types import AccountAddress
+from primitives.types.names import AccountAddress
 from tests.explorer.conftest import ALICE, BOB, FUNDING_MICRO, PAYMENT_MICRO, Explorer
 from wallet.client import Client
 

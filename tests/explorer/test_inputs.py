@@ -19,7 +19,7 @@ from explorer.inputs import (
     parse_version,
 )
 from primitives.account_identifier import TESTNET_HRP, encode_account_identifier
-from primitives.types import AccountAddress
+from primitives.types.names import AccountAddress
 
 ADDRESS = bytes.fromhex("5066a2dc196e79ea86845c6b60566c9d")
 PARSERS = (parse_version, parse_account_ref, parse_search, parse_currency, parse_amount_micro, parse_day)

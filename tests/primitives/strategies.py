@@ -17,38 +17,22 @@ from primitives.metadata import (
     UnstructuredBytesMetadata,
 )
 from primitives.multisig import MultiEd25519PublicKey, sign_multi
-from primitives.types import (
-    AccessPath,
-    AccountAddress,
+from primitives.types.events import ContractEvent, EventKey
+from primitives.types.ledger_transactions import BlockMetadata, Transaction
+from primitives.types.names import AccountAddress, ChainId, Identifier
+from primitives.types.scripts import Module, Script, ScriptFunction, TransactionArgument, TransactionArgumentKind
+from primitives.types.transactions import (
     AccountAuthenticator,
-    BlockMetadata,
-    ChainId,
-    ChangeSet,
-    ContractEvent,
     Ed25519Authenticator,
-    EventKey,
-    Identifier,
-    Module,
-    ModuleId,
     MultiAgentAuthenticator,
     MultiEd25519Authenticator,
     RawTransaction,
-    Script,
-    ScriptFunction,
     SignedTransaction,
-    StructTag,
-    Transaction,
-    TransactionArgument,
-    TransactionArgumentKind,
     TransactionAuthenticator,
     TransactionPayload,
-    TypeTag,
-    TypeTagKind,
-    WriteOp,
-    WriteSet,
-    WriteSetPayload,
-    WriteSetScript,
 )
+from primitives.types.type_tags import ModuleId, StructTag, TypeTag, TypeTagKind
+from primitives.types.write_sets import AccessPath, ChangeSet, WriteOp, WriteSet, WriteSetPayload, WriteSetScript
 
 u8s = st.integers(0, 2**8 - 1)
 u64s = st.integers(0, 2**64 - 1)

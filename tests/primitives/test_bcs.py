@@ -9,17 +9,11 @@ from hypothesis import strategies as st
 from primitives.bcs import Deserializer, Serializer, encode_uleb128
 from primitives.errors import DecodeError, InvariantViolation
 from primitives.limits import BCS_MAX_CONTAINER_DEPTH, BCS_MAX_SEQUENCE_LENGTH
-from primitives.types import (
-    AccountAddress,
-    ContractEvent,
-    EventKey,
-    Identifier,
-    SignedTransaction,
-    StructTag,
-    TransactionArgument,
-    TransactionPayload,
-    TypeTag,
-)
+from primitives.types.events import ContractEvent, EventKey
+from primitives.types.names import AccountAddress, Identifier
+from primitives.types.scripts import TransactionArgument
+from primitives.types.transactions import SignedTransaction, TransactionPayload
+from primitives.types.type_tags import StructTag, TypeTag
 from tests.primitives.test_vectors import EXAMPLE
 
 SIGNED = bytes.fromhex(EXAMPLE["signed_txn_bcs"])

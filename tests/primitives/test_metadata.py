@@ -17,7 +17,7 @@ from primitives.metadata import (
     compute_dual_attestation_message,
     decode_metadata,
 )
-from primitives.types import AccountAddress
+from primitives.types.names import AccountAddress
 
 # (value, SDK hex) pairs from diem-compat §6.1.
 SDK_METADATA = [

@@ -7,7 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from primitives.errors import DecodeError
-from primitives.types import BcsType, StructTag, TypeTag
+from primitives.types.bcs_type import BcsType
+from primitives.types.type_tags import StructTag, TypeTag
 from tests.primitives.strategies import STRATEGIES, struct_tags, type_tags
 
 TYPES = list(STRATEGIES)

@@ -16,8 +16,8 @@ from primitives.multisig import (
     is_valid_multi_signature,
     sign_multi,
 )
-from primitives.types import (
-    AccountAddress,
+from primitives.types.names import AccountAddress
+from primitives.types.transactions import (
     AccountAuthenticator,
     Ed25519Authenticator,
     MultiAgentAuthenticator,

@@ -13,23 +13,18 @@ from primitives.bcs import Serializer
 from primitives.hashing import get_salt
 from primitives.keys import PrivateKey, is_valid_signature
 from primitives.metadata import GeneralMetadataV0, Metadata, compute_dual_attestation_message
-from primitives.types import (
-    AccountAddress,
-    ChainId,
+from primitives.types.events import EventKey
+from primitives.types.ledger_transactions import Transaction
+from primitives.types.names import AccountAddress, ChainId
+from primitives.types.scripts import Script, ScriptFunction, TransactionArgument, TransactionArgumentKind
+from primitives.types.transactions import (
     Ed25519Authenticator,
-    EventKey,
-    ModuleId,
     RawTransaction,
-    Script,
-    ScriptFunction,
     SignedTransaction,
-    Transaction,
-    TransactionArgument,
-    TransactionArgumentKind,
     TransactionPayload,
-    currency_type_tag,
     sign_raw_transaction,
 )
+from primitives.types.type_tags import ModuleId, currency_type_tag
 
 DATA = Path(__file__).parent / "data"
 VECTORS = json.loads((DATA / "diem_vectors.json").read_text())

@@ -5,19 +5,10 @@ from __future__ import annotations
 import random
 
 from consensus.election import compute_failed_authors
-from consensus.safety import PROPOSAL_DOMAIN
 from consensus.state import CoreState
-from consensus.types import (
-    Block,
-    BlockData,
-    ProposalMsg,
-    QuorumCertificate,
-    SyncInfo,
-    SyncInfoMsg,
-    TimeoutCertificate,
-    compute_block_id,
-    compute_signing_bytes,
-)
+from consensus.types import Block, ProposalMsg, SyncInfo, SyncInfoMsg, TimeoutCertificate
+from primitives.certified.blocks import BlockData, QuorumCertificate, compute_block_id
+from primitives.certified.domains import PROPOSAL_DOMAIN, compute_signing_bytes
 from tests.sim.cluster import SIM_CHAIN_ID
 from tests.sim.config import USECS_PER_TICK
 

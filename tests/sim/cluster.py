@@ -9,7 +9,10 @@ from consensus.election import ReputationConfig
 from consensus.epoch import make_genesis_epoch_state
 from consensus.pacemaker import PacemakerConfig
 from consensus.safety import SafetyRules
-from consensus.signer import (
+from consensus.state import CoreConfig
+from consensus.types import EpochState
+from contracts.framework.staking_epoch import compute_capped_powers
+from primitives.certified.signatures import (
     Ed25519Scheme,
     Ed25519Signer,
     InsecureHashScheme,
@@ -17,10 +20,7 @@ from consensus.signer import (
     SignatureScheme,
     Signer,
 )
-from consensus.state import CoreConfig
-from consensus.types import EpochState
-from consensus.validators import ValidatorInfo, ValidatorSet
-from contracts.framework.staking_epoch import compute_capped_powers
+from primitives.certified.validators import ValidatorInfo, ValidatorSet
 from primitives.hashing import sha3_256
 from primitives.keys import PrivateKey
 from tests.sim.config import SimConfig

@@ -6,12 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from consensus.events import ReportEquivocation
-from consensus.types import BlockData, compute_block_header
-from consensus.validators import ValidatorSet
-from consensus.wire import to_plain
 from contracts.framework.evidence import KIND_DOUBLE_PROPOSAL, KIND_DOUBLE_VOTE, read_proposal, read_vote
 from contracts.framework.staking import BPS_DENOMINATOR, StakingParams
 from contracts.vm.errors import MoveAbort
+from primitives.certified.blocks import BlockData, compute_block_header
+from primitives.certified.plain import to_plain
+from primitives.certified.validators import ValidatorSet
 from primitives.codec import pack, unpack
 from primitives.errors import DecodeError
 from primitives.keys import is_valid_signature

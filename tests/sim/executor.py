@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from consensus.epoch import GENESIS_EPOCH
 from consensus.events import BlockExecuted
 from consensus.types import Block
-from consensus.validators import ValidatorSet
+from primitives.certified.validators import ValidatorSet
 from primitives.errors import invariant
 from primitives.hashing import ZERO_HASH, sha3_256
 from tests.sim.cluster import SIM_CHAIN_ID, Cluster

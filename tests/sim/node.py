@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 
 from consensus.safety import SafetyData
 from consensus.state import CoreConfig, CoreState
-from consensus.types import Block, EpochState, LedgerInfoWithSignatures, SyncInfo
-from consensus.validators import ValidatorSet
+from consensus.types import Block, EpochState, SyncInfo
+from primitives.certified.ledger_info import LedgerInfoWithSignatures
+from primitives.certified.validators import ValidatorSet
 from tests.sim.checkers import CommittedBlock
 
 

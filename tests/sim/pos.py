@@ -7,8 +7,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from consensus import events as ev
-from consensus.safety import TIMEOUT_DOMAIN
-from consensus.signer import Signer
 from consensus.types import (
     EpochState,
     SignedTimeout,
@@ -16,10 +14,11 @@ from consensus.types import (
     Timeout,
     TimeoutMsg,
     TimeoutSigningRepr,
-    compute_signing_bytes,
     make_genesis_qc,
 )
 from consensus.verify import Rejection, get_message_epoch
+from primitives.certified.domains import TIMEOUT_DOMAIN, compute_signing_bytes
+from primitives.certified.signatures import Signer
 from tests.sim.cluster import SIM_CHAIN_ID
 
 if TYPE_CHECKING:

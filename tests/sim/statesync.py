@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 
 from consensus import events as ev
 from consensus.epoch import compute_next_epoch_state
-from consensus.types import Block, EpochState, LedgerInfoWithSignatures
+from consensus.types import Block, EpochState
+from primitives.certified.ledger_info import LedgerInfoWithSignatures
 from primitives.errors import InvariantViolation
 from tests.sim.mempool import on_committed
 from tests.sim.node import Disk, SimInstance

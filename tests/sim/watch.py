@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 from consensus import events as ev
-from consensus.safety import COMMIT_VOTE_DOMAIN, VOTE_DOMAIN, SafetyData
+from consensus.safety import SafetyData
 from consensus.types import (
     Block,
     BlockRetrievalRequest,
-    EpochState,
     BlockRetrievalResponse,
     CommitVoteMsg,
+    EpochState,
     ProposalMsg,
-    QuorumCertificate,
     SyncInfoMsg,
     TimeoutMsg,
     VoteMsg,
-    compute_signing_bytes,
 )
-from consensus.validators import ValidatorSet
+from primitives.certified.blocks import QuorumCertificate
+from primitives.certified.domains import COMMIT_VOTE_DOMAIN, VOTE_DOMAIN, compute_signing_bytes
+from primitives.certified.validators import ValidatorSet
 from tests.sim.checkers import (
     AGREEMENT,
     CHAIN_VALIDITY,

@@ -3,12 +3,10 @@ tests' certified in-memory chain (tests.node.rpc.memory_ledger) with its genesis
 
 from __future__ import annotations
 
-from consensus.safety import COMMIT_VOTE_DOMAIN
-from consensus.types import EpochChangeProof, LedgerInfo, LedgerInfoWithSignatures
-from consensus.validators import ValidatorInfo, ValidatorSet
-from consensus.wire import compute_signing_bytes, to_plain
-from node.genesis import compute_genesis_hash
-from primitives.codec import pack
+from primitives.certified.domains import COMMIT_VOTE_DOMAIN, compute_signing_bytes
+from primitives.certified.ledger_info import compute_genesis_hash
+from primitives.certified.ledger_info import EpochChangeProof, LedgerInfo, LedgerInfoWithSignatures
+from primitives.certified.validators import ValidatorInfo, ValidatorSet
 from primitives.keys import PrivateKey
 from tests.node.rpc.memory_ledger import CHAIN_ID, MemoryLedger
 
@@ -49,8 +47,3 @@ class ProvenLedger(MemoryLedger):
         return EpochChangeProof(tuple(c for _, c in sorted(self.epoch_endings.items())
                                       if c.ledger_info.version >= known_version and c.ledger_info.epoch < latest_epoch),
                                 False)
-
-
-def encode_plain(value: object) -> str:
-    """Return hex of canonical msgpack of a consensus value, as the node stores and serves it."""
-    return pack(to_plain(value)).hex()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from primitives.keys import PrivateKey
-from primitives.types import SignedTransaction
+from primitives.types.transactions import SignedTransaction
 from wallet.builder import Account, compose_create_parent_vasp, compose_peer_to_peer
 
 SENDER = Account(PrivateKey.from_hex("09f8046e0acf1f76b3b65d72faa56f7f219412868727705caf2ab1f1d865ba8c"))

@@ -13,7 +13,7 @@ from cli.wallet import app
 from primitives.account_identifier import TESTNET_HRP, encode_account_identifier
 from primitives.keys import PrivateKey
 from primitives.metadata import GeneralMetadataV0, Metadata
-from primitives.types import AccountAddress
+from primitives.types.names import AccountAddress
 from tests.wallet.node import TestNode
 
 PASSPHRASE_ENV = {"WALLET_PASS": "s3cret", "WRONG_PASS": "nope",

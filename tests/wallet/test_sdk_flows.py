@@ -6,7 +6,7 @@ import pytest
 
 from primitives.keys import PrivateKey
 from primitives.metadata import Metadata, TravelRuleMetadataV0, compute_dual_attestation_message
-from primitives.types import AccountAddress
+from primitives.types.names import AccountAddress
 from wallet.builder import Account, compose_create_child_vasp, compose_peer_to_peer, compose_rotate_dual_attestation_info
 from wallet.client import Client
 from wallet.errors import TransactionExecutionFailed

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from node.storage.codecs import decode_ledger_info, encode_ledger_info
+from primitives.certified.ledger_info import decode_ledger_info, encode_ledger_info
 from primitives.keys import PrivateKey
 from wallet.builder import Account, compose_peer_to_peer
 from wallet.client import Client

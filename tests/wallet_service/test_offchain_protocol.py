@@ -18,7 +18,7 @@ import pytest
 from contracts.transaction_builder import Account as LocalAccount
 from primitives.account_identifier import encode_account_identifier
 from primitives.keys import PrivateKey
-from primitives.types import AccountAddress
+from primitives.types.names import AccountAddress
 from wallet.offchain import jws
 from wallet_service.chain import Chain, Credential
 from wallet_service.context import Context

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 from contracts.transaction_builder import Account as LocalAccount, compose_peer_to_peer
 from primitives.keys import PrivateKey
-from primitives.types import SignedTransaction
+from primitives.types.transactions import SignedTransaction
 from wallet.client import LedgerState
 from wallet.errors import JsonRpcError
 from wallet_service.chain import Chain

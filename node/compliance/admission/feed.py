@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from node.compliance.admission.view import InMemoryTransferTracker
 from node.rpc.ledger import LedgerReader
-from primitives.types import SignedTransaction
+from primitives.types.transactions import SignedTransaction
 
 FEED_PAGE_TRANSACTIONS = 1_000
 # Start-up replay stops after this many transactions even if the window reaches further back.

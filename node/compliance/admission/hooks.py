@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from contracts.framework import kyc
+from contracts.payments import Payment
+from contracts.payments import decode_payment
 from node.compliance.admission.codes import ACCEPT, AdmissionCode, Decision, Reject
-from node.compliance.admission.payments import Payment, decode_payment
 from node.compliance.admission.pipeline import AdmissionHook, AdmissionPipeline, RejectionLog
 from node.compliance.admission.view import USECS_PER_SEC, LedgerView
 from node.config import AdmissionConfig
-from primitives.types import SignedTransaction
+from primitives.types.transactions import SignedTransaction
 
 ADDRESS_LENGTH = 16
 SANCTIONS_FILE_BYTES_MAX = 64 * 1024 * 1024

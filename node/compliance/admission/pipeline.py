@@ -11,11 +11,11 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
+from contracts.payments import decode_payment
 from node.compliance.admission.codes import ACCEPT, Accept, AdmissionCode, Decision, Reject
-from node.compliance.admission.payments import decode_payment
 from node.compliance.admission.view import InMemoryTransferTracker, LedgerView
 from node.runtime.submit import SubmitResult
-from primitives.types import SignedTransaction
+from primitives.types.transactions import SignedTransaction
 
 # The mempool path behind admission (the runtime's submit_signed, through the service).
 Submit = Callable[[SignedTransaction], SubmitResult]

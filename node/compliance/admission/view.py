@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from contracts.framework import kyc, roles
+from contracts.payments import decode_payment
 from contracts.vm.storage import StateView
 from contracts.vm.structs import ResourceType
-from node.compliance.admission.payments import decode_payment
 from node.rpc.ledger import LedgerReader
-from primitives.types import SignedTransaction
+from primitives.types.transactions import SignedTransaction
 
 USECS_PER_SEC = 1_000_000
 # One account's remembered transfers; beyond this the oldest are forgotten (windows are meant to be short).

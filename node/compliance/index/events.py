@@ -18,8 +18,11 @@ from primitives.bcs import Deserializer
 from primitives.errors import DecodeError, InvariantViolation
 from primitives.limits import U64_MAX
 from primitives.metadata import TravelRuleMetadataV0, decode_metadata
-from primitives.types import ContractEvent, Script, ScriptFunction, SignedTransaction, Transaction
-from primitives.types import TypeTagKind
+from primitives.types.events import ContractEvent
+from primitives.types.ledger_transactions import Transaction
+from primitives.types.scripts import Script, ScriptFunction
+from primitives.types.transactions import SignedTransaction
+from primitives.types.type_tags import TypeTagKind
 
 CORE_ADDRESS = bytes(15) + b"\x01"
 ADDRESS_LENGTH_BYTES = 16
@@ -210,7 +213,7 @@ def read_event_header(data: bytes) -> tuple[bytes, str, str, bytes] | None:
     return key, module, name, payload
 
 
-def decode_payment(key: bytes, name: str, payload: bytes, index: int) -> tuple[str, Activity]:
+def decode_payment_event(key: bytes, name: str, payload: bytes, index: int) -> tuple[str, Activity]:
     """Return ("sent" | "received", activity) of a payment event: {amount, currency_code, party, metadata}."""
     de = Deserializer(payload)
     amount, currency, party, metadata = de.u64(), de.bytes(), de.fixed_bytes(ADDRESS_LENGTH_BYTES), de.bytes()
@@ -231,7 +234,7 @@ def decode_activity(data: bytes, index: int) -> Activity | tuple[str, Activity] 
             return None
         key, module, name, payload = header
         if module == "DiemAccount" and name in PAYMENT_EVENTS:
-            return decode_payment(key, name, payload, index)
+            return decode_payment_event(key, name, payload, index)
         if module not in INDEXED_MODULES:
             return None
         event = ContractEvent.from_bcs(data)

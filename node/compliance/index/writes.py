@@ -16,7 +16,7 @@ from node.storage import schema
 from node.storage.records import BlockCommit
 from primitives.codec import pack, unpack
 from primitives.errors import InvariantViolation
-from primitives.types import Transaction
+from primitives.types.ledger_transactions import Transaction
 
 from node.compliance.index.events import (
     ACTION_KINDS,

@@ -25,7 +25,7 @@ from node.rpc.jsonrpc import (
 )
 from node.rpc.ledger import LedgerReader
 from node.rpc.params import get_param, parse_address, parse_bool, parse_optional_u64
-from primitives.types import AccountAddress
+from primitives.types.names import AccountAddress
 
 DEFAULT_PAGE_SIZE = 100
 CURRENCY_CODE_CHARS_MAX = 16

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from contracts.executor import BlockOutput, execute_block
+from contracts.executor import execute_block
 from contracts.framework import TESTNET_DD, TREASURY_COMPLIANCE, account, currency
 from contracts.genesis import DealerConfig, GenesisConfig, build_genesis
+from contracts.outputs import BlockOutput
 from contracts.vm.context import Context
 from contracts.vm.gas import UnmeteredGas
 from contracts.vm.storage import BlockState, InMemoryStateView
 from primitives.keys import PrivateKey
-from primitives.types import (
-    AccountAddress, BlockMetadata, ChainId, ModuleId, RawTransaction, ScriptFunction, SignedTransaction,
-    TransactionPayload, TypeTag, currency_type_tag, sign_raw_transaction,
-)
+from primitives.types.ledger_transactions import BlockMetadata
+from primitives.types.names import AccountAddress, ChainId
+from primitives.types.scripts import ScriptFunction
+from primitives.types.transactions import RawTransaction, SignedTransaction, TransactionPayload, sign_raw_transaction
+from primitives.types.type_tags import ModuleId, TypeTag, currency_type_tag
 
 XUS = currency.tag_of_code(b"XUS")
 XDX = currency.tag_of_code(b"XDX")

@@ -5,8 +5,9 @@ from __future__ import annotations
 from contracts.executor import execute_block
 from contracts.framework import DIEM_ROOT, TESTNET_DD, TREASURY_COMPLIANCE, currency
 from contracts.genesis import DealerConfig, GenesisConfig, build_genesis
-from contracts.vm.ledger import Ledger
-from primitives.types import AccountAddress, BlockMetadata
+from contracts.ledger_trees import LedgerTrees
+from primitives.types.ledger_transactions import BlockMetadata
+from primitives.types.names import AccountAddress
 from tests.contracts.vm.helpers import DD_KEY, DR_KEY, PROPOSER, TC_KEY, XDX, XUS, make_chain, p2p
 
 
@@ -42,19 +43,21 @@ def test_ledger_roots_are_deterministic_and_change_with_state() -> None:
     roots = []
     for amount in (5, 5, 6):
         chain = make_chain()
-        ledger = Ledger.in_memory()
-        ledger.tree.apply(0, chain.state.values)
-        ledger.version = 0
+        trees = LedgerTrees.in_memory()
+        trees.tree.apply(0, chain.state.values)
+        trees.version = 0
         txn = chain.sign(DD_KEY, p2p(TREASURY_COMPLIANCE, amount), sender=TESTNET_DD)
         metadata = BlockMetadata(bytes(32), 1, 2_000_000, (), AccountAddress(PROPOSER))
-        out = execute_block(chain.state, metadata, [txn], ledger=ledger)
-        assert len(out.infos) == 2 and out.infos[-1].state_root_hash == out.state_root
-        roots.append((out.state_root, out.accumulator_root))
+        out = execute_block(chain.state, metadata, [txn], trees=trees)
+        update = out.get_ledger_update()
+        assert len(update.infos) == 2 and update.infos[-1].state_root_hash == update.state_root
+        roots.append((update.state_root, update.accumulator_root))
     assert roots[0] == roots[1] and roots[0][1] != roots[2][1]
 
 
 def test_runtime_event_hashes_match_contract_event_bcs() -> None:
-    from contracts.vm.ledger import compute_event_hashes, compute_runtime_event_hashes
+    from contracts.ledger_trees import compute_runtime_event_hashes
+    from contracts.state.hashes import compute_event_hashes
     chain = make_chain()
     out = chain.run(chain.sign(DD_KEY, p2p(TESTNET_DD, 5), sender=TESTNET_DD))
     for result in out.transactions:
@@ -63,8 +66,8 @@ def test_runtime_event_hashes_match_contract_event_bcs() -> None:
 
 
 def test_fast_event_root_matches_the_accumulator() -> None:
+    from contracts.ledger_trees import compute_runtime_event_hashes, compute_runtime_event_root
     from contracts.state import compute_event_root
-    from contracts.vm.ledger import compute_runtime_event_hashes, compute_runtime_event_root
     chain = make_chain()
     out = chain.run(chain.sign(DD_KEY, p2p(TESTNET_DD, 5), sender=TESTNET_DD))
     events = out.transactions[0].runtime_events + out.transactions[1].runtime_events

@@ -15,7 +15,7 @@ from node.rpc.methods import create_dispatcher
 from node.rpc.server import create_app
 from primitives.bcs import Deserializer
 from primitives.keys import PrivateKey
-from primitives.types import SignedTransaction
+from primitives.types.transactions import SignedTransaction
 from tests.node.rpc.memory_ledger import MemoryLedger
 
 PAYMENT_EXPIRATION_S = 600

@@ -5,14 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from consensus.safety import COMMIT_VOTE_DOMAIN
-from consensus.types import LedgerInfo, LedgerInfoWithSignatures, compute_signing_bytes
-from consensus.validators import ValidatorInfo, ValidatorSet
 from contracts.executor import execute_block, validate_transaction
 from contracts.genesis import DealerConfig, GenesisConfig, build_genesis
+from contracts.ledger_trees import LedgerTrees
 from contracts.state import AccumulatorConsistencyProof, AccumulatorProof, SparseMerkleProof, TransactionInfo
 from contracts.transaction_builder import Account
-from contracts.vm.ledger import Ledger
 from contracts.vm.status import EXECUTED, StatusCode
 from contracts.vm.storage import InMemoryStateView
 from node.genesis import make_genesis_commit, make_genesis_transaction
@@ -20,9 +17,14 @@ from node.mempool import MempoolStatus
 from node.rpc.jsonrpc import LedgerSnapshot
 from node.runtime.submit import SubmitResult, SubmitStatus
 from node.storage.codecs import decode_stored_info
+from primitives.certified.domains import COMMIT_VOTE_DOMAIN, compute_signing_bytes
+from primitives.certified.ledger_info import LedgerInfo, LedgerInfoWithSignatures
+from primitives.certified.validators import ValidatorInfo, ValidatorSet
 from primitives.hashing import sha3_256
 from primitives.keys import PrivateKey
-from primitives.types import AccountAddress, BlockMetadata, SignedTransaction, Transaction
+from primitives.types.ledger_transactions import BlockMetadata, Transaction
+from primitives.types.names import AccountAddress
+from primitives.types.transactions import SignedTransaction
 
 CHAIN_ID = 2
 GENESIS_TIME_US = 1_700_000_000_000_000
@@ -90,12 +92,12 @@ class MemoryLedger:
         self.state = dict(genesis.write_set)
         genesis_txn = make_genesis_transaction(genesis.write_set, genesis.events)
         commit, certificate = make_genesis_commit(genesis_txn, genesis.write_set, genesis.events, self.validators)
-        self.ledger = Ledger.in_memory()
-        self.ledger.tree.store.put_batch(dict(commit.state_nodes))
-        self.ledger.tree.latest_version = 0
-        self.ledger.accumulator.store.put_batch(dict(commit.accumulator_nodes))
-        self.ledger.accumulator.num_leaves = 1
-        self.ledger.version = 0
+        self.trees = LedgerTrees.in_memory()
+        self.trees.tree.store.put_batch(dict(commit.state_nodes))
+        self.trees.tree.latest_version = 0
+        self.trees.accumulator.store.put_batch(dict(commit.accumulator_nodes))
+        self.trees.accumulator.num_leaves = 1
+        self.trees.version = 0
         self.transactions = [CommittedTransaction(0, genesis_txn, EXECUTED, 0, tuple(genesis.events))]
         self.infos = [decode_stored_info(commit.transactions[0].info)[0]]
         self.snapshots = {0: dict(self.state)}
@@ -120,7 +122,7 @@ class MemoryLedger:
         return InMemoryStateView(self.snapshots[block_end])
 
     def get_accumulator_root(self, version: int) -> bytes:
-        return self.ledger.accumulator.get_root(version + 1)
+        return self.trees.accumulator.get_root(version + 1)
 
     def get_timestamp_usecs(self, version: int) -> int:
         return self.timestamps[version]
@@ -152,13 +154,13 @@ class MemoryLedger:
         return self.infos[version] if 0 <= version < len(self.infos) else None
 
     def get_accumulator_proof(self, version: int, ledger_version: int) -> AccumulatorProof:
-        return self.ledger.accumulator.get_proof(version, ledger_version + 1)
+        return self.trees.accumulator.get_proof(version, ledger_version + 1)
 
     def get_accumulator_consistency_proof(self, old_num_leaves: int, new_num_leaves: int) -> AccumulatorConsistencyProof:
-        return self.ledger.accumulator.get_consistency_proof(old_num_leaves, new_num_leaves)
+        return self.trees.accumulator.get_consistency_proof(old_num_leaves, new_num_leaves)
 
     def get_state_value_with_proof(self, state_key: bytes, version: int) -> tuple[bytes | None, SparseMerkleProof]:
-        return self.ledger.tree.get_with_proof(state_key, version)
+        return self.trees.tree.get_with_proof(state_key, version)
 
     def subscribe_commits(self, callback: Callable[[int], None]) -> Callable[[], None]:
         self.commit_callbacks.append(callback)
@@ -187,12 +189,13 @@ class MemoryLedger:
         block_id = sha3_256(self.round.to_bytes(8, "little"))
         metadata = BlockMetadata(block_id, self.round, timestamp, (), AccountAddress.from_int(0x1234))
         queued, self.mempool = self.mempool, []
-        output = execute_block(InMemoryStateView(self.state), metadata, queued, ledger=self.ledger)
-        self.ledger.commit(output)
+        output = execute_block(InMemoryStateView(self.state), metadata, queued, trees=self.trees)
+        update = output.get_ledger_update()
+        self.trees.commit(update)
         committed = []
         kept = [(t, r) for t, r in zip([Transaction(metadata), *(Transaction(t) for t in queued)], output.transactions)
                 if r.keep]
-        for (transaction, result), info in zip(kept, output.infos):
+        for (transaction, result), info in zip(kept, update.infos):
             item = CommittedTransaction(self.version + 1, transaction, result.status, result.gas_used, result.events)
             self.transactions.append(item)
             self.infos.append(info)
@@ -204,8 +207,8 @@ class MemoryLedger:
             else:
                 self.state[key] = value
         self.snapshots[self.version] = dict(self.state)
-        info = LedgerInfo(self.epoch, self.round, block_id, timestamp, self.version, output.state_root,
-                          output.accumulator_root, next_validators)
+        info = LedgerInfo(self.epoch, self.round, block_id, timestamp, self.version, update.state_root,
+                          update.accumulator_root, next_validators)
         certificate = self.sign(info)
         self.ledger_infos[self.version] = certificate
         if next_validators is not None:

@@ -6,7 +6,9 @@ from hypothesis import given, strategies as st
 
 from node.rpc.events import compute_event_view
 from primitives.bcs import Serializer
-from primitives.types import AccountAddress, ContractEvent, EventKey, StructTag, TypeTag
+from primitives.types.events import ContractEvent, EventKey
+from primitives.types.names import AccountAddress
+from primitives.types.type_tags import StructTag, TypeTag
 
 SENDER = AccountAddress.from_hex("e52999d653b418b73c002e3e43bc7ca9")
 RECEIVER = AccountAddress.from_hex("47e71f8d3c713fd25766b7eff1385500")

@@ -8,26 +8,29 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from consensus.signer import Ed25519Scheme
-from consensus.types import LedgerInfoWithSignatures
-from consensus.validators import ValidatorSet
-from consensus.verify import verify_epoch_change_proof, verify_ledger_info
 from contracts.framework import account, currency
 from contracts.state import AccountStateProof, AccumulatorConsistencyProof, TransactionInfoWithProof, verify_consistency
 from contracts.state.accumulator import compute_event_root
-from contracts.vm.ledger import compute_event_hashes
+from contracts.state.event_proof import EventWithProof
+from contracts.state.hashes import compute_event_hashes
 from contracts.vm.structs import compute_state_key
-from node.genesis import compute_genesis_hash
 from node.rpc import proofs
-from node.rpc.proof_types import (
-    EventWithProof,
-    decode_account_blob,
+from node.rpc.proof_types import decode_account_blob
+from primitives.certified.ledger_info import (
+    LedgerInfoWithSignatures,
+    check_ledger_info_signatures,
+    compute_genesis_hash,
     decode_epoch_change_proof,
     decode_ledger_info,
     encode_ledger_info,
 )
+from primitives.certified.signatures import Ed25519Scheme
+from primitives.certified.trust import EpochChange, follow_epoch_change_proof
+from primitives.certified.validators import ValidatorSet
 from primitives.errors import DecodeError
-from primitives.types import ContractEvent, StructTag, Transaction
+from primitives.types.events import ContractEvent
+from primitives.types.ledger_transactions import Transaction
+from primitives.types.type_tags import StructTag
 from tests.node.rpc.harness import Chain, new_account, open_chain
 from tests.node.rpc.memory_ledger import CHAIN_ID, MemoryLedger
 
@@ -53,10 +56,10 @@ class Wallet:
         if self.version == 0:
             assert compute_genesis_hash(proof.ledger_infos[0]) == self.genesis_hash
         if any(link.ledger_info.epoch >= self.epoch for link in proof.ledger_infos):
-            moved = verify_epoch_change_proof(proof, self.epoch, self.validators, SCHEME, CHAIN_ID)
-            assert isinstance(moved, tuple), moved
-            self.epoch, self.validators = moved
-        assert verify_ledger_info(certificate, self.validators, SCHEME, CHAIN_ID) is None
+            moved = follow_epoch_change_proof(proof, self.epoch, self.validators, SCHEME, CHAIN_ID)
+            assert isinstance(moved, EpochChange), moved
+            self.epoch, self.validators = moved.epoch, moved.validators
+        assert check_ledger_info_signatures(certificate, self.validators, SCHEME, CHAIN_ID) is None
         info = certificate.ledger_info
         consistency = AccumulatorConsistencyProof.from_bcs(bytes.fromhex(answer["ledger_consistency_proof"]))
         assert verify_consistency(self.accumulator_root, self.version + 1, info.accumulator_root, info.version + 1,
@@ -110,22 +113,22 @@ async def test_a_long_epoch_history_comes_in_pages_marked_more(chain: Chain, mon
     later = decode_epoch_change_proof(bytes.fromhex(
         (await chain.result("get_state_proof", first.ledger_infos[-1].ledger_info.version + 1))["epoch_change_proof"]))
     assert later.more and [link.ledger_info.epoch for link in later.ledger_infos] == [2, 3]
-    moved = verify_epoch_change_proof(first, wallet.epoch, wallet.validators, SCHEME, CHAIN_ID)
-    assert isinstance(moved, tuple) and moved[0] == 2
-    assert isinstance(verify_epoch_change_proof(later, *moved, SCHEME, CHAIN_ID), tuple)
+    moved = follow_epoch_change_proof(first, wallet.epoch, wallet.validators, SCHEME, CHAIN_ID)
+    assert isinstance(moved, EpochChange) and moved.epoch == 2
+    assert isinstance(follow_epoch_change_proof(later, moved.epoch, moved.validators, SCHEME, CHAIN_ID), EpochChange)
 
 
 async def test_a_ledger_info_signed_by_the_wrong_validators_is_rejected(chain: Chain) -> None:
     answer = await chain.result("get_state_proof", 0)
     certificate = decode_ledger_info(bytes.fromhex(answer["ledger_info_with_signatures"]))
     validators = get_genesis(chain.ledger).ledger_info.next_validator_set
-    assert verify_ledger_info(certificate, validators, SCHEME, CHAIN_ID) is None
+    assert check_ledger_info_signatures(certificate, validators, SCHEME, CHAIN_ID) is None
     author, signature = certificate.signatures[0]
     forged = LedgerInfoWithSignatures(certificate.ledger_info,
                                       ((author, bytes([signature[0] ^ 1]) + signature[1:]),) + certificate.signatures[1:])
-    assert verify_ledger_info(forged, validators, SCHEME, CHAIN_ID) is not None
+    assert check_ledger_info_signatures(forged, validators, SCHEME, CHAIN_ID) is not None
     stranger = ValidatorSet(tuple(sorted(validators.members, key=lambda m: m.address)[1:]))
-    assert verify_ledger_info(certificate, stranger, SCHEME, CHAIN_ID) is not None
+    assert check_ledger_info_signatures(certificate, stranger, SCHEME, CHAIN_ID) is not None
     assert encode_ledger_info(certificate).hex() == answer["ledger_info_with_signatures"]
 
 

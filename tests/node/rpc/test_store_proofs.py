@@ -7,16 +7,18 @@ from typing import Any
 
 import pytest
 
-from consensus.signer import InsecureHashScheme
-from consensus.verify import verify_ledger_info
 from contracts.framework import account, currency
 from contracts.state import AccountStateProof, AccumulatorConsistencyProof, TransactionInfoWithProof, verify_consistency
-from node.genesis import compute_genesis_hash
+from contracts.state.event_proof import EventWithProof
 from node.rpc.ledger import CommitNotifier, StoreLedgerReader
 from node.rpc.methods import create_dispatcher
-from node.rpc.proof_types import EventWithProof, decode_epoch_change_proof, decode_ledger_info
 from node.runtime.submit import SubmitResult, SubmitStatus
-from primitives.types import Transaction
+from primitives.certified.ledger_info import compute_genesis_hash
+from primitives.certified.ledger_info import decode_ledger_info
+from primitives.certified.ledger_info import decode_epoch_change_proof
+from primitives.certified.ledger_info import check_ledger_info_signatures
+from primitives.certified.signatures import InsecureHashScheme
+from primitives.types.ledger_transactions import Transaction
 from tests.node.runtime.harness import CHAIN_ID, PAYEE, Cluster, make_transfer
 
 SCHEME = InsecureHashScheme()
@@ -48,7 +50,7 @@ async def test_a_node_store_serves_proofs_that_verify_from_genesis(cluster: Clus
     certificate = decode_ledger_info(bytes.fromhex(state["ledger_info_with_signatures"]))
     links = decode_epoch_change_proof(bytes.fromhex(state["epoch_change_proof"])).ledger_infos
     assert compute_genesis_hash(links[0]) == cluster.genesis_hash
-    assert verify_ledger_info(certificate, links[0].ledger_info.next_validator_set, SCHEME, CHAIN_ID) is None
+    assert check_ledger_info_signatures(certificate, links[0].ledger_info.next_validator_set, SCHEME, CHAIN_ID) is None
     info = certificate.ledger_info
     consistency = AccumulatorConsistencyProof.from_bcs(bytes.fromhex(state["ledger_consistency_proof"]))
     assert verify_consistency(links[0].ledger_info.accumulator_root, 1, info.accumulator_root, info.version + 1,

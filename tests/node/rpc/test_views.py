@@ -7,7 +7,10 @@ from pathlib import Path
 
 from node.rpc.views import compute_argument_view, compute_transaction_view, compute_vm_status_view
 from primitives.hashing import sha3_256
-from primitives.types import AccountAddress, SignedTransaction, Transaction, TransactionArgument, TransactionArgumentKind
+from primitives.types.ledger_transactions import Transaction
+from primitives.types.names import AccountAddress
+from primitives.types.scripts import TransactionArgument, TransactionArgumentKind
+from primitives.types.transactions import SignedTransaction
 
 # The repository's copy of ../shared/vectors/diem_vectors.json (byte-identical).
 VECTORS = json.loads((Path(__file__).resolve().parents[2] / "primitives" / "data" / "diem_vectors.json").read_text())

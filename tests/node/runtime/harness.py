@@ -9,33 +9,25 @@ from dataclasses import dataclass, field
 from consensus.election import ReputationConfig
 from consensus.events import LocalTimeout
 from consensus.pacemaker import PacemakerConfig
-from consensus.signer import InsecureHashScheme, InsecureHashSigner
 from consensus.state import CoreConfig
-from consensus.validators import ValidatorInfo, ValidatorSet
 from contracts.framework import TESTNET_DD
 from contracts.genesis import DealerConfig, GenesisConfig, ValidatorConfig, build_genesis
-from node.genesis import compute_genesis_hash, make_genesis_commit, make_genesis_transaction
-from node.runtime.application import ContractsApplication
-
-from node.genesis import apply_genesis
+from node.genesis import apply_genesis, make_genesis_commit, make_genesis_transaction
 from node.mempool import Mempool
+from node.runtime.application import ContractsApplication
 from node.runtime.config import RuntimeConfig
 from node.runtime.runtime import Runtime
 from node.runtime.wire import BroadcastData, DeferPayload, Outbound, SendData, SetTimer
 from node.storage import BlockCommit, MemoryStore
 from primitives.bcs import encode_uleb128
+from primitives.certified.ledger_info import compute_genesis_hash
+from primitives.certified.signatures import InsecureHashScheme, InsecureHashSigner
+from primitives.certified.validators import ValidatorInfo, ValidatorSet
 from primitives.keys import PrivateKey
-from primitives.types import (
-    AccountAddress,
-    ChainId,
-    ModuleId,
-    RawTransaction,
-    ScriptFunction,
-    SignedTransaction,
-    TransactionPayload,
-    currency_type_tag,
-    sign_raw_transaction,
-)
+from primitives.types.names import AccountAddress, ChainId
+from primitives.types.scripts import ScriptFunction
+from primitives.types.transactions import RawTransaction, SignedTransaction, TransactionPayload, sign_raw_transaction
+from primitives.types.type_tags import ModuleId, currency_type_tag
 
 CHAIN_ID = 2
 DR_KEY = PrivateKey.from_seed_material(b"diem-root")
@@ -290,7 +282,7 @@ def get_sent_votes(node: Node) -> list:
 
 def get_ledger_head(store: MemoryStore) -> tuple[int, bytes, bytes]:
     """Return (version, state root, accumulator root) of a store's last committed ledger info."""
-    from node.storage.codecs import decode_ledger_info
+    from primitives.certified.ledger_info import decode_ledger_info
 
     info = decode_ledger_info(store.get_latest_ledger_info().ledger_info).ledger_info
     return info.version, info.state_root, info.accumulator_root
@@ -314,9 +306,10 @@ def make_equivocation(cluster: Cluster, proposal) -> bytes:  # noqa: ANN001 - Pr
     """Return peer bytes of a second, different proposal by the same leader for the same round."""
     from dataclasses import replace
 
-    from consensus.safety import PROPOSAL_DOMAIN
-    from consensus.types import Block, ProposalMsg, compute_block_id, compute_signing_bytes, encode_message
+    from consensus.types import Block, ProposalMsg, encode_message
     from node.runtime.wire import CHANNEL_CONSENSUS, encode_envelope
+    from primitives.certified.blocks import compute_block_id
+    from primitives.certified.domains import PROPOSAL_DOMAIN, compute_signing_bytes
 
     leader = cluster.nodes[proposal.block.author]
     data = replace(proposal.block.data, payload=(b"equivocation",))

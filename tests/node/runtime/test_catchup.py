@@ -51,9 +51,9 @@ def test_blocks_that_do_not_chain_to_the_certificate_are_refused() -> None:
 
 
 def test_a_certificate_for_other_roots_is_refused_after_re_execution() -> None:
-    from consensus.safety import COMMIT_VOTE_DOMAIN
-    from consensus.signer import InsecureHashSigner
-    from consensus.types import LedgerInfoWithSignatures, compute_signing_bytes
+    from primitives.certified.domains import COMMIT_VOTE_DOMAIN, compute_signing_bytes
+    from primitives.certified.ledger_info import LedgerInfoWithSignatures
+    from primitives.certified.signatures import InsecureHashSigner
 
     cluster, laggard, blocks, certificate = make_lagging_cluster()
     # More than 2/3 of power signs a wrong state root (the test scheme lets us forge their signatures).
@@ -80,7 +80,7 @@ def test_a_repeated_request_is_served_once_per_interval() -> None:
 
 def count_signature_checks(monkeypatch) -> list[int]:  # noqa: ANN001
     """Count SignedTransaction signature checks from now on."""
-    from primitives.types import SignedTransaction
+    from primitives.types.transactions import SignedTransaction
 
     calls = [0]
     original = SignedTransaction.is_signature_valid

@@ -7,29 +7,14 @@ from dataclasses import replace
 import pytest
 
 from consensus import events as ev
-from consensus.safety import PROPOSAL_DOMAIN, VOTE_DOMAIN
-from consensus.signer import Ed25519Scheme, Ed25519Signer
 from consensus.state import CoreConfig
-from consensus.types import (
-    Block,
-    BlockInfo,
-    ProposalMsg,
-    Vote,
-    VoteData,
-    VoteMsg,
-    compute_block_header,
-    compute_block_id,
-    compute_signing_bytes,
-    encode_message,
-)
-from consensus.validators import ValidatorInfo, ValidatorSet
-from consensus.wire import to_plain
+from consensus.types import Block, ProposalMsg, Vote, VoteMsg, encode_message
 from contracts.framework import DIEM_ROOT, TESTNET_DD, currency, staking
 from contracts.genesis import STAKING_WITHOUT_PERIODIC_EPOCHS, DealerConfig, GenesisConfig, ValidatorConfig, build_genesis
 from contracts.vm.context import Context
 from contracts.vm.gas import UnmeteredGas
 from contracts.vm.storage import BlockState
-from node.genesis import compute_genesis_hash, make_genesis_commit, make_genesis_transaction
+from node.genesis import make_genesis_commit, make_genesis_transaction
 from node.mempool import Mempool
 from node.runtime.application import ContractsApplication
 from node.runtime.config import RuntimeConfig
@@ -39,14 +24,21 @@ from node.runtime.evidence import (
     EvidenceAccount,
 )
 from node.runtime.runtime import Runtime
-from node.runtime.wire import CHANNEL_CONSENSUS, CHANNEL_TRANSACTION, BroadcastData
-from node.runtime.wire import decode_envelope, encode_envelope
+from node.runtime.wire import CHANNEL_CONSENSUS, CHANNEL_TRANSACTION, BroadcastData, decode_envelope, encode_envelope
 from node.storage import MemoryStore
 from node.storage.views import StoreStateView
+from primitives.certified.blocks import BlockInfo, VoteData, compute_block_header, compute_block_id
+from primitives.certified.domains import PROPOSAL_DOMAIN, VOTE_DOMAIN, compute_signing_bytes
+from primitives.certified.ledger_info import compute_genesis_hash
+from primitives.certified.plain import to_plain
+from primitives.certified.signatures import Ed25519Scheme, Ed25519Signer
+from primitives.certified.validators import ValidatorInfo, ValidatorSet
 from primitives.codec import pack
 from primitives.keys import PrivateKey
 from primitives.limits import MAX_TRANSACTION_SIZE_BYTES
-from primitives.types import AccountAddress, ContractEvent, SignedTransaction
+from primitives.types.events import ContractEvent
+from primitives.types.names import AccountAddress
+from primitives.types.transactions import SignedTransaction
 from tests.contracts.framework.staking.helpers import decode_event
 from tests.node.runtime.harness import CHAIN_ID, DD_KEY, DR_KEY, TC_KEY, Cluster, Node, get_sent_proposals
 from wallet.validator import compose_equivocation_evidence

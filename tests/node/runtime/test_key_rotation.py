@@ -6,24 +6,25 @@ from pathlib import Path
 
 import pytest
 
-from consensus.signer import Ed25519Scheme, Ed25519Signer
 from consensus.state import CoreConfig
 from consensus.types import CommitVoteMsg, EpochState, ProposalMsg, TimeoutMsg, VoteMsg, decode_message
 from consensus.verify import Rejection, VerifyContext, verify_message
 from contracts.framework import TESTNET_DD
 from contracts.framework.staking import StakingParams
 from contracts.genesis import DealerConfig, GenesisConfig, ValidatorConfig, build_genesis
-from node.genesis import compute_genesis_hash, make_genesis_commit, make_genesis_transaction
+from node.genesis import make_genesis_commit, make_genesis_transaction
 from node.keys.files import save_private_key
 from node.keys.ring import NodeKeyring
 from node.mempool import Mempool
 from node.runtime.application import ContractsApplication
 from node.runtime.config import RuntimeConfig
 from node.runtime.runtime import Runtime
-from node.runtime.wire import CHANNEL_CONSENSUS, BroadcastData, SendData
-from node.runtime.wire import decode_envelope
+from node.runtime.wire import CHANNEL_CONSENSUS, BroadcastData, SendData, decode_envelope
+from primitives.certified.ledger_info import compute_genesis_hash
+from primitives.certified.signatures import Ed25519Scheme, Ed25519Signer
 from primitives.keys import PrivateKey
-from primitives.types import AccountAddress, ChainId, RawTransaction, sign_raw_transaction
+from primitives.types.names import AccountAddress, ChainId
+from primitives.types.transactions import RawTransaction, sign_raw_transaction
 from tests.node.runtime.harness import CHAIN_ID, DD_KEY, DR_KEY, TC_KEY, Cluster, Node
 from wallet.validator import compose_rotate
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import nacl.bindings
 import pytest
 
-from consensus.validators import ValidatorInfo, ValidatorSet
 from node.keys.files import save_private_key
 from node.keys.ring import NodeKeyring, WatchedKeyFile, follow_network_key
-from node.network import KeyPair, Network, TransportConfig, PeerInfo
+from node.network import KeyPair, Network, PeerInfo, TransportConfig
 from node.network.noise import make_network_key_pair
+from primitives.certified.validators import ValidatorInfo, ValidatorSet
 from primitives.keys import PrivateKey
 
 ADDRESS = b"\x0a" * 16

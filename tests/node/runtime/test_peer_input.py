@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from consensus.types import CommitVote, CommitVoteMsg, LedgerInfo, to_wire
-from consensus.validators import ValidatorInfo, ValidatorSet
+from consensus.types import CommitVote, CommitVoteMsg, to_wire
 from node.runtime.catchup import CatchUpRequest, CatchUpResponse, encode_request, encode_response
-from node.runtime.wire import CHANNEL_CATCHUP_REQUEST, CHANNEL_CATCHUP_RESPONSE, CHANNEL_CONSENSUS, CHANNEL_TRANSACTION, encode_envelope
+from node.runtime.wire import (
+    CHANNEL_CATCHUP_REQUEST,
+    CHANNEL_CATCHUP_RESPONSE,
+    CHANNEL_CONSENSUS,
+    CHANNEL_TRANSACTION,
+    encode_envelope,
+)
+from primitives.certified.ledger_info import LedgerInfo
+from primitives.certified.validators import ValidatorInfo, ValidatorSet
 from primitives.codec import pack
 from tests.node.runtime.harness import Cluster, make_transfer
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from consensus import events as ev
+from contracts.outputs import BlockOutput
 from node.runtime.application import ContractsApplication
 from node.runtime.recovery import RECOVERED_BLOCKS_MAX
 from node.runtime.submit import SubmitStatus
@@ -167,7 +170,7 @@ def test_lagging_node_catches_up_with_identical_roots() -> None:
 
 
 def _get_head_at(store: MemoryStore, version: int) -> tuple[int, bytes, bytes]:
-    from node.storage.codecs import decode_ledger_info
+    from primitives.certified.ledger_info import decode_ledger_info
 
     info = decode_ledger_info(store.get_ledger_info(version).ledger_info).ledger_info
     return info.version, info.state_root, info.accumulator_root
@@ -241,6 +244,13 @@ def test_persisted_uncommitted_blocks_stay_few_as_the_chain_grows() -> None:
     assert len(store.get_pending_blocks()) <= 5
 
 
+@dataclass(frozen=True, slots=True)
+class ReconfiguringOutput(BlockOutput):
+    """A block output marked by the test application as re-installing the validator set."""
+
+    reconfigure: bool = False
+
+
 class ReconfiguringApplication(ContractsApplication):
     """The real application, except that the first block from round RECONFIGURE_ROUND on re-installs the validator set."""
 
@@ -249,13 +259,13 @@ class ReconfiguringApplication(ContractsApplication):
     def __init__(self, validators) -> None:  # noqa: ANN001
         self.validators = validators
 
-    def execute_block(self, state_view, metadata, signed_txns, ledger):  # noqa: ANN001, ANN201
-        output = super().execute_block(state_view, metadata, signed_txns, ledger)
-        output.extra["reconfigure"] = metadata.round >= self.RECONFIGURE_ROUND
-        return output
+    def execute_block(self, state_view, metadata, signed_txns, trees):  # noqa: ANN001, ANN201
+        output = super().execute_block(state_view, metadata, signed_txns, trees)
+        return ReconfiguringOutput(output.transactions, output.write_set, output.ledger_update,
+                                   metadata.round >= self.RECONFIGURE_ROUND)
 
     def get_next_validator_set(self, output):  # noqa: ANN001, ANN201
-        return self.validators if output.extra.get("reconfigure") else None
+        return self.validators if isinstance(output, ReconfiguringOutput) and output.reconfigure else None
 
 
 def test_epoch_change_then_restart_keeps_committing() -> None:

@@ -9,7 +9,7 @@ from contracts.genesis import DealerConfig, GenesisConfig, CurrencyConfig, build
 from contracts.vm import hooks
 from contracts.vm.status import StatusCode
 from contracts.vm.storage import BlockState, InMemoryStateView
-from primitives.types import currency_type_tag
+from primitives.types.type_tags import currency_type_tag
 from tests.contracts.vm.helpers import (
     DD_KEY, DR_KEY, TC_KEY, XUS, Chain, boolean, create_child, create_parent, key_for, make_chain, p2p,
     script_function, u64, vec, xus,
@@ -166,7 +166,7 @@ def test_validate_transaction_accepts_future_sequence_numbers(chain) -> None:
     assert validate_transaction(chain.state, stale, chain.time_us) == StatusCode.SEQUENCE_NUMBER_TOO_OLD
     forged = chain.sign(TC_KEY, p2p(DD, 1), sender=DD, seq=1)
     assert validate_transaction(chain.state, forged, chain.time_us) == StatusCode.INVALID_AUTH_KEY
-    from primitives.types import SignedTransaction, TransactionAuthenticator
+    from primitives.types.transactions import SignedTransaction, TransactionAuthenticator
     bad_sig = SignedTransaction(txn.raw_txn, TransactionAuthenticator.ed25519(DD_KEY.public_key().data, bytes(64)))
     assert validate_transaction(chain.state, bad_sig, chain.time_us) == StatusCode.INVALID_SIGNATURE
 

@@ -59,13 +59,13 @@ def test_p2p_aborts(chain, amount, payee_name, expected) -> None:
 def test_p2p_payee_without_currency_and_payer_without_currency(chain) -> None:
     out = chain.run(chain.sign(DD_KEY, p2p(TREASURY_COMPLIANCE, 5), sender=DD))
     assert abort_of(out) == ("DiemAccount", 4615)
-    from primitives.types import currency_type_tag
+    from primitives.types.type_tags import currency_type_tag
     out = chain.run(chain.sign(DD_KEY, p2p(TREASURY_COMPLIANCE, 5, ty_args=(currency_type_tag("XDX"),)), sender=DD))
     assert abort_of(out) == ("DiemAccount", 4869)
 
 
 def test_p2p_unknown_currency_type_is_miscellaneous_error(chain) -> None:
-    from primitives.types import currency_type_tag
+    from primitives.types.type_tags import currency_type_tag
     _, alice = create_parent(chain, "alice")
     out = chain.run(chain.sign(DD_KEY, p2p(alice, 5, ty_args=(currency_type_tag("USD"),)), sender=DD))
     assert status_of(out).kind == "miscellaneous_error" and out.transactions[1].keep
@@ -195,7 +195,7 @@ def test_diem_id_domains(chain) -> None:
 
 def test_add_currency_to_account(chain) -> None:
     parent_key, parent = create_parent(chain, "alice")
-    from primitives.types import currency_type_tag
+    from primitives.types.type_tags import currency_type_tag
     payload = script_function("AccountAdministrationScripts", "add_currency_to_account", [],
                               (currency_type_tag("XDX"),))
     assert status_of(chain.run(chain.sign(parent_key, payload))).is_executed()
@@ -262,7 +262,8 @@ def test_out_of_gas_is_kept_and_charges_max_gas(chain) -> None:
 
 
 def test_unknown_legacy_script_is_rejected(chain) -> None:
-    from primitives.types import Script, TransactionPayload
+    from primitives.types.scripts import Script
+    from primitives.types.transactions import TransactionPayload
     out = chain.run(chain.sign(DD_KEY, TransactionPayload(Script(b"\xa1\x1c\xeb\x0b", (), ())), sender=DD))
     assert out.transactions[1].discard_status == StatusCode.UNKNOWN_SCRIPT
 
@@ -280,7 +281,9 @@ def test_unrunnable_script_functions_are_kept_as_miscellaneous_error(chain, payl
 
 
 def test_module_and_write_set_payloads_are_rejected(chain) -> None:
-    from primitives.types import ChangeSet, Module, TransactionPayload, WriteSet, WriteSetPayload
+    from primitives.types.scripts import Module
+    from primitives.types.transactions import TransactionPayload
+    from primitives.types.write_sets import ChangeSet, WriteSet, WriteSetPayload
     out = chain.run(chain.sign(DD_KEY, TransactionPayload(Module(b"\x00")), sender=DD))
     assert out.transactions[1].discard_status == StatusCode.INVALID_MODULE_PUBLISHER
     payload = TransactionPayload(WriteSetPayload(ChangeSet(WriteSet(()), ())))

@@ -10,7 +10,7 @@ import pytest
 from contracts.framework import TESTNET_DD, TREASURY_COMPLIANCE
 from contracts.scripts import get_script_name
 from contracts.vm.status import StatusCode
-from primitives.types import SignedTransaction
+from primitives.types.transactions import SignedTransaction
 from tests.contracts.vm.helpers import DD_KEY, TC_KEY, boolean, make_chain, p2p, script_function, u64, vec, xus
 
 # The repository's copy of ../shared/vectors/diem_vectors.json (byte-identical), so CI never skips this.
@@ -82,7 +82,8 @@ def test_travel_rule_payment_with_wrong_amount_is_rejected() -> None:
     travel = txns["p2p travel rule with recipient signature"]
     script = travel.raw_txn.payload.value
     from primitives.keys import PrivateKey
-    from primitives.types import Script, TransactionArgument, TransactionArgumentKind, TransactionPayload
+    from primitives.types.scripts import Script, TransactionArgument, TransactionArgumentKind
+    from primitives.types.transactions import TransactionPayload
     args = list(script.args)
     args[1] = TransactionArgument(TransactionArgumentKind.U64, 10**9 + 1)
     tampered = TransactionPayload(Script(script.code, script.ty_args, tuple(args)))

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from consensus.safety import PROPOSAL_DOMAIN, TIMEOUT_DOMAIN, VOTE_DOMAIN
-from consensus.types import (
+from consensus.types import TimeoutSigningRepr
+from primitives.certified.blocks import (
     BlockData,
     BlockInfo,
     QuorumCertificate,
-    TimeoutSigningRepr,
     VoteData,
     compute_block_header,
     compute_block_id,
 )
-from consensus.wire import compute_signing_bytes, to_plain
+from primitives.certified.domains import PROPOSAL_DOMAIN, TIMEOUT_DOMAIN, VOTE_DOMAIN, compute_signing_bytes
+from primitives.certified.plain import to_plain
 from primitives.codec import pack
 from primitives.keys import PrivateKey
-from primitives.types import TransactionPayload
+from primitives.types.transactions import TransactionPayload
 from wallet.validator import compose_equivocation_evidence
 
 CHAIN_ID = 2

@@ -5,14 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from contracts.executor import BlockOutput, TransactionOutput, execute_block, is_retry
+from contracts.executor import execute_block
 from contracts.framework import DIEM_ROOT, account, currency, staking
 from contracts.framework import staking_epoch, staking_scripts, system, transaction_fee  # noqa: F401 (registers)
 from contracts.genesis import DealerConfig, GenesisConfig, ValidatorConfig, build_genesis
+from contracts.outputs import BlockOutput, TransactionOutput, is_retry
 from contracts.vm.storage import InMemoryStateView
 from contracts.vm.values import ADDRESS, BOOL, BYTES, U8, U64, FieldType
 from primitives.keys import PrivateKey
-from primitives.types import AccountAddress, BlockMetadata, TransactionPayload
+from primitives.types.ledger_transactions import BlockMetadata
+from primitives.types.names import AccountAddress
+from primitives.types.transactions import TransactionPayload
 from tests.contracts.framework.compliance.helpers import (
     DD, DD_KEY, DR_KEY, TC_KEY, Chain, call, key_for, p2p, u64, vec,
 )

@@ -7,9 +7,9 @@ import dataclasses
 import pytest
 
 from contracts import scripts
-from contracts.executor import is_retry
 from contracts.framework import DIEM_ROOT, TREASURY_COMPLIANCE, evidence, staking, system
 from contracts.genesis import NO_PERIODIC_EPOCHS, STAKING_WITHOUT_PERIODIC_EPOCHS, GenesisConfig, build_genesis
+from contracts.outputs import is_retry
 from contracts.vm.context import EventHandleGenerator
 from node.genesis import GenesisFileError, decode_genesis_config, encode_genesis_config
 from node.runtime.application import ContractsApplication

@@ -6,8 +6,9 @@ from dataclasses import replace
 
 import pytest
 
-from consensus.types import BlockInfo, QuorumCertificate, VoteData, compute_block_header, to_plain
 from contracts.framework import evidence
+from primitives.certified.plain import to_plain
+from primitives.certified.blocks import BlockInfo, QuorumCertificate, VoteData, compute_block_header
 from primitives.codec import pack, unpack
 from primitives.limits import MAX_TRANSACTION_SIZE_BYTES
 from tests.contracts.framework.staking.evidence_helpers import (

@@ -12,7 +12,7 @@ from contracts.transaction_builder import (
 )
 from node.compliance.admission.view import InMemoryTransferTracker, LedgerView, make_view_provider
 from primitives.keys import PrivateKey
-from primitives.types import SignedTransaction, TransactionPayload
+from primitives.types.transactions import SignedTransaction, TransactionPayload
 from tests.node.rpc.memory_ledger import GENESIS_TIME_US, MemoryLedger
 
 EXPIRATION_S = GENESIS_TIME_US // 1_000_000 + 10**6

@@ -10,6 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from contracts.payments import Payment
+from contracts.payments import decode_payment
 from contracts.transaction_builder import compose_peer_to_peer
 from node.compliance.admission.codes import Accept, AdmissionCode, Reject
 from node.compliance.admission.hooks import (
@@ -22,16 +24,10 @@ from node.compliance.admission.hooks import (
     VelocityWindow,
     parse_sanctions_list,
 )
-from node.compliance.admission.payments import Payment, decode_payment
-from primitives.types import (
-    AccountAddress,
-    Script,
-    SignedTransaction,
-    TransactionArgument,
-    TransactionArgumentKind,
-    TransactionPayload,
-    currency_type_tag,
-)
+from primitives.types.names import AccountAddress
+from primitives.types.scripts import Script, TransactionArgument, TransactionArgumentKind
+from primitives.types.transactions import SignedTransaction, TransactionPayload
+from primitives.types.type_tags import currency_type_tag
 from tests.node.compliance.admission.chain import GENESIS_TIME_US, ComplianceChain, new_account
 
 VECTORS = Path(__file__).resolve().parents[3] / "primitives" / "data" / "diem_vectors.json"

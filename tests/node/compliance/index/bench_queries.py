@@ -14,7 +14,8 @@ import tempfile
 import time
 from collections.abc import Callable
 
-from node.compliance.index.queries import ComplianceIndex, TransactionFilter, compute_index_writes
+from node.compliance.index.queries import ComplianceIndex, TransactionFilter
+from node.compliance.index.writes import compute_index_writes
 from node.storage import LevelStore
 from tests.node.compliance.index.synthetic import (
     BLOCK_INTERVAL_US,

@@ -12,7 +12,7 @@ from node.runtime.executor import encode_status
 from node.storage import BlockCommit, EventRecord, LedgerInfoRecord, MemoryStore, Store, TransactionRecord
 from primitives.codec import pack
 from primitives.hashing import sha3_256
-from primitives.types import SignedTransaction
+from primitives.types.transactions import SignedTransaction
 from tests.node.compliance.admission.chain import ComplianceChain
 
 EPOCH = 1

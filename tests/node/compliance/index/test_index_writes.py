@@ -16,7 +16,7 @@ from node.storage import schema
 from primitives.codec import unpack
 from primitives.keys import PrivateKey
 from primitives.metadata import Metadata, TravelRuleMetadataV0, compute_dual_attestation_message
-from primitives.types import AccountAddress
+from primitives.types.names import AccountAddress
 from tests.node.compliance.index.chain import IndexedChain
 from wallet.treasury import (
     TC_SCRIPTS,

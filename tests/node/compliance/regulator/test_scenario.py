@@ -19,7 +19,7 @@ from node.rpc.accounts import compute_balances
 from node.rpc.methods import create_dispatcher
 from node.rpc.server import create_app
 from node.rpc.submit import compose_submit_error
-from primitives.types import AccountAddress
+from primitives.types.names import AccountAddress
 from tests.cli.server import ServerThread
 from tests.node.compliance.admission.chain import ComplianceChain
 from tests.node.compliance.regulator.harness import build_api, regulator_key

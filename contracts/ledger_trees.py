@@ -1,13 +1,13 @@
-"""Ledger roots of an executed block: TransactionInfo leaves, the state root and the accumulator root."""
+"""The ledger trees a node extends block by block, and what one block adds to them: infos, roots, nodes."""
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import struct
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
+from contracts.outputs import LedgerUpdate, TransactionOutput
 from contracts.state import (
     InMemoryAccumulatorStore,
     InMemoryNodeStore,
@@ -17,17 +17,16 @@ from contracts.state import (
     compute_event_root,
     compute_state_change_hash,
 )
-from contracts.state.hashes import EVENT_ACCUMULATOR_SALT, compute_accumulator_parent
+from contracts.state.hashes import CONTRACT_EVENT_SALT, EVENT_ACCUMULATOR_SALT, compute_accumulator_parent
 from contracts.vm.context import Event
-from contracts.vm.status import StatusCode, VMStatus, VMStatusKind
+from contracts.vm.status import VMStatus, VMStatusKind
 from primitives.bcs import encode_uleb128
-from primitives.hashing import get_salt, hash_with_salt
-from primitives.types import EVENT_KEY_LENGTH, BlockMetadata, SignedTransaction, StructTag, Transaction, TypeTag
+from primitives.hashing import get_salt
+from primitives.types.events import EVENT_KEY_LENGTH
+from primitives.types.ledger_transactions import BlockMetadata, Transaction
+from primitives.types.transactions import SignedTransaction
+from primitives.types.type_tags import StructTag, TypeTag
 
-if TYPE_CHECKING:
-    from contracts.executor import BlockOutput
-
-CONTRACT_EVENT_SALT = "ContractEvent"
 # Committed status codes in TransactionInfo (Diem's StatusCode numbers of the kept statuses).
 STATUS_CODES = {
     VMStatusKind.EXECUTED: 4001,
@@ -43,8 +42,8 @@ def get_status_code(status: VMStatus) -> int:
     return STATUS_CODES[status.kind]
 
 
-class Ledger:
-    """The authenticated structures a node extends block by block (state tree + transaction accumulator)."""
+class LedgerTrees:
+    """The authenticated structures a node extends block by block: the state tree and the transaction accumulator."""
 
     def __init__(self, tree: SparseMerkleTree, accumulator: MerkleAccumulator, version: int) -> None:
         self.tree = tree
@@ -52,25 +51,18 @@ class Ledger:
         self.version = version
 
     @classmethod
-    def in_memory(cls) -> Ledger:
-        """Return an empty in-memory ledger (version -1: nothing committed yet)."""
+    def in_memory(cls) -> LedgerTrees:
+        """Return empty in-memory trees (version -1: nothing committed yet)."""
         return cls(SparseMerkleTree(InMemoryNodeStore()), MerkleAccumulator(InMemoryAccumulatorStore()), -1)
 
-    def commit(self, output: BlockOutput) -> None:
-        """Persist the nodes computed for output and advance the version."""
-        self.tree.store.put_batch(output.extra["state_nodes"])
-        last_version = output.extra["last_version"]
-        if last_version > self.version:
-            self.tree.latest_version = last_version
-        num_leaves, nodes = output.extra["accumulator_update"]
-        self.accumulator.store.put_batch(nodes)
-        self.accumulator.num_leaves = num_leaves
-        self.version = last_version
-
-
-def compute_event_hashes(events: tuple) -> list[bytes]:
-    """Return hash_with_salt("ContractEvent", bcs) of each event."""
-    return [hash_with_salt(CONTRACT_EVENT_SALT, event.to_bcs()) for event in events]
+    def commit(self, update: LedgerUpdate) -> None:
+        """Store the nodes a block's update computed and advance the version."""
+        self.tree.store.put_batch(update.state_nodes)
+        if update.last_version > self.version:
+            self.tree.latest_version = update.last_version
+        self.accumulator.store.put_batch(update.accumulator_nodes)
+        self.accumulator.num_leaves = update.accumulator_leaves
+        self.version = update.last_version
 
 
 _EVENT_PREFIX = get_salt(CONTRACT_EVENT_SALT) + b"\x00" + encode_uleb128(EVENT_KEY_LENGTH)
@@ -103,29 +95,28 @@ def compute_runtime_event_root(events: tuple[Event, ...]) -> bytes:
     return compute_event_root(hashes)
 
 
-def compute_roots(
-    ledger: Ledger, output: BlockOutput, metadata: BlockMetadata, txns: list[SignedTransaction]
-) -> BlockOutput:
-    """Return output with TransactionInfos of kept transactions, the new state root and accumulator root."""
+def compute_ledger_update(trees: LedgerTrees, outputs: Sequence[TransactionOutput],
+                          write_set: dict[bytes, bytes | None], metadata: BlockMetadata,
+                          txns: list[SignedTransaction]) -> LedgerUpdate:
+    """Return the TransactionInfos of the kept transactions, the new state and accumulator roots, and their nodes."""
     hashes = [Transaction(metadata).hash()] + [txn.hash() for txn in txns]
-    kept = [(h, out) for h, out in zip(hashes, output.transactions) if out.keep]
-    last_version = ledger.version + len(kept)
-    root, nodes = ledger.tree.compute_update(last_version, output.write_set)
+    kept = [(h, out) for h, out in zip(hashes, outputs) if out.keep]
+    last_version = trees.version + len(kept)
+    root, nodes = trees.tree.compute_update(last_version, write_set)
     infos = []
     for index, (txn_hash, out) in enumerate(kept):
+        status_code = get_status_code(out.status)  # type: ignore[arg-type]  # a kept output has a status
         infos.append(TransactionInfo(
             txn_hash, compute_state_change_hash(out.write_set), compute_runtime_event_root(out.runtime_events),
-            root if index == len(kept) - 1 else None, out.gas_used, get_status_code(out.status),
+            root if index == len(kept) - 1 else None, out.gas_used, status_code,
         ))
-    update = ledger.accumulator.compute_append([info.hash() for info in infos])
-    accumulator_root = _root_after(ledger.accumulator, update)
-    extra = {"state_nodes": nodes, "last_version": last_version, "accumulator_update": update}
-    return dataclasses.replace(output, infos=tuple(infos), state_root=root, accumulator_root=accumulator_root,
-                               extra=extra)
+    accumulator_leaves, accumulator_nodes = trees.accumulator.compute_append([info.hash() for info in infos])
+    accumulator_root = _root_after(trees.accumulator, accumulator_leaves, accumulator_nodes)
+    return LedgerUpdate(tuple(infos), last_version, root, accumulator_root, nodes, accumulator_leaves,
+                        accumulator_nodes)
 
 
-def _root_after(accumulator: MerkleAccumulator, update: tuple[int, dict[int, bytes]]) -> bytes:
-    num_leaves, nodes = update
+def _root_after(accumulator: MerkleAccumulator, num_leaves: int, nodes: dict[int, bytes]) -> bytes:
     probe = MerkleAccumulator(_Overlay(accumulator.store, nodes), num_leaves)
     probe.prefix = accumulator.prefix
     return probe.get_root(num_leaves)
@@ -144,6 +135,3 @@ class _Overlay:
 
     def put_batch(self, hashes: dict[int, bytes]) -> None:
         self.pending.update(hashes)
-
-
-__all__ = ["Ledger", "StatusCode", "compute_roots", "get_status_code"]

@@ -1,4 +1,8 @@
-"""Plain (canonical-msgpack-ready) forms of consensus dataclasses and back, driven by type hints."""
+"""Plain (canonical-msgpack-ready) forms of certified dataclasses and back, driven by type hints.
+
+Every signed or hashed value and every consensus wire message goes through to_plain, so its field order is
+the format: a dataclass becomes the list of its fields in declaration order.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +12,13 @@ import typing
 from collections.abc import Callable
 from typing import Any
 
-from primitives.codec import pack, signing_bytes
 from primitives.errors import DecodeError, InvariantViolation
-from primitives.hashing import hash_with_salt, sha3_256
 
 # A wire value nests no deeper than this (a proposal holds a block, its QC, sync info, ...).
 MAX_WIRE_DEPTH = 16
 # Sequences on the wire are bounded so a peer cannot make us allocate without limit.
 MAX_WIRE_SEQUENCE_LENGTH = 100_000
 
-# Every signed or hashed consensus value is salted with its own domain (never reused across types).
-DOMAIN_PREFIX = "stablechain::consensus::"
 _SCALAR = ()
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
@@ -35,16 +35,6 @@ def to_plain(value: Any) -> Any:
     if names is _SCALAR:
         return value
     return [to_plain(getattr(value, name)) for name in names]
-
-
-def compute_hash(domain: str, value: object) -> bytes:
-    """Return sha3(salt(domain) || canonical msgpack(value)), the id of a consensus value."""
-    return hash_with_salt(DOMAIN_PREFIX + domain, pack(to_plain(value)))
-
-
-def compute_signing_bytes(domain: str, chain_id: int, value: object) -> bytes:
-    """Return the 32 bytes a validator signs: sha3 of salt(domain) || chain id || canonical msgpack."""
-    return sha3_256(signing_bytes(DOMAIN_PREFIX + "sign::" + domain, chain_id, to_plain(value)))
 
 
 def from_plain(cls: type, plain: Any) -> Any:

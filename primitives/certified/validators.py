@@ -1,18 +1,16 @@
-"""Validator sets with stake-weighted voting power, quorum thresholds and leader election."""
+"""Validator sets with stake-weighted voting power, and the quorum rule every certificate is checked by."""
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from dataclasses import dataclass
 from itertools import accumulate
 
+from primitives.certified.rejections import CertificateFault, CertificateRejection
+from primitives.certified.signatures import SignatureScheme
 from primitives.errors import invariant
 from primitives.hashing import sha3_256
 
-# Leader election reads this many bytes of sha3(epoch, round) as the seed (Diem: first 8 bytes).
-LEADER_SEED_BYTES = 8
 MAX_VALIDATORS = 256
-ADDRESS_BYTES = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,12 +81,9 @@ class ValidatorSet:
             _FINGERPRINT_CACHE[id(self)] = entry
         return entry[1]
 
-    def get_leader(self, epoch: int, round_: int) -> bytes:
-        """Return the leader of (epoch, round): a power-weighted pick seeded by sha3(epoch, round)."""
-        seed_bytes = sha3_256(b"stablechain-leader", epoch.to_bytes(8, "big"), round_.to_bytes(8, "big"))
-        ticket = int.from_bytes(seed_bytes[:LEADER_SEED_BYTES], "big") % self.get_total_power()
-        cumulative = _cumulative(self)
-        return self.members[bisect_right(cumulative, ticket)].address
+    def get_cumulative_powers(self) -> list[int]:
+        """Return the running sums of voting power in member order (for power-weighted draws); never mutate it."""
+        return _cumulative(self)
 
 
 # Derived tables cached per set; sets are immutable so the caches never go stale.
@@ -121,3 +116,31 @@ def _cumulative(validators: ValidatorSet) -> list[int]:
 
 def _total_power(validators: ValidatorSet) -> int:
     return _cumulative(validators)[-1]
+
+
+def check_signers(validators: ValidatorSet, authors: list[bytes], what: str) -> CertificateRejection | None:
+    """Return why authors cannot certify what (unsorted, a non-member, too little power), else None."""
+    # Cheap checks first: no signature is verified for a certificate that could not count anyway.
+    if authors != sorted(set(authors)):
+        return CertificateRejection(CertificateFault.UNSORTED_SIGNERS, f"{what} signers are not sorted and unique")
+    for author in authors:
+        if not validators.is_member(author):
+            return CertificateRejection(CertificateFault.NOT_A_MEMBER,
+                                        f"{what} signed by {author.hex()}, not a validator of the epoch")
+    power, quorum = validators.get_power_of(authors), validators.get_quorum_power()
+    if power < quorum:
+        return CertificateRejection(CertificateFault.NO_QUORUM, f"{what} signed by {power} of "
+                                    f"{validators.get_total_power()} voting power, quorum is {quorum}")
+    return None
+
+
+def check_signatures(validators: ValidatorSet, signatures: tuple[tuple[bytes, bytes], ...], message: bytes,
+                     scheme: SignatureScheme, what: str) -> CertificateRejection | None:
+    """Return the first (author, signature) pair that does not sign message under the member's key, else None."""
+    for author, signature in signatures:
+        member = validators.get_member(author)
+        invariant(member is not None, "check_signers before check_signatures")
+        if not scheme.verify(member.consensus_public_key, message, signature):  # type: ignore[union-attr]
+            return CertificateRejection(CertificateFault.BAD_SIGNATURE,
+                                        f"bad {what} signature from validator {author.hex()}")
+    return None

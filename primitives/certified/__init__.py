@@ -1,0 +1,1 @@
+"""What consensus, the ledger and clients all verify: certified types, their domains, quorum and trust rules."""
