@@ -11,9 +11,18 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
+from contracts.events import (
+    BaseUrlRotationEvent,
+    BurnEvent,
+    ComplianceKeyRotationEvent,
+    CreateAccountEvent,
+    ExchangeRateUpdateEvent,
+    MintEvent,
+    decode_event,
+)
 from contracts.framework import treasury_scripts
+from contracts.payments import decode_payment
 from contracts.scripts import InvalidPayload, resolve
-from node.rpc.events import compute_event_data_view
 from primitives.bcs import Deserializer
 from primitives.errors import DecodeError, InvariantViolation
 from primitives.limits import U64_MAX
@@ -35,7 +44,7 @@ PAYMENT_SCRIPT = "PaymentScripts::peer_to_peer_with_metadata"
 TRANSACTION_VARIANT_USER = 0
 PAYLOAD_VARIANT_SCRIPT_FUNCTION = 3
 PAYMENT_SIGNATURE_ARG_INDEX = 3
-DECODE_ERRORS = (DecodeError, ValueError, InvariantViolation, InvalidPayload, IndexError, KeyError, TypeError)
+DECODE_ERRORS = (DecodeError, ValueError, InvariantViolation, InvalidPayload, IndexError)
 
 
 class ActivityKind(IntEnum):
@@ -75,14 +84,9 @@ ACTION_KINDS = frozenset({
     K.LIMITS_WINDOW, K.RESERVE_ATTESTATION, K.RESERVE_AUDITOR_CHANGE, K.RESERVE_CONFIG, K.MINTING_ABILITY,
     K.DUAL_ATTESTATION_LIMIT, K.EXCHANGE_RATE_UPDATE, K.RECEIVED_MINT, K.BURN, K.CANCEL_BURN,
 })
-# Diem event views (node.rpc.events) -> kind; payments are paired below.
-_DIEM_VIEW_KINDS = {
-    "createaccount": K.CREATE_ACCOUNT, "mint": K.MINT, "burn": K.BURN, "preburn": K.PREBURN,
-    "cancelburn": K.CANCEL_BURN, "to_xdx_exchange_rate_update": K.EXCHANGE_RATE_UPDATE,
-    "compliancekeyrotation": K.COMPLIANCE_KEY_ROTATION, "baseurlrotation": K.BASE_URL_ROTATION,
-}
+# Diem's burn-family events (contracts.events.BurnEvent.kind) -> kind.
+_BURN_KINDS = {"burn": K.BURN, "preburn": K.PREBURN, "cancelburn": K.CANCEL_BURN}
 _TEXT_FIELDS = frozenset({"currency_code", "provider"})
-_ROTATION_KINDS = frozenset({K.COMPLIANCE_KEY_ROTATION, K.BASE_URL_ROTATION})
 # Compliance events (treasury_scripts.decode_event): kind, initiator field, subject field, counterparty field.
 _COMPLIANCE_EVENTS: dict[str, tuple[ActivityKind, str | None, str | None, str | None]] = {
     "FreezeAccountEvent": (K.FREEZE, "initiator_address", "frozen_address", None),
@@ -154,31 +158,29 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _decode_diem_event(event: ContractEvent, index: int) -> Activity | tuple[str, Activity] | None:
-    """Return the activity of a Diem event; payments come back tagged ("sent" | "received", activity)."""
-    view = compute_event_data_view(event)
-    kind_name = view.get("type")
-    amount = view.get("amount", {})
-    currency, value = amount.get("currency"), amount.get("amount")
-    if kind_name in ("sentpayment", "receivedpayment"):
-        payer, payee = bytes.fromhex(view["sender"]), bytes.fromhex(view["receiver"])
-        details = {"metadata": bytes.fromhex(view["metadata"])} if view["metadata"] else {}
-        side, kind = ("sent", K.PAYMENT) if kind_name == "sentpayment" else ("received", K.RECEIVED_PAYMENT)
-        return side, Activity(index, kind, payer, payee, currency, value, None, details)
-    kind = _DIEM_VIEW_KINDS.get(kind_name)  # type: ignore[arg-type]
-    if kind is None:
-        return None
-    if kind == K.CREATE_ACCOUNT:
-        return Activity(index, kind, bytes.fromhex(view["created_address"]), None, None, None, None,
-                        {"role_id": view["role_id"]})
-    if kind in (K.BURN, K.PREBURN, K.CANCEL_BURN):
-        return Activity(index, kind, bytes.fromhex(view["preburn_address"]), None, currency, value)
-    details = {key: _normalize(item) for key, item in view.items() if key not in ("type", "amount")
-               and not isinstance(item, float)}
-    if kind == K.EXCHANGE_RATE_UPDATE:
-        currency = view.get("currency_code")
-    rotated = event.key.get_creator_address().value if kind in _ROTATION_KINDS else None
-    return Activity(index, kind, rotated, None, currency, value, None, details)
+def _decode_diem_event(event: ContractEvent, index: int) -> Activity | None:
+    """Return the activity of a Diem framework event the indexes keep (payments take decode_payment_event)."""
+    value = decode_event(event)
+    if isinstance(value, CreateAccountEvent):
+        return Activity(index, K.CREATE_ACCOUNT, value.created_address, None, None, None, None,
+                        {"role_id": value.role_id})
+    if isinstance(value, BurnEvent):
+        return Activity(index, _BURN_KINDS[value.kind], value.preburn_address, None, value.currency, value.amount_micro)
+    if isinstance(value, MintEvent):
+        return Activity(index, K.MINT, None, None, value.currency, value.amount_micro, None, {})
+    if isinstance(value, ExchangeRateUpdateEvent):
+        return Activity(index, K.EXCHANGE_RATE_UPDATE, None, None, value.currency, None, None,
+                        {"currency_code": value.currency})
+    rotated = event.key.get_creator_address().value
+    if isinstance(value, ComplianceKeyRotationEvent):
+        # Index records (schema v1) keep the new key as hex text.
+        details = {"new_compliance_public_key": value.new_compliance_public_key.hex(),
+                   "time_rotated_seconds": value.time_rotated_seconds}
+        return Activity(index, K.COMPLIANCE_KEY_ROTATION, rotated, None, None, None, None, details)
+    if isinstance(value, BaseUrlRotationEvent):
+        details = {"new_base_url": value.new_base_url, "time_rotated_seconds": value.time_rotated_seconds}
+        return Activity(index, K.BASE_URL_ROTATION, rotated, None, None, None, None, details)
+    return None  # not indexed (admin transactions), or bytes that do not decode: the chain keeps it
 
 
 def _decode_compliance_event(event: ContractEvent, index: int) -> Activity | None:
@@ -284,16 +286,16 @@ def decode_user_transaction(data: bytes) -> SignedTransaction | None:
     return value if isinstance(value, SignedTransaction) else None
 
 
-def get_script_call(signed: SignedTransaction | None) -> tuple[str | None, tuple[Any, ...]]:
-    """Return ("Module::function", decoded args) of a transaction's script, or (None, ())."""
+def get_script_name(signed: SignedTransaction | None) -> str | None:
+    """Return "Module::function" of a transaction's script, or None."""
     payload = None if signed is None else signed.raw_txn.payload.value
     if not isinstance(payload, (Script, ScriptFunction)):
-        return None, ()
+        return None
     try:
-        spec, _ty_args, args = resolve(payload)
+        spec, _ty_args, _args = resolve(payload)
     except DECODE_ERRORS:
-        return None, ()
-    return f"{spec.module}::{spec.function}", args
+        return None
+    return f"{spec.module}::{spec.function}"
 
 
 def read_script_function(data: bytes) -> tuple[str, list[bytes]] | None:
@@ -332,9 +334,13 @@ def get_script_and_signature(data: bytes) -> tuple[str | None, bytes]:
             return script, signature
     except DECODE_ERRORS:
         pass
-    script, args = get_script_call(decode_user_transaction(data))
-    is_payment = script == PAYMENT_SCRIPT and len(args) > PAYMENT_SIGNATURE_ARG_INDEX
-    return script, args[PAYMENT_SIGNATURE_ARG_INDEX] if is_payment else b""
+    signed = decode_user_transaction(data)
+    script = get_script_name(signed)
+    try:
+        payment = None if signed is None else decode_payment(signed)
+    except DECODE_ERRORS:
+        payment = None
+    return script, payment.metadata_signature if script == PAYMENT_SCRIPT and payment is not None else b""
 
 
 def add_travel_rule(activities: list[Activity], signature: bytes) -> list[Activity]:
