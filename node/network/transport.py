@@ -99,12 +99,12 @@ class Network:
         self.stats = NetworkStats()
         self.listen_port = config.listen_port
         self.server: asyncio.Server | None = None
-        self.tasks: set[asyncio.Task[Any]] = set()
-        self.handler_tasks: set[asyncio.Task[Any]] = set()
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.handler_tasks: set[asyncio.Task[None]] = set()
         self.handler_writers: set[asyncio.StreamWriter] = set()
         self.last_hello_ms: dict[bytes, int] = {}
         self.last_sent_hello_ms = 0
-        self.dialers: dict[bytes, asyncio.Task[Any]] = {}
+        self.dialers: dict[bytes, asyncio.Task[None]] = {}
         self.failures: list[BaseException] = []
         self.connections_changed = asyncio.Event()
         self.max_payload_bytes = framing.get_max_payload_bytes(config.max_frame_bytes)
@@ -145,14 +145,14 @@ class Network:
         self.last_sent_hello_ms = max(time.time_ns() // 1_000_000, self.last_sent_hello_ms + 1)
         return self.last_sent_hello_ms
 
-    def _spawn(self, coroutine: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+    def _spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         """Start a task that close() will cancel; an unexpected crash is kept for close()."""
         task = asyncio.get_running_loop().create_task(coroutine, name=name)
         self.tasks.add(task)
         task.add_done_callback(self._on_task_done)
         return task
 
-    def _on_task_done(self, task: asyncio.Task[Any]) -> None:
+    def _on_task_done(self, task: asyncio.Task[None]) -> None:
         """Forget a finished task, remembering a crash so that it is not silent."""
         self.tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:

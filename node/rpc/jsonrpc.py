@@ -94,7 +94,7 @@ class RequestModel(BaseModel):
     params: list[Any] = []  # any JSON values: each method parses its own
 
 
-Handler = Callable[[LedgerSnapshot, list[JsonValue]], Awaitable[Any]]
+Handler = Callable[[LedgerSnapshot, list[JsonValue]], Awaitable[JsonValue]]
 # Takes a number of request tokens; returns None when allowed, else milliseconds until it would be.
 Charge = Callable[[int], int | None]
 
@@ -149,7 +149,7 @@ class Dispatcher:
             return await self._dispatch_batch(snapshot, decoded)
         return await self._dispatch_one(snapshot, decoded)
 
-    async def _dispatch_batch(self, snapshot: LedgerSnapshot, requests: list[JsonValue]) -> Any:
+    async def _dispatch_batch(self, snapshot: LedgerSnapshot, requests: list[JsonValue]) -> JsonValue:
         if not requests:
             return compose_error(snapshot, None, invalid_request("empty batch"))
         if len(requests) > self.batch_size_max:
@@ -199,7 +199,7 @@ def compose_envelope(snapshot: LedgerSnapshot, request_id: RequestId) -> JsonObj
     }
 
 
-def compose_result(snapshot: LedgerSnapshot, request_id: RequestId, result: Any) -> JsonObject:
+def compose_result(snapshot: LedgerSnapshot, request_id: RequestId, result: JsonValue) -> JsonObject:
     """Return a success response; result is present even when null (the SDK requires it)."""
     response = compose_envelope(snapshot, request_id)
     response["result"] = result

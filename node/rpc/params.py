@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from node.rpc.jsonrpc import JsonRpcError, JsonValue, invalid_params
 from primitives.limits import U64_MAX
@@ -52,7 +51,7 @@ def parse_event_key(method: str, value: JsonValue) -> bytes:
     return parse_hex(method, value, EVENT_KEY_HEX_LENGTH)
 
 
-def get_param(params: list[JsonValue], index: int) -> Any:
+def get_param(params: list[JsonValue], index: int) -> JsonValue:
     """Return the positional param at index, or None when it was omitted."""
     return params[index] if index < len(params) else None
 

@@ -8,7 +8,6 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
@@ -164,7 +163,7 @@ class StreamConnection:
         self.close = close
         self.client = client
         self.queue: asyncio.Queue[str] = asyncio.Queue(hub.limits.queue_messages_max)
-        self.subscriptions: dict[Any, asyncio.Task[None]] = {}
+        self.subscriptions: dict[RequestId, asyncio.Task[None]] = {}
         self.is_closed = False
         self.closing: asyncio.Task[None] | None = None
 
@@ -252,7 +251,7 @@ class StreamConnection:
         await self.enqueue(compose_subscribed(snapshot, request_id))
         self.start_subscription(request_id, stream)
 
-    def parse_subscription(self, method: str, params: JsonValue) -> Callable[[Any], Awaitable[None]]:
+    def parse_subscription(self, method: str, params: JsonValue) -> Callable[[RequestId], Awaitable[None]]:
         """Return the coroutine function that streams what params ask for."""
         if not isinstance(params, dict):
             raise invalid_params(method)
@@ -279,7 +278,7 @@ class StreamConnection:
         if self.hub.subscription_count >= limits.subscriptions_max:
             raise subscription_limit(f"too many subscriptions on this node (limit {limits.subscriptions_max})")
 
-    def start_subscription(self, request_id: RequestId, stream: Callable[[Any], Awaitable[None]]) -> None:
+    def start_subscription(self, request_id: RequestId, stream: Callable[[RequestId], Awaitable[None]]) -> None:
         """Run a subscription as its own task; count it against the node's limit until it ends."""
         task = asyncio.create_task(self.run_subscription(request_id, stream))
         self.subscriptions[request_id] = task
@@ -292,7 +291,8 @@ class StreamConnection:
 
         task.add_done_callback(on_done)
 
-    async def run_subscription(self, request_id: RequestId, stream: Callable[[Any], Awaitable[None]]) -> None:
+    async def run_subscription(self, request_id: RequestId,
+                               stream: Callable[[RequestId], Awaitable[None]]) -> None:
         """Stream until cancelled; a ledger failure ends this subscription with an error, not the node."""
         try:
             await stream(request_id)

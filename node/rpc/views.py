@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
+from contracts.vm.errors import Explanation
+from contracts.vm.status import VMStatus
 from node.rpc.jsonrpc import JsonObject
 from primitives.hashing import ZERO_HASH, sha3_256
 from primitives.types.ledger_transactions import BlockMetadata, Transaction
@@ -57,7 +58,7 @@ def compute_argument_view(argument: TransactionArgument) -> str:
     return f"{{{kind.name}: {value}}}"
 
 
-def compute_script_view(payload_value: Any, get_script_name: ScriptNameLookup) -> JsonObject:
+def compute_script_view(payload_value: object, get_script_name: ScriptNameLookup) -> JsonObject:
     """Return the `script` object of a user transaction for any payload kind."""
     if isinstance(payload_value, ScriptFunction):
         return {
@@ -104,7 +105,7 @@ def is_payment_shape(script: Script) -> bool:
     return len(script.ty_args) == 1 and tuple(argument.kind for argument in script.args) == expected
 
 
-def compute_script_hash_and_bytes(payload_value: Any) -> tuple[str, str]:
+def compute_script_hash_and_bytes(payload_value: object) -> tuple[str, str]:
     """Return (`script_hash`, `script_bytes`): sha3 of a Script's code, and the payload's inner BCS."""
     if isinstance(payload_value, Script):
         return sha3_256(payload_value.code).hex(), payload_value.to_bcs().hex()
@@ -113,7 +114,7 @@ def compute_script_hash_and_bytes(payload_value: Any) -> tuple[str, str]:
     return ZERO_HASH.hex(), ""
 
 
-def compute_authenticator_fields(authenticator: Any) -> JsonObject:
+def compute_authenticator_fields(authenticator: object) -> JsonObject:
     """Return the signature fields of a user transaction, secondary lists included."""
     if isinstance(authenticator, MultiAgentAuthenticator):
         fields = _compute_single_signer_fields(authenticator.sender.value)
@@ -130,7 +131,7 @@ def compute_authenticator_fields(authenticator: Any) -> JsonObject:
     return fields
 
 
-def _compute_single_signer_fields(authenticator: Any) -> JsonObject:
+def _compute_single_signer_fields(authenticator: object) -> JsonObject:
     if isinstance(authenticator, AccountAuthenticator):
         authenticator = authenticator.value
     if isinstance(authenticator, MultiEd25519Authenticator):
@@ -180,7 +181,7 @@ def compute_transaction_data_view(transaction: Transaction, get_script_name: Scr
     return {"type": "writeset"}
 
 
-def compute_vm_status_view(status: Any) -> JsonObject:
+def compute_vm_status_view(status: VMStatus) -> JsonObject:
     """Return the `vm_status` object of a committed transaction."""
     view: JsonObject = {"type": status.kind}
     if status.kind == "move_abort":
@@ -192,7 +193,7 @@ def compute_vm_status_view(status: Any) -> JsonObject:
     return view
 
 
-def _compute_explanation_view(explanation: Any) -> dict[str, str] | None:
+def _compute_explanation_view(explanation: Explanation | None) -> dict[str, str] | None:
     if explanation is None:
         return None
     return {
@@ -206,7 +207,7 @@ def _compute_explanation_view(explanation: Any) -> dict[str, str] | None:
 def compute_transaction_view(
     version: int,
     transaction: Transaction,
-    status: Any,
+    status: VMStatus,
     gas_used: int,
     events: list[JsonObject],
     get_script_name: ScriptNameLookup,

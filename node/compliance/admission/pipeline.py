@@ -9,11 +9,12 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Protocol
 
 from contracts.payments import decode_payment
 from node.compliance.admission.codes import ACCEPT, Accept, AdmissionCode, Decision, Reject
 from node.compliance.admission.view import InMemoryTransferTracker, LedgerView
+from node.rpc.jsonrpc import JsonObject
 from node.runtime.submit import SubmitResult
 from primitives.types.transactions import SignedTransaction
 
@@ -55,7 +56,7 @@ class RejectionRecord:
     amount_micro: int | None
     currency: str | None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         """Return the record as a JSON object."""
         return {name: getattr(self, name) for name in self.__slots__}
 

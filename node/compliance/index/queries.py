@@ -21,6 +21,7 @@ from node.compliance.index.writes import (
     IndexedTransaction,
     compute_amount_bucket,
 )
+from node.rpc.jsonrpc import JsonObject
 from node.storage import schema
 from node.storage.store import Store
 from primitives.codec import unpack
@@ -47,10 +48,10 @@ def is_any_currency(_code: str) -> bool:
 class Page:
     """One page of results and where the next page starts (None: nothing left in the range)."""
 
-    items: list[dict[str, Any]]
+    items: list[JsonObject]
     next_cursor: int | None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         """Return the JSON result."""
         return {"items": self.items, "next_cursor": self.next_cursor}
 
@@ -118,7 +119,7 @@ def render_value(value: Any) -> Any:
     return value
 
 
-def render_activity(activity: Activity) -> dict[str, Any]:
+def render_activity(activity: Activity) -> JsonObject:
     """Return the JSON of one indexed event."""
     return {
         "index": activity.index, "type": get_kind_name(activity.kind), "account": _hex(activity.account),
@@ -134,7 +135,7 @@ def get_visible_activities(txn: IndexedTransaction, is_visible: Visible) -> list
     return None if txn.activities and not visible else visible
 
 
-def render_transaction(txn: IndexedTransaction, activities: Sequence[Activity]) -> dict[str, Any]:
+def render_transaction(txn: IndexedTransaction, activities: Sequence[Activity]) -> JsonObject:
     """Return the JSON of one indexed transaction with the given events."""
     return {
         "version": txn.version, "timestamp_us": txn.timestamp_us, "status": txn.status, "sender": _hex(txn.sender),
@@ -197,11 +198,11 @@ class ComplianceIndex:
             yield version, key[offset + 8:], value
 
     @staticmethod
-    def collect(candidates: Iterator[tuple[int, Any]], make_item: Callable[[int, Any], dict[str, Any] | None],
+    def collect(candidates: Iterator[tuple[int, Any]], make_item: Callable[[int, Any], JsonObject | None],
                 limit: int, descending: bool) -> Page:
         """Return a page of items from (version, payload) candidates; pages end between two versions only."""
         invariant(0 < limit <= PAGE_SIZE_MAX, f"page size {limit} outside 1..{PAGE_SIZE_MAX}")
-        items: list[dict[str, Any]] = []
+        items: list[JsonObject] = []
         examined, current = 0, None
         for version, payload in candidates:
             if version != current and (len(items) >= limit or examined >= SCAN_BUDGET_ENTRIES):
@@ -232,7 +233,7 @@ class ComplianceIndex:
             return Page([], None)
         rows = self.scan_versions(schema.index_account_prefix(address), *bounds, descending)
 
-        def make_item(version: int, roles_data: bytes) -> dict[str, Any] | None:
+        def make_item(version: int, roles_data: bytes) -> JsonObject | None:
             txn = self.get_transaction(version)
             activities = None if txn is None else get_visible_activities(txn, is_visible)
             if activities is None:
@@ -260,7 +261,7 @@ class ComplianceIndex:
             rows = self.scan_versions(schema.INDEX_TRANSACTION_PREFIX, *bounds, descending)
             candidates = ((v, IndexedTransaction.from_plain(v, unpack(value, canonical=False))) for v, _, value in rows)
 
-        def make_item(version: int, txn: IndexedTransaction | None) -> dict[str, Any] | None:
+        def make_item(version: int, txn: IndexedTransaction | None) -> JsonObject | None:
             txn = txn if txn is not None else self.get_transaction(version)
             activities = None if txn is None else get_visible_activities(txn, is_visible)
             matches = None if activities is None else criteria.get_matches(txn, activities)  # type: ignore[arg-type]
@@ -288,7 +289,7 @@ class ComplianceIndex:
         merged = heapq.merge(*scans, key=lambda row: (row[0], row[1]), reverse=descending)
         cache: dict[int, IndexedTransaction | None] = {}
 
-        def make_item(version: int, row: tuple[bytes, bytes]) -> dict[str, Any] | None:
+        def make_item(version: int, row: tuple[bytes, bytes]) -> JsonObject | None:
             if unpack(row[1], canonical=False) < threshold:
                 return None
             return self.render_event_item(version, int.from_bytes(row[0], "big"), cache)
@@ -296,7 +297,7 @@ class ComplianceIndex:
         return self.collect(((v, (suffix, value)) for v, suffix, value in merged), make_item, limit, descending)
 
     def render_event_item(self, version: int, index: int, cache: dict[int, IndexedTransaction | None],
-                          ) -> dict[str, Any] | None:
+                          ) -> JsonObject | None:
         """Return one event of an indexed transaction with its transaction's context."""
         if version not in cache:
             cache[version] = self.get_transaction(version)
@@ -319,7 +320,7 @@ class ComplianceIndex:
         rows = self.scan_versions(schema.INDEX_TRAVEL_RULE_PREFIX, *bounds, descending, EVENT_INDEX_BYTES)
         cache: dict[int, IndexedTransaction | None] = {}
 
-        def make_item(version: int, suffix: bytes) -> dict[str, Any] | None:
+        def make_item(version: int, suffix: bytes) -> JsonObject | None:
             item = self.render_event_item(version, int.from_bytes(suffix, "big"), cache)
             if item is None or (item["currency"] is not None and not is_visible(item["currency"])):
                 return None
@@ -340,7 +341,7 @@ class ComplianceIndex:
         rows = self.scan_versions(schema.INDEX_ACTION_PREFIX, *bounds, descending, EVENT_INDEX_BYTES)
         cache: dict[int, IndexedTransaction | None] = {}
 
-        def make_item(version: int, row: tuple[bytes, bytes]) -> dict[str, Any] | None:
+        def make_item(version: int, row: tuple[bytes, bytes]) -> JsonObject | None:
             kind, who = unpack(row[1], canonical=False)
             if (kinds is not None and kind not in kinds) or (initiator is not None and who != initiator):
                 return None

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 from contracts.framework import currency, kyc, limits, reserves
+from contracts.vm.storage import StateView
 from node.compliance.admission.pipeline import RejectionLog
 from node.compliance.index.events import parse_kind_name
 from node.compliance.index.queries import PAGE_SIZE_MAX as INDEX_PAGE_MAX
-from node.compliance.index.queries import ComplianceIndex, TransactionFilter
+from node.compliance.index.queries import ComplianceIndex, Page, TransactionFilter
 from node.compliance.regulator.audit import AUDIT_PAGE_MAX, AuditLog
 from node.compliance.regulator.auth import RegulatorKey
 from node.rpc.accounts import compute_account_view, get_registered_codes, read_resource
@@ -31,7 +31,7 @@ DEFAULT_PAGE_SIZE = 100
 CURRENCY_CODE_CHARS_MAX = 16
 DIEM_ROOT = AccountAddress.DIEM_ROOT.value
 
-RegulatorHandler = Callable[[LedgerSnapshot, list[JsonValue], RegulatorKey], Awaitable[Any]]
+RegulatorHandler = Callable[[LedgerSnapshot, list[JsonValue], RegulatorKey], Awaitable[JsonValue]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +44,7 @@ class RegulatorMethod:
     max_params: int
 
 
-def compute_kyc_view(record: Any, now_us: int) -> JsonObject | None:
+def compute_kyc_view(record: kyc.KycRecord | None, now_us: int) -> JsonObject | None:
     """Return the JSON of an on-chain KYC record, with its tier in force now."""
     if record is None:
         return None
@@ -56,7 +56,7 @@ def compute_kyc_view(record: Any, now_us: int) -> JsonObject | None:
     }
 
 
-def compute_limits_used(view: Any, address: bytes, codes: tuple[bytes, ...]) -> list[JsonObject]:
+def compute_limits_used(view: StateView, address: bytes, codes: tuple[bytes, ...]) -> list[JsonObject]:
     """Return the account's KYC usage windows and AccountLimits windows, per currency."""
     used = []
     for code in codes:
@@ -77,7 +77,7 @@ def compute_limits_used(view: Any, address: bytes, codes: tuple[bytes, ...]) -> 
     return used
 
 
-def compute_attestation_view(entry: Any) -> JsonObject:
+def compute_attestation_view(entry: reserves.Attestation) -> JsonObject:
     """Return the JSON of one recorded reserve attestation."""
     return {
         "sequence": entry.sequence, "amount": entry.amount, "report_hash": entry.report_hash.hex(),
@@ -86,7 +86,7 @@ def compute_attestation_view(entry: Any) -> JsonObject:
     }
 
 
-def compute_supply_view(view: Any, code: bytes, now_us: int) -> JsonObject | None:
+def compute_supply_view(view: StateView, code: bytes, now_us: int) -> JsonObject | None:
     """Return supply, preburn, attestations, age, staleness and margin of one currency (proof of reserves)."""
     ccy = currency.tag_of_code(code)
     info = read_resource(view, currency.info_type(ccy), DIEM_ROOT)
@@ -128,7 +128,7 @@ class ComplianceMethods:
         self.audit = audit
         self.index = index  # the store's commit-time indexes serve the history methods (None: refused)
 
-    async def get_account_report(self, snapshot: LedgerSnapshot, params: list[JsonValue], key: RegulatorKey) -> Any:
+    async def get_account_report(self, snapshot: LedgerSnapshot, params: list[JsonValue], key: RegulatorKey) -> JsonValue:
         """compliance_get_account_report([address]): role, KYC, balances, limits used, frozen state."""
         address = parse_address("compliance_get_account_report", params[0])
         view = self.ledger.get_state_view(snapshot.version)
@@ -144,7 +144,7 @@ class ComplianceMethods:
             "limits_used": compute_limits_used(view, address, codes),
         }
 
-    async def get_supply_and_reserves(self, snapshot: LedgerSnapshot, params: list[JsonValue], key: RegulatorKey) -> Any:
+    async def get_supply_and_reserves(self, snapshot: LedgerSnapshot, params: list[JsonValue], key: RegulatorKey) -> JsonValue:
         """compliance_get_supply_and_reserves([currency?]): proof of reserves per in-scope currency."""
         wanted = get_param(params, 0)
         if wanted is not None and (not isinstance(wanted, str) or len(wanted) > CURRENCY_CODE_CHARS_MAX):
@@ -158,7 +158,7 @@ class ComplianceMethods:
         return {"version": snapshot.version, "timestamp_us": snapshot.timestamp_usecs,
                 "currencies": [item for item in supplies if item is not None]}
 
-    async def get_rejected_admissions(self, snapshot: LedgerSnapshot, params: list[JsonValue], key: RegulatorKey) -> Any:
+    async def get_rejected_admissions(self, snapshot: LedgerSnapshot, params: list[JsonValue], key: RegulatorKey) -> JsonValue:
         """compliance_get_rejected_admissions([start_id?, limit?]): the admission rejection log."""
         start, limit = parse_page("compliance_get_rejected_admissions", params, 0)
         if self.rejections is None:
@@ -169,7 +169,7 @@ class ComplianceMethods:
             "rejections": [r.to_json() for r in page if r.currency is None or key.may_see(r.currency)],
         }
 
-    async def get_audit_log(self, snapshot: LedgerSnapshot, params: list[JsonValue], key: RegulatorKey) -> Any:
+    async def get_audit_log(self, snapshot: LedgerSnapshot, params: list[JsonValue], key: RegulatorKey) -> JsonValue:
         """compliance_get_audit_log([start_seq?, limit?]): audit entries with the head they chain to."""
         start, limit = parse_page("compliance_get_audit_log", params, 0)
         # Read the head first: the page never reaches past it, so (entries, head) are consistent.
@@ -255,12 +255,12 @@ class HistoryMethods:
         return self.require_index().resolve_range(*values, snapshot.version)
 
     @staticmethod
-    def compose(snapshot: LedgerSnapshot, page: Any) -> JsonObject:
+    def compose(snapshot: LedgerSnapshot, page: Page) -> JsonObject:
         result = page.to_json()
         result["version"] = snapshot.version
         return result
 
-    async def get_account_history(self, snapshot: LedgerSnapshot, params: list[JsonValue], key: RegulatorKey) -> Any:
+    async def get_account_history(self, snapshot: LedgerSnapshot, params: list[JsonValue], key: RegulatorKey) -> JsonValue:
         """compliance_get_account_history([address, cursor?, limit?, options?]): the transactions touching it."""
         method = "compliance_get_account_history"
         address = parse_address(method, params[0])
@@ -271,7 +271,7 @@ class HistoryMethods:
                                                         parse_bool(method, options.get("descending")), key.may_see)
         return self.compose(snapshot, page)
 
-    async def search_transactions(self, snapshot: LedgerSnapshot, params: list[JsonValue], key: RegulatorKey) -> Any:
+    async def search_transactions(self, snapshot: LedgerSnapshot, params: list[JsonValue], key: RegulatorKey) -> JsonValue:
         """compliance_search_transactions([filter, cursor?, limit?]): address, counterparty, currency, amounts..."""
         method = "compliance_search_transactions"
         options = parse_options(method, params[0], SEARCH_FIELDS)
@@ -293,7 +293,7 @@ class HistoryMethods:
                                                         key.may_see)
         return self.compose(snapshot, page)
 
-    async def get_large_transfers(self, snapshot: LedgerSnapshot, params: list[JsonValue], key: RegulatorKey) -> Any:
+    async def get_large_transfers(self, snapshot: LedgerSnapshot, params: list[JsonValue], key: RegulatorKey) -> JsonValue:
         """compliance_get_large_transfers([currency, threshold, cursor?, limit?, range?]): amount >= threshold."""
         method = "compliance_get_large_transfers"
         currency = parse_currency(method, params[0], key)
@@ -306,7 +306,7 @@ class HistoryMethods:
                                                         cursor, limit, parse_bool(method, options.get("descending")))
         return self.compose(snapshot, page)
 
-    async def get_travel_rule_records(self, snapshot: LedgerSnapshot, params: list[JsonValue], key: RegulatorKey) -> Any:
+    async def get_travel_rule_records(self, snapshot: LedgerSnapshot, params: list[JsonValue], key: RegulatorKey) -> JsonValue:
         """compliance_get_travel_rule_records([range?, cursor?, limit?]): payments with dual attestation."""
         method = "compliance_get_travel_rule_records"
         options = parse_options(method, get_param(params, 0), TRAVEL_RULE_FIELDS)
@@ -316,7 +316,7 @@ class HistoryMethods:
             parse_optional_address(method, options.get("address")), key.may_see)
         return self.compose(snapshot, page)
 
-    async def get_compliance_actions(self, snapshot: LedgerSnapshot, params: list[JsonValue], key: RegulatorKey) -> Any:
+    async def get_compliance_actions(self, snapshot: LedgerSnapshot, params: list[JsonValue], key: RegulatorKey) -> JsonValue:
         """compliance_get_compliance_actions([filter?, cursor?, limit?]): freezes, wipes, pauses, KYC, limits..."""
         method = "compliance_get_compliance_actions"
         options = parse_options(method, get_param(params, 0), ACTION_FIELDS)

@@ -7,7 +7,6 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from aiohttp import web
 
@@ -66,7 +65,7 @@ def compose_refusal(status: int, reason: str) -> web.Response:
     return web.Response(status=status, body=body, content_type=JSON_CONTENT_TYPE, headers=headers)
 
 
-def parse_request(body: bytes) -> tuple[str, list[JsonValue], Any] | None:
+def parse_request(body: bytes) -> tuple[str, list[JsonValue], RequestId] | None:
     """Return (method, params, id) of one JSON-RPC request object, or None when it is not one."""
     try:
         request = json.loads(body)
