@@ -14,6 +14,11 @@ DEFAULT_CHAIN_ID = 2
 MAX_REQUEST_BODY_BYTES = 32 * 1024
 MAX_BATCH_SIZE = 20
 MAX_PAGE_SIZE = 1000
+# Faucet defaults: one request may mint up to 3,000,000 XUS (the Diem SDK's test flows ask for up to that); a
+# client IP may ask once a second on average, in bursts of 30 (an SDK test run creates a few dozen accounts).
+FAUCET_AMOUNT_MAX_MICRO = 3_000_000 * 1_000_000
+FAUCET_CLIENT_RATE_PER_S = 1.0
+FAUCET_CLIENT_BURST = 30
 PORT_MIN = 1
 PORT_MAX = 65_535
 ENV_PREFIX = "STABLECHAIN_"
@@ -87,6 +92,10 @@ class FaucetConfig(Section):
 
     treasury_key_file: Path
     dealer_key_file: Path
+    amount_max_micro: int = Field(default=FAUCET_AMOUNT_MAX_MICRO, gt=0, description="the most one request may mint")
+    client_rate_per_s: float = Field(default=FAUCET_CLIENT_RATE_PER_S, ge=0, description="mint requests a client IP may make per second; "
+                                     "0 = unlimited; rpc.client_rate_exempt_hosts are never limited")
+    client_burst: int = Field(default=FAUCET_CLIENT_BURST, gt=0, description="mint requests a client IP may make at once")
 
 
 class KeysConfig(Section):

@@ -11,6 +11,7 @@ from typing import Any, TypeAlias, Union
 from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr, ValidationError
 
 from node.config import MAX_BATCH_SIZE, MAX_REQUEST_BODY_BYTES
+from node.rpc.jsondepth import JSON_DEPTH_MAX, is_nesting_within
 
 # A JSON value as the wire carries it (params, results, views), a JSON object, and a request's id.
 JsonValue: TypeAlias = Union[None, bool, int, float, str, list["JsonValue"], dict[str, "JsonValue"]]
@@ -138,6 +139,8 @@ class Dispatcher:
         if len(body) > self.body_bytes_max:
             detail = f"request body of {len(body)} bytes exceeds limit {self.body_bytes_max}"
             return compose_error(snapshot, None, invalid_request(detail))
+        if not is_nesting_within(body):
+            return compose_error(snapshot, None, invalid_request(f"JSON nests deeper than {JSON_DEPTH_MAX} levels"))
         try:
             decoded = json.loads(body)
         except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):

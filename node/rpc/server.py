@@ -73,7 +73,7 @@ def create_app(dispatcher: Dispatcher, faucet: Faucet | None = None, *, ledger: 
         app.router.add_route("OPTIONS", path, handle_options)
     app.router.add_get("/-/healthy", handle_healthy)
     if faucet is not None:
-        app.router.add_post("/mint", _limit_faucet(faucet.handle, rate_limiter))
+        app.router.add_post("/mint", _limit_faucet(faucet.handle, faucet.limiter or rate_limiter))
     if ledger is not None:
         _add_streams(app, StreamHub(ledger, stream_limits or StreamLimits(),
                                     None if rate_limiter is None else rate_limiter.charge))

@@ -28,6 +28,7 @@ from node.rpc.jsonrpc import (
     invalid_params,
     invalid_request,
 )
+from node.rpc.jsondepth import JSON_DEPTH_MAX, is_nesting_within
 from node.rpc.ledger import LedgerReader
 from node.rpc.methods import render_transaction
 from node.rpc.params import U64_MAX, parse_bool, parse_event_key, parse_u64
@@ -217,6 +218,9 @@ class StreamConnection:
             if retry_after_ms is not None:
                 await self.enqueue(compose_error(snapshot, None, compose_rate_limited(retry_after_ms)))
                 return
+        if not is_nesting_within(data):
+            await self.enqueue(compose_error(snapshot, None, invalid_request(f"JSON nests deeper than {JSON_DEPTH_MAX} levels")))
+            return
         try:
             request = json.loads(data)
         except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):

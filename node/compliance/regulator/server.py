@@ -37,6 +37,7 @@ from node.rpc.jsonrpc import (
     compose_result,
     invalid_params,
 )
+from node.rpc.jsondepth import is_nesting_within
 from node.rpc.ledger import LedgerReader
 from node.rpc.server import JSON_CONTENT_TYPE
 
@@ -67,6 +68,8 @@ def compose_refusal(status: int, reason: str) -> web.Response:
 
 def parse_request(body: bytes) -> tuple[str, list[JsonValue], RequestId] | None:
     """Return (method, params, id) of one JSON-RPC request object, or None when it is not one."""
+    if not is_nesting_within(body):
+        return None  # refused before the parser recurses: deep nesting would raise RecursionError past it
     try:
         request = json.loads(body)
     except (UnicodeDecodeError, ValueError, RecursionError):
