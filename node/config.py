@@ -200,7 +200,8 @@ class AdmissionConfig(Section):
     hooks: list[str] = Field(default=[], description="built-ins: sanctions, kyc, velocity, amount_caps; or module:factory")
     hook_budget_ms: int = Field(default=100, gt=0)
     isolation: str = Field(default="thread", pattern="^(thread|inline)$")
-    rejection_log_entries_max: int = Field(default=10_000, gt=0)
+    rejection_log_entries_max: int = Field(default=10_000, gt=0, description="rejections kept (in data_dir/admission, "
+                                           "across restarts) for the regulator API; older ones are evicted")
     sanctions: SanctionsHookConfig | None = None
     kyc: KycGateConfig | None = None
     velocity: VelocityHookConfig | None = None
