@@ -147,6 +147,10 @@ class MempoolConfig(Section):
 
     capacity_total: int = Field(default=100_000, gt=0)
     capacity_per_account: int = Field(default=100, gt=0)
+    sequence_window: int = Field(default=100, gt=0, description="how far ahead of its on-chain sequence number a "
+                                 "sender may park transactions (Diem: 100)")
+    expiration_horizon_s: int = Field(default=7 * 24 * 3600, gt=0, description="expirations further ahead are refused")
+    parked_ttl_s: int = Field(default=600, gt=0, description="a transaction parked behind a gap is dropped after this")
 
 
 class SanctionsHookConfig(Section):

@@ -368,7 +368,8 @@ class Runtime:
     def submit_signed(self, signed: SignedTransaction, is_from_peer: bool = False) -> SubmitResult:
         """Admit a decoded transaction: verify once, validate on committed state, add to the mempool, share."""
         view = StoreStateView(self.store, self.executor.committed_version)
-        result = admit_transaction(signed, self.mempool, self.application, view, self.get_committed_timestamp_usecs())
+        result = admit_transaction(signed, self.mempool, self.application, view, self.get_committed_timestamp_usecs(),
+                                   self.clock_usecs())
         if not result.is_accepted:
             return result
         if not is_from_peer and result.mempool_status != MempoolStatus.ALREADY_PRESENT:
