@@ -69,6 +69,8 @@ class Compliance:
         if self.regulator_runner is not None:
             await self.regulator_runner.cleanup()
             self.regulator_runner = None
+        if self.regulator is not None:
+            await self.regulator.flush_throttled(is_forced=True)  # counts of throttled refusals are not lost
         if self.pipeline is not None:
             self.pipeline.close()
 

@@ -25,6 +25,7 @@ from node.compliance.regulator.auth import (
     parse_credentials,
 )
 from node.compliance.regulator.methods import ComplianceMethods, RegulatorMethod
+from node.compliance.regulator.throttle import HTTP_TOO_MANY_REQUESTS, RefusalThrottle
 from node.config import RegulatorConfig
 from node.rpc.jsonrpc import (
     METHOD_NOT_FOUND,
@@ -47,8 +48,9 @@ HTTP_BAD_REQUEST = 400
 HTTP_UNAVAILABLE = 503
 MALFORMED_REQUEST = "malformed_request"
 AUDIT_UNAVAILABLE = "audit_unavailable"
+THROTTLED = "throttled"
 REFUSAL_WORDS = {HTTP_BAD_REQUEST: "bad_request", HTTP_UNAUTHORIZED: "unauthorized", HTTP_FORBIDDEN: "forbidden",
-                 HTTP_UNAVAILABLE: "unavailable"}
+                 HTTP_UNAVAILABLE: "unavailable", HTTP_TOO_MANY_REQUESTS: "too_many_requests"}
 RPC_PATH = "/v1"
 AUDIENCE_HEADER = "WWW-Authenticate"
 AUTH_SCHEME = 'Stablechain-Ed25519 realm="regulator"'
@@ -87,8 +89,9 @@ class RegulatorApi:
     """Authentication, audit and dispatch; `create_app` serves it on POST /v1."""
 
     def __init__(self, methods: list[RegulatorMethod], authenticator: Authenticator, audit: AuditLog,
-                 get_snapshot: Callable[[], LedgerSnapshot]) -> None:
+                 get_snapshot: Callable[[], LedgerSnapshot], throttle: RefusalThrottle | None = None) -> None:
         self.methods = {method.name: method for method in methods}
+        self.throttle = throttle if throttle is not None else RefusalThrottle()
         self.authenticator = authenticator
         self.audit = audit
         self.get_snapshot = get_snapshot
@@ -120,21 +123,42 @@ class RegulatorApi:
                 params_hash = compute_params_hash(parsed[1]).hex()
             except CanonicalParamsError:
                 parsed = None
+        await self.flush_throttled()
         if parsed is None:
-            await self.record(_headers_only(request, self.authenticator), None, None, HTTP_BAD_REQUEST, MALFORMED_REQUEST, 0)
-            return compose_refusal(HTTP_BAD_REQUEST, MALFORMED_REQUEST)
+            return await self.refuse(request, _headers_only(request, self.authenticator), None, None, HTTP_BAD_REQUEST,
+                                     MALFORMED_REQUEST)
         method, params, request_id = parsed
         auth = self.authenticator.authenticate(request.headers, method, params)
         if not auth.is_allowed:
-            if not await self.record(auth, method, params_hash, auth.status, auth.reason, 0):
-                return compose_refusal(HTTP_UNAVAILABLE, AUDIT_UNAVAILABLE)
-            return compose_refusal(auth.status, auth.reason)
+            return await self.refuse(request, auth, method, params_hash, auth.status, auth.reason)
         answer = await self.dispatch(method, params, request_id, auth.key)  # type: ignore[arg-type]
         payload = json.dumps(answer, separators=(",", ":")).encode()
         # Nothing leaves before its audit entry is on disk.
         if not await self.record(auth, method, params_hash, 200, "", len(payload)):
             return compose_refusal(HTTP_UNAVAILABLE, AUDIT_UNAVAILABLE)
         return web.Response(body=payload, content_type=JSON_CONTENT_TYPE)
+
+    async def refuse(self, request: web.Request, auth: AuthResult | None, method: str | None, params_hash: str | None,
+                     status: int, reason: str) -> web.Response:
+        """Answer a refusal: audited one by one within the client's budget, past it 429 and only counted."""
+        client = request.remote or ""
+        if not self.throttle.is_within_budget(client):
+            self.throttle.count(client, reason)
+            return compose_refusal(HTTP_TOO_MANY_REQUESTS, THROTTLED)
+        if not await self.record(auth, method, params_hash, status, reason, 0):
+            return compose_refusal(HTTP_UNAVAILABLE, AUDIT_UNAVAILABLE)
+        return compose_refusal(status, reason)
+
+    async def flush_throttled(self, is_forced: bool = False) -> bool:
+        """Append one audit entry per (client, reason) throttled since the last flush; result_bytes holds the count."""
+        for item in self.throttle.take_due(is_forced):
+            try:
+                await asyncio.to_thread(self.audit.append, self.authenticator.wall_clock_ms(), None, None, None, None,
+                                        None, False, HTTP_TOO_MANY_REQUESTS, f"{THROTTLED}:{item.reason} from {item.client}",
+                                        item.count)
+            except AuditLogError:
+                return False
+        return True
 
     async def dispatch(self, method_name: str, params: list[JsonValue], request_id: RequestId, key: RegulatorKey) -> JsonObject:
         """Return the JSON-RPC response of an authenticated, in-scope request."""
