@@ -157,7 +157,8 @@ class CatchUp:
         self.store = store
         self.executor = executor
         self.clock_usecs = clock_usecs
-        self.highest_seen_commit: SeenCommit | None = None
+        self.highest_seen_commit: SeenCommit | None = None  # from verified messages only
+        self.probe_peer: bytes | None = None  # a peer that claimed a later epoch, to ask once
         self.last_position: Position | None = None  # our committed position at the last check
         self.in_flight_usecs: int | None = None  # when the outstanding request was sent
         self.served: dict[bytes, tuple[CatchUpRequest, int]] = {}  # peer -> (last request, when served)
@@ -174,10 +175,12 @@ class CatchUp:
             self.highest_seen_commit = (info.epoch, info.round, sender)
 
     def on_future_epoch(self, sender: bytes, epoch: int) -> None:
-        """Remember that a peer is in a later epoch (catch-up aims there)."""
-        seen = self.highest_seen_commit
-        if seen is None or (epoch, 0) > seen[:2]:
-            self.highest_seen_commit = (epoch, 0, sender)
+        """Note that a peer claims a later epoch: ask it once for certified blocks, but believe nothing yet.
+
+        The claim is unverified (a Byzantine peer may claim epoch 2**64 - 1), so it never moves
+        highest_seen_commit; only the certified blocks it answers with move us on."""
+        del epoch  # unverified: only used to decide that a probe is worth sending
+        self.probe_peer = sender
 
     def is_behind(self, position: Position) -> bool:
         """Return True when a peer showed a commit certificate above our committed position."""
@@ -209,7 +212,7 @@ class CatchUp:
         is_stuck = position == self.last_position
         self.last_position = position
         if seen is None or not self.is_behind(position):
-            return []
+            return self.get_probe(position, now_usecs)
         if is_stuck:
             # Ask everyone: the peer that showed the newer epoch or commit may not answer (or may have lied).
             self.in_flight_usecs = now_usecs
@@ -219,15 +222,25 @@ class CatchUp:
         self.in_flight_usecs = now_usecs
         return [SendData(seen[2], make_request(position))]
 
+    def get_probe(self, position: Position, now_usecs: int) -> list[Outbound]:
+        """Return one request to the peer that claimed a later epoch, if any (then forget the claim)."""
+        peer, self.probe_peer = self.probe_peer, None
+        if peer is None:
+            return []
+        self.in_flight_usecs = now_usecs
+        return [SendData(peer, make_request(position))]
+
     def request_next(self, sender: bytes, response: CatchUpResponse, root_id: bytes) -> list[Outbound]:
         """Ask the sender for the blocks after this response's last one when it extends our root and we stay behind."""
         blocks = response.blocks
         seen = self.highest_seen_commit
-        if not blocks or blocks[0].parent_id != root_id or seen is None:
+        if not blocks or blocks[0].parent_id != root_id:
             return []
         last = (blocks[-1].epoch, blocks[-1].round)
         certificate = response.certificate
-        if seen[:2] <= last or (certificate is not None and certificate.ledger_info.is_epoch_ending()):
+        # Without a verified target (an answer to a probe), keep asking while answers extend our root.
+        is_reached = seen is not None and seen[:2] <= last
+        if is_reached or (certificate is not None and certificate.ledger_info.is_epoch_ending()):
             self.in_flight_usecs = None
             return []
         self.in_flight_usecs = self.clock_usecs()

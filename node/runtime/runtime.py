@@ -20,6 +20,7 @@ from node.runtime.catchup import CatchUp, CatchUpResponse, CatchUpStatus, Positi
 from node.runtime.catchup import decode_request, decode_response
 from node.runtime.commit import make_block_commit, make_ledger_info, save_commits
 from node.runtime.config import RuntimeConfig
+from node.runtime.containment import PeerGuard
 from node.runtime.evidence import EvidenceReporter
 from node.runtime.executor import ExecutedBlock, SpeculativeExecutor, compute_payload_hash
 from node.runtime.recovery import load_committed_timestamp_usecs, recover_core
@@ -75,6 +76,7 @@ class Runtime:
         self.effect_hook: Callable[[ev.Effect], None] | None = None
         self.committed_block_count = 0
         self.rejected_messages = 0
+        self.peer_guard = PeerGuard(clock_usecs)
         self.deferred_payload: ev.RequestPayload | None = None
         self.committed_timestamp_usecs = load_committed_timestamp_usecs(store)
         self.pending_block_ids: set[bytes] = {block_id for block_id, _ in self.store.get_pending_blocks()}
@@ -144,23 +146,27 @@ class Runtime:
                                                        get_held_public_keys(self.state)))
 
     def process_peer_data(self, sender: bytes, data: bytes) -> list[Outbound]:
-        """Handle bytes from an authenticated peer; anything malformed is counted and dropped."""
-        try:
-            channel, body = decode_envelope(data)
-            if channel == CHANNEL_CONSENSUS:
-                return self.process_consensus_message(sender, decode_peer_value(decode_message, body))
-            if channel == CHANNEL_TRANSACTION:
-                self.submit_transaction(body, is_from_peer=True)
-                return self.take_outbound()
-            if channel == CHANNEL_CATCHUP_REQUEST:
-                request = decode_peer_value(decode_request, body)
-                return self.catchup.process_request(sender, request, self.state.epoch_state.epoch)
-            if channel == CHANNEL_CATCHUP_RESPONSE:
-                return self.process_catchup_response(sender, decode_peer_value(decode_response, body))
-        except DecodeError:
-            pass
-        self.rejected_messages += 1
-        return []
+        """Handle bytes from an authenticated peer; a message that is malformed or fails is counted and dropped."""
+        outbound = self.peer_guard.run(sender, lambda: self.dispatch_peer_data(sender, data))
+        if outbound is None:
+            self.rejected_messages += 1
+            return []
+        return outbound
+
+    def dispatch_peer_data(self, sender: bytes, data: bytes) -> list[Outbound] | None:
+        """Decode a peer's envelope and hand it to its channel; None for an unknown channel."""
+        channel, body = decode_envelope(data)
+        if channel == CHANNEL_CONSENSUS:
+            return self.process_consensus_message(sender, decode_peer_value(decode_message, body))
+        if channel == CHANNEL_TRANSACTION:
+            self.submit_transaction(body, is_from_peer=True)
+            return self.take_outbound()
+        if channel == CHANNEL_CATCHUP_REQUEST:
+            request = decode_peer_value(decode_request, body)
+            return self.catchup.process_request(sender, request, self.state.epoch_state.epoch)
+        if channel == CHANNEL_CATCHUP_RESPONSE:
+            return self.process_catchup_response(sender, decode_peer_value(decode_response, body))
+        return None
 
     def process_consensus_message(self, sender: bytes, message: WireMessage) -> list[Outbound]:
         """Verify a consensus message at the edge, then step the core with the verified event."""

@@ -247,8 +247,8 @@ def is_committed(store: MemoryStore, txn_hash: bytes) -> bool:
     return False
 
 
-class Crash(Exception):
-    """A simulated kill -9 between two effects."""
+class Crash(BaseException):
+    """A simulated kill -9 between two effects (a BaseException: the runtime contains every Exception of a message)."""
 
 
 def crash_before_effect(effect_index: int):
