@@ -19,6 +19,7 @@ from node.network.connection import (
     write_messages,
 )
 from node.network.framing import FrameTooLarge
+from node.network.inbound import PEER_INBOUND_BYTES_MAX, PEER_INBOUND_MESSAGES_MAX, FairInbound
 from node.network.noise import HandshakeError, Initiator, KeyPair, Responder
 from node.network.peers import PeerInfo, PeerScores, PeerSet
 from primitives.errors import invariant
@@ -35,7 +36,8 @@ IDLE_PINGS_MAX = 3
 # CONNECT_TIMEOUT_MS + RECONNECT_DELAY_MS_MAX (2.5 s).
 RECONNECT_DELAY_MS_MIN = 50
 RECONNECT_DELAY_MS_MAX = 1_000
-INBOUND_QUEUE_MAX_MESSAGES = 10_000
+# A handshake's hello stamp must be this close to our clock (Diem allows 5 minutes of skew for proposals).
+HELLO_FRESHNESS_MS = 60_000
 # The Noise prologue names the chain: `NETWORK_PROLOGUE_PREFIX` followed by the chain id byte.
 NETWORK_PROLOGUE_PREFIX = b"stablechain/network/v1/chain-"
 
@@ -69,7 +71,8 @@ class TransportConfig:
     listen_port: int = 0
     prologue: bytes = b"stablechain/network/v1"
     max_frame_bytes: int = framing.MAX_FRAME_BYTES
-    inbound_queue_max_messages: int = INBOUND_QUEUE_MAX_MESSAGES
+    inbound_peer_bytes_max: int = PEER_INBOUND_BYTES_MAX
+    inbound_peer_messages_max: int = PEER_INBOUND_MESSAGES_MAX
     ping_interval_ms: int = PING_INTERVAL_MS
 
 
@@ -81,6 +84,7 @@ class NetworkStats:
     refused_unknown_keys: int = 0
     refused_banned: int = 0
     refused_replays: int = 0
+    refused_stale_hellos: int = 0
     misbehaviours: int = 0
     dropped_outbound_messages: int = 0
 
@@ -91,9 +95,8 @@ class Network:
     def __init__(self, config: TransportConfig, peers: Iterable[PeerInfo] = ()) -> None:
         self.config = config
         self.peers = PeerSet(peer for peer in peers if peer.peer_id != config.peer_id)
-        self.inbound: asyncio.Queue[tuple[bytes, bytes]] = asyncio.Queue(
-            maxsize=config.inbound_queue_max_messages
-        )
+        # [item 8] A byte budget per peer and round-robin delivery (no single shared queue a fast peer fills).
+        self.inbound = FairInbound(config.inbound_peer_bytes_max, config.inbound_peer_messages_max)
         self.connections: dict[bytes, Connection] = {}
         self.scores = PeerScores()
         self.stats = NetworkStats()
@@ -103,6 +106,8 @@ class Network:
         self.handler_tasks: set[asyncio.Task[None]] = set()
         self.handler_writers: set[asyncio.StreamWriter] = set()
         self.last_hello_ms: dict[bytes, int] = {}
+        # Hellos stamped before this process started were recorded before it: refused as replays.
+        self.started_ms = time.time_ns() // 1_000_000
         self.last_sent_hello_ms = 0
         self.dialers: dict[bytes, asyncio.Task[None]] = {}
         self.failures: list[BaseException] = []
@@ -139,6 +144,19 @@ class Network:
             await self.server.wait_closed()
         if self.failures:
             raise self.failures[0]
+
+    def _is_hello_acceptable(self, network_public_key: bytes, timestamp_ms: int) -> bool:
+        """[item 12] A hello is fresh (within HELLO_FRESHNESS_MS of our clock), newer than this process's start and
+        than the peer's last accepted one: a recorded message 1 never replays, even after we restart, and a peer
+        whose clock ran ahead is refused (not remembered), so it is welcome again once its clock is corrected."""
+        now_ms = time.time_ns() // 1_000_000
+        if abs(timestamp_ms - now_ms) > HELLO_FRESHNESS_MS:
+            self.stats.refused_stale_hellos += 1
+            return False
+        if timestamp_ms <= self.last_hello_ms.get(network_public_key, -1) or timestamp_ms < self.started_ms:
+            self.stats.refused_replays += 1
+            return False
+        return True
 
     def _get_hello_timestamp_ms(self) -> int:
         """Return a wall-clock stamp in ms, strictly above every stamp this process sent."""
@@ -313,9 +331,7 @@ class Network:
                 if self.scores.is_banned(peer.peer_id):
                     self.stats.refused_banned += 1
                     return None
-                # A replayed message 1 must not replace the peer's live connection.
-                if timestamp_ms <= self.last_hello_ms.get(peer.network_public_key, -1):
-                    self.stats.refused_replays += 1
+                if not self._is_hello_acceptable(peer.network_public_key, timestamp_ms):
                     return None
                 self.last_hello_ms[peer.network_public_key] = timestamp_ms
                 message2, session = responder.write_message2(b"")
