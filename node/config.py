@@ -85,6 +85,11 @@ class RpcConfig(Section):
     stream_subscriptions_per_connection_max: int = Field(default=16, gt=0)
     stream_subscriptions_max: int = Field(default=1024, gt=0)
     stream_connections_max: int = Field(default=256, gt=0)
+    stream_connections_per_client_max: int = Field(default=16, gt=0, description="WebSocket connections per client IP")
+    connections_max: int = Field(default=1_024, gt=0, description="open connections of the listener; more are "
+                                 "closed at once (the node keeps descriptors for storage and peers)")
+    connections_per_client_max: int = Field(default=256, gt=0, description="open connections per client IP "
+                                            "(client_rate_exempt_hosts are not capped per client)")
 
 
 class FaucetConfig(Section):
@@ -246,6 +251,8 @@ class RegulatorConfig(Section):
     audit_log_file: Path = Field(default=Path("regulator-audit.jsonl"), description="relative to data_dir")
     freshness_window_ms: int = Field(default=60_000, gt=0)
     replay_cache_entries_max: int = Field(default=100_000, gt=0)
+    connections_max: int = Field(default=128, gt=0)
+    connections_per_client_max: int = Field(default=16, gt=0)
     regulators: list[RegulatorKeyConfig] = Field(min_length=1)
 
     @model_validator(mode="after")

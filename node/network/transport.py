@@ -38,6 +38,8 @@ RECONNECT_DELAY_MS_MIN = 50
 RECONNECT_DELAY_MS_MAX = 1_000
 # A handshake's hello stamp must be this close to our clock (Diem allows 5 minutes of skew for proposals).
 HELLO_FRESHNESS_MS = 60_000
+# Unauthenticated inbound sockets (each is in its handshake, at most HANDSHAKE_TIMEOUT_MS) held at once.
+PEER_PENDING_HANDSHAKES_MAX = 64
 # The Noise prologue names the chain: `NETWORK_PROLOGUE_PREFIX` followed by the chain id byte.
 NETWORK_PROLOGUE_PREFIX = b"stablechain/network/v1/chain-"
 
@@ -85,6 +87,7 @@ class NetworkStats:
     refused_banned: int = 0
     refused_replays: int = 0
     refused_stale_hellos: int = 0
+    refused_busy: int = 0
     misbehaviours: int = 0
     dropped_outbound_messages: int = 0
 
@@ -106,6 +109,7 @@ class Network:
         self.handler_tasks: set[asyncio.Task[None]] = set()
         self.handler_writers: set[asyncio.StreamWriter] = set()
         self.last_hello_ms: dict[bytes, int] = {}
+        self.pending_handshakes = 0
         # Hellos stamped before this process started were recorded before it: refused as replays.
         self.started_ms = time.time_ns() // 1_000_000
         self.last_sent_hello_ms = 0
@@ -305,7 +309,14 @@ class Network:
         self.handler_writers.add(writer)
         set_user_timeout(writer)
         try:
-            connection = await self._accept(reader, writer)
+            if self.pending_handshakes >= PEER_PENDING_HANDSHAKES_MAX:
+                self.stats.refused_busy += 1  # [item 4] strangers cannot hold the descriptors peers need
+                return
+            self.pending_handshakes += 1
+            try:
+                connection = await self._accept(reader, writer)
+            finally:
+                self.pending_handshakes -= 1
             if connection is not None:
                 await self._run_connection(connection)
         finally:

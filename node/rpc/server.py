@@ -85,7 +85,7 @@ def create_app_from_config(rpc: RpcConfig, dispatcher: Dispatcher, faucet: Fauce
     """Return the app with the limits of an RpcConfig (node/config.py)."""
     limiter = RateLimiter(rpc.client_rate_per_s, rpc.client_burst, exempt=frozenset(rpc.client_rate_exempt_hosts))
     limits = StreamLimits(rpc.stream_subscriptions_per_connection_max, rpc.stream_subscriptions_max,
-                          rpc.stream_connections_max)
+                          rpc.stream_connections_max, rpc.stream_connections_per_client_max)
     return create_app(dispatcher, faucet, ledger=ledger, rate_limiter=limiter, stream_limits=limits)
 
 

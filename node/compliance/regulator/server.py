@@ -38,11 +38,15 @@ from node.rpc.jsonrpc import (
     compose_result,
     invalid_params,
 )
+from node.rpc.connlimit import ConnectionLimits, LimitedSite
 from node.rpc.jsondepth import is_nesting_within
 from node.rpc.ledger import LedgerReader
 from node.rpc.server import JSON_CONTENT_TYPE
 
 REGULATOR_BODY_BYTES_MAX = 16 * 1024
+# Regulators are few: a small listener (node.config's [regulator] may change it).
+REGULATOR_CONNECTIONS_MAX = 128
+REGULATOR_CONNECTIONS_PER_CLIENT_MAX = 16
 BODY_READ_SLACK_BYTES = 1024
 HTTP_BAD_REQUEST = 400
 HTTP_UNAVAILABLE = 503
@@ -92,6 +96,7 @@ class RegulatorApi:
                  get_snapshot: Callable[[], LedgerSnapshot], throttle: RefusalThrottle | None = None) -> None:
         self.methods = {method.name: method for method in methods}
         self.throttle = throttle if throttle is not None else RefusalThrottle()
+        self.connection_limits = ConnectionLimits(REGULATOR_CONNECTIONS_MAX, REGULATOR_CONNECTIONS_PER_CLIENT_MAX)
         self.authenticator = authenticator
         self.audit = audit
         self.get_snapshot = get_snapshot
@@ -201,14 +206,15 @@ def build_regulator_api(config: RegulatorConfig, ledger: LedgerReader, rejection
     authenticator = Authenticator(keys, ledger.chain_id, clock_ms, config.freshness_window_ms,
                                   ReplayCache(config.replay_cache_entries_max))
     methods = ComplianceMethods(ledger, rejections, audit, index).get_methods()
-    return RegulatorApi(methods, authenticator, audit, ledger.get_snapshot)
+    api = RegulatorApi(methods, authenticator, audit, ledger.get_snapshot)
+    api.connection_limits = ConnectionLimits(config.connections_max, config.connections_per_client_max)
+    return api
 
 
 async def start_regulator_server(api: RegulatorApi, host: str, port: int) -> tuple[web.AppRunner, int]:
     """Serve the API on host:port (0 = any free port); return the runner (call .cleanup() to stop) and the port."""
     runner = web.AppRunner(create_regulator_app(api), access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
+    site = LimitedSite(runner, host, port, api.connection_limits)
     await site.start()
-    sockets = site._server.sockets if site._server is not None else []  # type: ignore[union-attr]
-    return runner, sockets[0].getsockname()[1] if sockets else port
+    return runner, site.get_port()
