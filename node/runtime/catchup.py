@@ -15,6 +15,7 @@ from consensus.state import CoreState
 from consensus.types import Block
 from consensus.verify import MAX_BLOCKS_PER_RETRIEVAL
 from node.logging import get_logger
+from node.runtime.catchup_limits import CACHED_RESPONSE_COST_BLOCKS, CatchUpServeLimiter
 from node.runtime.executor import SpeculativeExecutor
 from node.runtime.wire import (
     CHANNEL_CATCHUP_REQUEST,
@@ -162,6 +163,7 @@ class CatchUp:
         self.last_position: Position | None = None  # our committed position at the last check
         self.in_flight_usecs: int | None = None  # when the outstanding request was sent
         self.served: dict[bytes, tuple[CatchUpRequest, int]] = {}  # peer -> (last request, when served)
+        self.serve_limits = CatchUpServeLimiter()
         self.last_status: CatchUpStatus | None = None
         self.applied_count = 0
 
@@ -255,11 +257,19 @@ class CatchUp:
         if served is not None and served[0] == request and now_usecs - served[1] < CATCHUP_REPEAT_INTERVAL_USECS:
             return []
         self.served[sender] = (request, now_usecs)
-        blocks, certificate = self.get_certified_blocks(request, current_epoch)
-        if certificate is None:
+        # [item 9] Repeats (whatever field varies) come from the cache; fresh reads cost the peer its block budget.
+        key = (request.epoch, request.round, min(request.block_count_max, CATCHUP_BLOCKS_PER_RESPONSE_MAX), current_epoch)
+        data = self.serve_limits.get_cached(key)
+        cost = CACHED_RESPONSE_COST_BLOCKS if data is not None else max(1, key[2])
+        if not self.serve_limits.charge(sender, cost, now_usecs):
             return []
-        response = CatchUpResponse(tuple(blocks), certificate)
-        return [SendData(sender, encode_envelope(CHANNEL_CATCHUP_RESPONSE, encode_response(response)))]
+        if data is None:
+            blocks, certificate = self.get_certified_blocks(request, current_epoch)
+            if certificate is None:
+                return []
+            data = encode_envelope(CHANNEL_CATCHUP_RESPONSE, encode_response(CatchUpResponse(tuple(blocks), certificate)))
+            self.serve_limits.keep(key, data)
+        return [SendData(sender, data)]
 
     def get_certified_blocks(self, request: CatchUpRequest,
                              current_epoch: int) -> tuple[list[Block], LedgerInfoWithSignatures | None]:

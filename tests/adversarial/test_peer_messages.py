@@ -7,8 +7,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from consensus.types import SignedTimeout, SyncInfo, Timeout, TimeoutMsg, VoteMsg, encode_message, make_genesis_qc
+from consensus import events as ev
+from consensus.core import step
+from consensus.types import BlockRetrievalResponse, SignedTimeout, SyncInfo, Timeout, TimeoutMsg, VoteMsg, encode_message, make_genesis_qc
 from consensus.verify import FUTURE_ROUND_WINDOW, RejectReason, Rejection, verify_message
+from node.runtime.catchup import CatchUpRequest
+from node.runtime.catchup_limits import CATCHUP_RESPONSE_CACHE_ENTRIES, CatchUpServeLimiter
 from node.runtime.containment import PEER_FAILURES_MAX, PEER_PENALTY_USECS
 from node.runtime.wire import CHANNEL_CONSENSUS, encode_envelope
 from primitives.errors import InvariantViolation
@@ -132,3 +136,48 @@ class _LazyCluster:
 
 
 FUZZ_CLUSTER = _LazyCluster()
+
+
+def test_an_unsolicited_block_retrieval_response_persists_nothing_and_a_requested_one_is_inserted() -> None:
+    chain = Ed25519Chain()
+    leader = chain.leader(1)
+    receiver = next(index for index in range(4) if index != leader)
+    state = make_core(chain, receiver)
+    block = chain.make_block(1, chain.genesis_qc, leader)
+    response = BlockRetrievalResponse(0, (block,))
+    verified = verify_message(response, make_address(leader), state.get_verify_context())
+    after, effects = step(state, verified)
+    assert not any(isinstance(effect, ev.PersistBlock) for effect in effects) and not after.tree.is_known(block.id)
+    state.requested_blocks = frozenset({block.id})  # now we asked for it (a QC named it)
+    after, effects = step(state, verified)
+    assert any(isinstance(effect, ev.PersistBlock) for effect in effects) and after.tree.is_known(block.id)
+
+
+def test_catch_up_requests_varying_one_field_are_served_within_a_block_budget_and_repeats_from_the_cache() -> None:
+    limiter = CatchUpServeLimiter(blocks_per_s=100, burst_blocks=200)
+    mallory, honest = b"\x0b" * 16, b"\x0c" * 16
+    now = 1_000_000
+    served = [limiter.charge(mallory, 64, now) for _ in range(10)]
+    assert served == [True, True, True, False, False, False, False, False, False, False]
+    assert limiter.charge(honest, 64, now), "each peer has its own budget"
+    assert limiter.charge(mallory, 64, now + 640_000), "the budget refills at its rate"
+    limiter.keep(("epoch", 1, 64), b"response")
+    assert limiter.get_cached(("epoch", 1, 64)) == b"response"
+    for index in range(CATCHUP_RESPONSE_CACHE_ENTRIES + 1):
+        limiter.keep(index, b"x")
+    assert limiter.get_cached(("epoch", 1, 64)) is None, "the cache is bounded"
+
+
+def test_a_peer_flooding_catch_up_requests_gets_answers_only_within_its_budget() -> None:
+    cluster = Cluster()
+    cluster.start()
+    addresses = list(cluster.nodes)
+    result = cluster.submit(addresses[0], make_transfer(0))
+    assert cluster.run_until(lambda: cluster.is_committed_everywhere(result.txn_hash))
+    helper = cluster.get_runtime(addresses[0])
+    epoch = helper.state.epoch_state.epoch
+    answered = sum(bool(helper.catchup.process_request(addresses[1], CatchUpRequest(epoch, 0, count), epoch))
+                   for count in range(1, 200))
+    assert answered < 199 and helper.catchup.serve_limits.refused > 0
+    again = helper.catchup.process_request(addresses[2], CatchUpRequest(epoch, 0, 5), epoch)
+    assert again, "another peer is still served (from the cache: same request)"
