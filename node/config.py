@@ -88,8 +88,7 @@ class RpcConfig(Section):
     stream_connections_per_client_max: int = Field(default=16, gt=0, description="WebSocket connections per client IP")
     connections_max: int = Field(default=1_024, gt=0, description="open connections of the listener; more are "
                                  "closed at once (the node keeps descriptors for storage and peers)")
-    connections_per_client_max: int = Field(default=256, gt=0, description="open connections per client IP "
-                                            "(client_rate_exempt_hosts are not capped per client)")
+    connections_per_client_max: int = Field(default=256, gt=0, description="open connections per client IP")
 
 
 class FaucetConfig(Section):

@@ -257,8 +257,8 @@ class NodeService:
         app.router.add_get("/metrics", handle_metrics)
         self.rpc_runner = web.AppRunner(app, access_log=None)
         await self.rpc_runner.setup()
-        limits = ConnectionLimits(rpc.connections_max, rpc.connections_per_client_max,
-                                  frozenset(rpc.client_rate_exempt_hosts))
+        # Rate-exempt hosts still get the per-client connection cap: 256 sockets serve any local wallet.
+        limits = ConnectionLimits(rpc.connections_max, rpc.connections_per_client_max)
         site = LimitedSite(self.rpc_runner, rpc.listen_host, rpc.listen_port, limits)
         await site.start()
         self.rpc_port = site.get_port()
