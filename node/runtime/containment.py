@@ -18,6 +18,11 @@ FATAL_ERRORS: tuple[type[BaseException], ...] = (InvariantViolation, MemoryError
 # A peer whose messages fail this many times in a row is ignored for PEER_PENALTY_USECS.
 PEER_FAILURES_MAX = 3
 PEER_PENALTY_USECS = 30 * 1_000_000
+# A peer whose messages are refused (malformed or failing verification) more often than this within one
+# window is ignored for PEER_PENALTY_USECS: an honest validator's refusals (a stale epoch at a boundary, a
+# message raced by a commit) are a handful, a flood is thousands.
+PEER_REFUSALS_PER_WINDOW_MAX = 200
+PEER_REFUSAL_WINDOW_USECS = 1_000_000
 
 T = TypeVar("T")
 
@@ -30,6 +35,7 @@ class PeerGuard:
         self.failures: dict[bytes, int] = {}
         self.penalised_until_usecs: dict[bytes, int] = {}
         self.failed_messages = 0
+        self.refusals: dict[bytes, tuple[int, int]] = {}  # peer -> (window start, refusals in it)
 
     def is_penalised(self, sender: bytes) -> bool:
         """Return True while sender serves a penalty (its messages are dropped unread)."""
@@ -56,6 +62,20 @@ class PeerGuard:
             return None
         self.failures.pop(sender, None)
         return answer
+
+    def on_refused(self, sender: bytes) -> None:
+        """Count a refused message; a sender over PEER_REFUSALS_PER_WINDOW_MAX in a window is penalised."""
+        now_usecs = self.clock_usecs()
+        started, count = self.refusals.get(sender, (now_usecs, 0))
+        if now_usecs - started >= PEER_REFUSAL_WINDOW_USECS:
+            started, count = now_usecs, 0
+        count += 1
+        if count <= PEER_REFUSALS_PER_WINDOW_MAX:
+            self.refusals[sender] = (started, count)
+            return
+        del self.refusals[sender]
+        self.penalised_until_usecs[sender] = now_usecs + PEER_PENALTY_USECS
+        log.warning("peer penalised: too many refused messages", sender=sender.hex(), refusals=count)
 
     def on_failure(self, sender: bytes, error: Exception) -> None:
         """Count a failed message and penalise a sender whose messages keep failing."""

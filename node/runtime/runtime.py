@@ -147,11 +147,12 @@ class Runtime:
 
     def process_peer_data(self, sender: bytes, data: bytes) -> list[Outbound]:
         """Handle bytes from an authenticated peer; a message that is malformed or fails is counted and dropped."""
+        rejected_before = self.rejected_messages
         outbound = self.peer_guard.run(sender, lambda: self.dispatch_peer_data(sender, data))
-        if outbound is None:
-            self.rejected_messages += 1
-            return []
-        return outbound
+        self.rejected_messages += outbound is None
+        if self.rejected_messages > rejected_before:
+            self.peer_guard.on_refused(sender)
+        return outbound or []
 
     def dispatch_peer_data(self, sender: bytes, data: bytes) -> list[Outbound] | None:
         """Decode a peer's envelope and hand it to its channel; None for an unknown channel."""
@@ -162,8 +163,7 @@ class Runtime:
             self.submit_transaction(body, is_from_peer=True)
             return self.take_outbound()
         if channel == CHANNEL_CATCHUP_REQUEST:
-            request = decode_peer_value(decode_request, body)
-            return self.catchup.process_request(sender, request, self.state.epoch_state.epoch)
+            return self.catchup.process_request(sender, decode_peer_value(decode_request, body), self.state.epoch_state.epoch)
         if channel == CHANNEL_CATCHUP_RESPONSE:
             return self.process_catchup_response(sender, decode_peer_value(decode_response, body))
         return None

@@ -13,7 +13,7 @@ from consensus.types import BlockRetrievalResponse, SignedTimeout, SyncInfo, Tim
 from consensus.verify import FUTURE_ROUND_WINDOW, RejectReason, Rejection, verify_message
 from node.runtime.catchup import CatchUpRequest
 from node.runtime.catchup_limits import CATCHUP_RESPONSE_CACHE_ENTRIES, CatchUpServeLimiter
-from node.runtime.containment import PEER_FAILURES_MAX, PEER_PENALTY_USECS
+from node.runtime.containment import PEER_FAILURES_MAX, PEER_PENALTY_USECS, PEER_REFUSALS_PER_WINDOW_MAX
 from node.runtime.wire import CHANNEL_CONSENSUS, encode_envelope
 from primitives.errors import InvariantViolation
 from tests.consensus.harness import make_address
@@ -181,3 +181,16 @@ def test_a_peer_flooding_catch_up_requests_gets_answers_only_within_its_budget()
     assert answered < 199 and helper.catchup.serve_limits.refused > 0
     again = helper.catchup.process_request(addresses[2], CatchUpRequest(epoch, 0, 5), epoch)
     assert again, "another peer is still served (from the cache: same request)"
+
+
+def test_a_peer_flooding_refused_messages_is_ignored_for_a_while_and_others_are_not() -> None:
+    cluster = FUZZ_CLUSTER.get()
+    addresses = list(cluster.nodes)
+    target, mallory, honest = cluster.get_runtime(addresses[0]), addresses[1], addresses[2]
+    garbage = encode_envelope(CHANNEL_CONSENSUS, b"\x93\x01")
+    for _ in range(PEER_REFUSALS_PER_WINDOW_MAX + 1):
+        target.process_peer_data(mallory, garbage)
+    assert target.peer_guard.is_penalised(mallory)
+    assert not target.peer_guard.is_penalised(honest)
+    cluster.clock.now_usecs += PEER_PENALTY_USECS
+    assert not target.peer_guard.is_penalised(mallory), "the penalty ends"
