@@ -12,7 +12,7 @@ from aiohttp import web
 
 from node.compliance.admission.pipeline import RejectionLog
 from node.compliance.index.queries import ComplianceIndex
-from node.compliance.regulator.audit import AuditLog, AuditLogError
+from node.compliance.regulator.audit import AUDIT_PAGE_MAX, AuditLog, AuditLogError
 from node.compliance.regulator.auth import (
     HTTP_FORBIDDEN,
     HTTP_UNAUTHORIZED,
@@ -203,12 +203,34 @@ def build_regulator_api(config: RegulatorConfig, ledger: LedgerReader, rejection
             for item in config.regulators]
     path = config.audit_log_file if Path(config.audit_log_file).is_absolute() else data_dir / config.audit_log_file
     audit = AuditLog(Path(path))
-    authenticator = Authenticator(keys, ledger.chain_id, clock_ms, config.freshness_window_ms,
-                                  ReplayCache(config.replay_cache_entries_max))
+    replay_cache = ReplayCache(config.replay_cache_entries_max)
+    restore_nonces(audit, replay_cache, clock_ms(), config.freshness_window_ms)
+    authenticator = Authenticator(keys, ledger.chain_id, clock_ms, config.freshness_window_ms, replay_cache)
     methods = ComplianceMethods(ledger, rejections, audit, index).get_methods()
     api = RegulatorApi(methods, authenticator, audit, ledger.get_snapshot)
     api.connection_limits = ConnectionLimits(config.connections_max, config.connections_per_client_max)
     return api
+
+
+def restore_nonces(audit: AuditLog, cache: ReplayCache, now_ms: int, freshness_window_ms: int) -> int:
+    """Put the nonces of signed requests still inside their validity window back into the replay cache.
+
+    Every signed request's key and nonce are in the audit log before it is answered, so the log is where the
+    cache survives a restart: a request captured before it never replays after it. Returns how many came back."""
+    # An entry's time is when the node saw the request; its own timestamp was at most one window earlier or later.
+    since_ms, restored, end = now_ms - 2 * freshness_window_ms, 0, audit.next_seq
+    while end > 0:
+        start = max(0, end - AUDIT_PAGE_MAX)
+        entries = audit.read(start, end - start)
+        for entry in entries:
+            if entry["regulator"] is not None and entry["time_ms"] >= since_ms and entry["nonce"] and entry["public_key"]:
+                expires_ms = entry["time_ms"] + 2 * freshness_window_ms
+                cache.add(bytes.fromhex(entry["public_key"]), bytes.fromhex(entry["nonce"]), expires_ms, now_ms)
+                restored += 1
+        if not entries or entries[0]["time_ms"] < since_ms:
+            break
+        end = start
+    return restored
 
 
 async def start_regulator_server(api: RegulatorApi, host: str, port: int) -> tuple[web.AppRunner, int]:
