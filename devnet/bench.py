@@ -17,10 +17,10 @@ from typing import Any
 import aiohttp
 import nacl.signing
 
+from contracts.transaction_builder import Account, compose_create_parent_vasp, compose_peer_to_peer
 from devnet.launcher import Devnet, call_rpc
 from devnet.layout import load_issuer_keys, prepare_devnet
 from devnet.manifest import Manifest
-from contracts.transaction_builder import Account, compose_create_parent_vasp, compose_peer_to_peer
 from primitives.types.names import AccountAddress
 
 SENDER_ACCOUNTS = 64

@@ -29,7 +29,7 @@ class DevnetError(RuntimeError):
 
 def compose_node_command(config_path: Path) -> list[str]:
     """Return the command that runs one validator."""
-    return [sys.executable, "-m", "node.cli", "node", "start", "--config", str(config_path)]
+    return [sys.executable, "-m", "cli", "node", "start", "--config", str(config_path)]
 
 
 @dataclass

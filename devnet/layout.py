@@ -24,8 +24,9 @@ import nacl.utils
 from contracts.framework.staking import StakingParams
 from contracts.genesis import NO_PERIODIC_EPOCHS, DealerConfig, GenesisConfig, ValidatorConfig
 from devnet.manifest import Manifest
-from node.genesis_file import save_genesis_file
-from node.keys import load_private_key, save_private_key
+from node.genesis import compute_waypoint as compute_genesis_waypoint
+from node.genesis import save_genesis_file
+from node.keys.files import load_private_key, save_private_key
 from primitives.hashing import sha3_256
 from primitives.keys import PrivateKey
 from primitives.types.names import AccountAddress
@@ -294,11 +295,7 @@ def load_issuer_keys(layout: DevnetLayout) -> dict[str, PrivateKey]:
 
 def compute_waypoint(layout: DevnetLayout) -> str:
     """Return the genesis hash wallets trust (what `stablechain wallet balance --waypoint` takes)."""
-    from node.genesis_file import load_genesis_file
-    from node.service import build_genesis_commit
-
-    _commit, genesis_hash, _validators = build_genesis_commit(load_genesis_file(layout.genesis_path))
-    return genesis_hash.hex()
+    return compute_genesis_waypoint(layout.genesis_path)
 
 
 def describe(layout: DevnetLayout) -> list[dict[str, object]]:

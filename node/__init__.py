@@ -1,1 +1,1 @@
-"""The imperative shell: storage, network, mempool, runtime, JSON-RPC and the CLI."""
+"""The imperative shell: runtime, storage, network, mempool, JSON-RPC, compliance and start-up."""

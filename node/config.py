@@ -9,9 +9,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
-from node.rpc.jsonrpc import MAX_BATCH_SIZE, MAX_PAGE_SIZE, MAX_REQUEST_BODY_BYTES
-
 DEFAULT_CHAIN_ID = 2
+# JSON-RPC limits (Diem's json_rpc_config.rs defaults); node/rpc applies them.
+MAX_REQUEST_BODY_BYTES = 32 * 1024
+MAX_BATCH_SIZE = 20
+MAX_PAGE_SIZE = 1000
 PORT_MIN = 1
 PORT_MAX = 65_535
 ENV_PREFIX = "STABLECHAIN_"

@@ -6,10 +6,10 @@ import heapq
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any
 
 from primitives.errors import invariant
 from primitives.limits import MAX_TRANSACTION_SIZE_BYTES
+from primitives.types.transactions import SignedTransaction
 
 # Defaults sized for one validator on a small machine; Diem's own per-account default is 100.
 MEMPOOL_CAPACITY_TXNS = 100_000
@@ -34,40 +34,16 @@ class MempoolStatus(IntEnum):
     TRANSACTION_TOO_LARGE = 8
 
 
-# JSON-RPC error codes of Diem's submit (diem-compat §1.2); statuses absent here return null.
-JSONRPC_ERROR_CODES = {
-    MempoolStatus.SEQUENCE_NUMBER_TOO_OLD: -32007,
-    MempoolStatus.MEMPOOL_FULL: -32008,
-    MempoolStatus.TOO_MANY_TRANSACTIONS_FOR_ACCOUNT: -32009,
-    MempoolStatus.INVALID_UPDATE: -32010,
-    MempoolStatus.EXPIRED: -32012,
-    MempoolStatus.TRANSACTION_TOO_LARGE: -32012,
-}
-
-
 def is_accepted(status: MempoolStatus) -> bool:
     """Return whether the transaction is in the mempool after the admission."""
     return status in (MempoolStatus.ACCEPTED, MempoolStatus.ALREADY_PRESENT, MempoolStatus.REPLACED)
-
-
-def compute_error_message(status: MempoolStatus, gas_unit_price: int) -> str:
-    """Return the Diem-shaped JSON-RPC error message of a refused admission."""
-    detail = {
-        MempoolStatus.SEQUENCE_NUMBER_TOO_OLD: "Invalid sequence number: already used",
-        MempoolStatus.MEMPOOL_FULL: "Mempool is full",
-        MempoolStatus.TOO_MANY_TRANSACTIONS_FOR_ACCOUNT: "Too many transactions for this account",
-        MempoolStatus.INVALID_UPDATE: f"Failed to update gas price to {gas_unit_price}",
-        MempoolStatus.EXPIRED: "Transaction expired",
-        MempoolStatus.TRANSACTION_TOO_LARGE: "Transaction too large",
-    }[status]
-    return f'Server error: Mempool submission error: "{detail}"'
 
 
 @dataclass(frozen=True, slots=True)
 class VerifiedTransaction:
     """A transaction whose signature this node has checked; only these enter the mempool."""
 
-    transaction: Any
+    transaction: SignedTransaction
     txn_hash: bytes
     sender: Hashable
     sequence_number: int
@@ -76,7 +52,7 @@ class VerifiedTransaction:
     size_bytes: int
 
 
-def verify_transaction(transaction: Any, size_bytes: int) -> VerifiedTransaction | None:
+def verify_transaction(transaction: SignedTransaction, size_bytes: int) -> VerifiedTransaction | None:
     """Check a SignedTransaction's signature once; return it wrapped, or None when it is invalid."""
     if not transaction.is_signature_valid():
         return None

@@ -1,4 +1,4 @@
-"""The proof methods of the JSON-RPC API (docs/notes/proof-api.md), decoded into the types the verifier checks.
+"""The proof methods of the JSON-RPC API (docs/proofs.md), decoded into the types the verifier checks.
 
 This is the only module that knows the JSON shape of proof answers; the proof types inside them are the
 node's own (primitives.certified, contracts.state), so their bytes cannot drift apart.

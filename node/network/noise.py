@@ -10,6 +10,7 @@ import nacl.bindings as sodium
 import nacl.exceptions
 
 from primitives.errors import invariant
+from primitives.keys import PrivateKey
 
 PROTOCOL_NAME = b"Noise_IK_25519_ChaChaPoly_SHA256"
 DH_LENGTH_BYTES = 32
@@ -43,6 +44,16 @@ class KeyPair:
         """Return the key pair whose private scalar is private_key (clamped by libsodium)."""
         invariant(len(private_key) == DH_LENGTH_BYTES, "an X25519 private key has 32 bytes")
         return KeyPair(private_key, sodium.crypto_scalarmult_base(private_key))
+
+
+def make_network_key_pair(key: PrivateKey) -> KeyPair:
+    """Return the X25519 Noise key pair of an Ed25519 network key (libsodium's standard conversion)."""
+    return KeyPair.from_private_key(sodium.crypto_sign_ed25519_sk_to_curve25519(key.seed + key.public_key().data))
+
+
+def compute_network_public_key(ed25519_public_key: bytes) -> bytes:
+    """Return the X25519 key the transport pins for a validator's Ed25519 network key."""
+    return sodium.crypto_sign_ed25519_pk_to_curve25519(ed25519_public_key)
 
 
 def compute_dh(key_pair: KeyPair, public_key: bytes) -> bytes:

@@ -5,50 +5,39 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import socket
 import time
 from collections.abc import Coroutine, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from node.network import framing
-from node.network.framing import FrameTooLarge, MalformedMessage
-from node.network.noise import (
-    DecryptError,
-    HandshakeError,
-    Initiator,
-    KeyPair,
-    Responder,
-    Session,
+from node.network.connection import (
+    CONNECTION_ERRORS,
+    Connection,
+    read_messages,
+    set_user_timeout,
+    write_messages,
 )
-from node.network.peers import (
-    PENALTY_MALFORMED_FRAME,
-    PENALTY_OVERSIZE_FRAME,
-    PeerInfo,
-    PeerScores,
-    PeerSet,
-)
+from node.network.framing import FrameTooLarge
+from node.network.noise import HandshakeError, Initiator, KeyPair, Responder
+from node.network.peers import PeerInfo, PeerScores, PeerSet
 from primitives.errors import invariant
 
 HANDSHAKE_TIMEOUT_MS = 5_000
 # [NET-2] A dial to a silent host (its link cut) gives up after this long, in its own task: nothing waits on it.
 CONNECT_TIMEOUT_MS = 1_500
-WRITE_TIMEOUT_MS = 5_000
 CLOSE_TIMEOUT_MS = 2_000
-# [NET-1] An idle connection sends a keep-alive every interval; one silent for IDLE_PINGS_MAX intervals is dead,
-# and so is one whose sent data stays unacknowledged for TCP_USER_TIMEOUT_MS (the kernel's own check, which
-# otherwise retries for about 15 minutes).
+# [NET-1] An idle connection sends a keep-alive every interval; one silent for IDLE_PINGS_MAX intervals is dead
+# (and one whose sent data stays unacknowledged for TCP_USER_TIMEOUT_MS: node.network.connection).
 PING_INTERVAL_MS = 1_000
 IDLE_PINGS_MAX = 3
-TCP_USER_TIMEOUT_MS = 3_000
 # [NET-2] Reconnect backoff: doubling from the minimum, capped so a peer that comes back is reached within
 # CONNECT_TIMEOUT_MS + RECONNECT_DELAY_MS_MAX (2.5 s).
 RECONNECT_DELAY_MS_MIN = 50
 RECONNECT_DELAY_MS_MAX = 1_000
 INBOUND_QUEUE_MAX_MESSAGES = 10_000
-OUTBOUND_QUEUE_MAX_MESSAGES = 1_000
-# Operating errors of one connection: they end that connection, never the node.
-CONNECTION_ERRORS = (ConnectionError, asyncio.IncompleteReadError, OSError, TimeoutError)
+# The Noise prologue names the chain: `NETWORK_PROLOGUE_PREFIX` followed by the chain id byte.
+NETWORK_PROLOGUE_PREFIX = b"stablechain/network/v1/chain-"
 
 invariant(RECONNECT_DELAY_MS_MIN <= RECONNECT_DELAY_MS_MAX, "backoff bounds are ordered")
 
@@ -60,11 +49,9 @@ def compute_next_delay_ms(delay_ms: int) -> int:
     return min(delay_ms * 2, RECONNECT_DELAY_MS_MAX)
 
 
-def set_user_timeout(writer: asyncio.StreamWriter) -> None:
-    """[NET-1] Make the kernel fail a connection whose sent data stays unacknowledged for TCP_USER_TIMEOUT_MS."""
-    sock = writer.get_extra_info("socket")
-    if sock is not None and hasattr(socket, "TCP_USER_TIMEOUT"):
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, TCP_USER_TIMEOUT_MS)
+def compute_network_prologue(chain_id: int) -> bytes:
+    """Return the Noise prologue of a chain: peers of another chain fail the handshake."""
+    return NETWORK_PROLOGUE_PREFIX + bytes([chain_id])
 
 
 def generate_key_pair() -> KeyPair:
@@ -73,8 +60,8 @@ def generate_key_pair() -> KeyPair:
 
 
 @dataclass(frozen=True, slots=True)
-class NetworkConfig:
-    """Identity, listening address and limits of one validator's network."""
+class TransportConfig:
+    """Identity, listening address and limits of one validator's transport (node.config's [network] says where)."""
 
     peer_id: bytes
     key_pair: KeyPair
@@ -98,29 +85,10 @@ class NetworkStats:
     dropped_outbound_messages: int = 0
 
 
-@dataclass(eq=False, slots=True)
-class Connection:
-    """One authenticated connection to a peer."""
-
-    peer_id: bytes
-    session: Session
-    reader: asyncio.StreamReader
-    writer: asyncio.StreamWriter
-    outbound: asyncio.Queue[bytes] = field(
-        default_factory=lambda: asyncio.Queue(maxsize=OUTBOUND_QUEUE_MAX_MESSAGES)
-    )
-    local_public_key: bytes = b""  # our static key in its handshake
-    remote_public_key: bytes = b""  # the peer's authenticated static key
-
-    def abort(self) -> None:
-        """Drop the TCP connection at once; the reader and writer loops then end."""
-        self.writer.transport.abort()
-
-
 class Network:
     """Validator-to-validator messaging: start(), send(), broadcast(), inbound, update_peers()."""
 
-    def __init__(self, config: NetworkConfig, peers: Iterable[PeerInfo] = ()) -> None:
+    def __init__(self, config: TransportConfig, peers: Iterable[PeerInfo] = ()) -> None:
         self.config = config
         self.peers = PeerSet(peer for peer in peers if peer.peer_id != config.peer_id)
         self.inbound: asyncio.Queue[tuple[bytes, bytes]] = asyncio.Queue(
@@ -131,12 +99,12 @@ class Network:
         self.stats = NetworkStats()
         self.listen_port = config.listen_port
         self.server: asyncio.Server | None = None
-        self.tasks: set[asyncio.Task[Any]] = set()
-        self.handler_tasks: set[asyncio.Task[Any]] = set()
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.handler_tasks: set[asyncio.Task[None]] = set()
         self.handler_writers: set[asyncio.StreamWriter] = set()
         self.last_hello_ms: dict[bytes, int] = {}
         self.last_sent_hello_ms = 0
-        self.dialers: dict[bytes, asyncio.Task[Any]] = {}
+        self.dialers: dict[bytes, asyncio.Task[None]] = {}
         self.failures: list[BaseException] = []
         self.connections_changed = asyncio.Event()
         self.max_payload_bytes = framing.get_max_payload_bytes(config.max_frame_bytes)
@@ -177,14 +145,14 @@ class Network:
         self.last_sent_hello_ms = max(time.time_ns() // 1_000_000, self.last_sent_hello_ms + 1)
         return self.last_sent_hello_ms
 
-    def _spawn(self, coroutine: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+    def _spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         """Start a task that close() will cancel; an unexpected crash is kept for close()."""
         task = asyncio.get_running_loop().create_task(coroutine, name=name)
         self.tasks.add(task)
         task.add_done_callback(self._on_task_done)
         return task
 
-    def _on_task_done(self, task: asyncio.Task[Any]) -> None:
+    def _on_task_done(self, task: asyncio.Task[None]) -> None:
         """Forget a finished task, remembering a crash so that it is not silent."""
         self.tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
@@ -383,48 +351,15 @@ class Network:
             self.connections_changed.set()
 
     async def _read_loop(self, connection: Connection) -> None:
-        """Decrypt and deliver frames; malformed or oversize input scores the peer down and ends it."""
-        cipher = connection.session.receive_cipher
+        """Deliver a connection's messages; malformed or oversize input scores the peer down and ends it."""
         idle_timeout_secs = self.config.ping_interval_ms * IDLE_PINGS_MAX / 1000
-        try:
-            while True:
-                # A peer that vanished without closing (power loss, partition) is detected here.
-                async with asyncio.timeout(idle_timeout_secs):
-                    frame = await framing.read_frame(connection.reader, self.config.max_frame_bytes)
-                data = framing.decode_message(cipher.decrypt(b"", frame))
-                if data is not None:
-                    await self.inbound.put((connection.peer_id, data))
-        except FrameTooLarge:
-            self._on_misbehaviour(connection.peer_id, PENALTY_OVERSIZE_FRAME)
-        except (DecryptError, MalformedMessage):
-            self._on_misbehaviour(connection.peer_id, PENALTY_MALFORMED_FRAME)
-        except CONNECTION_ERRORS:
-            pass
+        penalty = await read_messages(connection, self.inbound, self.config.max_frame_bytes, idle_timeout_secs)
+        if penalty is not None:
+            self._on_misbehaviour(connection.peer_id, penalty)
 
     async def _write_loop(self, connection: Connection) -> None:
-        """Encrypt and write queued messages, draining after each burst; ping when idle."""
-        cipher = connection.session.send_cipher
-        try:
-            while True:
-                envelopes = [await self._get_next_envelope(connection)]
-                while not connection.outbound.empty():
-                    envelopes.append(framing.encode_message(connection.outbound.get_nowait()))
-                if connection.writer.is_closing():
-                    return  # aborted (dead peer, replaced connection): what is queued is dropped
-                for envelope in envelopes:
-                    connection.writer.write(framing.encode_frame(cipher.encrypt(b"", envelope)))
-                async with asyncio.timeout(WRITE_TIMEOUT_MS / 1000):
-                    await connection.writer.drain()
-        except CONNECTION_ERRORS:
-            pass
-
-    async def _get_next_envelope(self, connection: Connection) -> bytes:
-        """Return the next queued message's envelope, or a keep-alive after an idle interval."""
-        try:
-            async with asyncio.timeout(self.config.ping_interval_ms / 1000):
-                return framing.encode_message(await connection.outbound.get())
-        except TimeoutError:
-            return framing.encode_ping()
+        """Write a connection's queued messages; ping when idle."""
+        await write_messages(connection, self.config.ping_interval_ms)
 
     def _on_misbehaviour(self, peer_id: bytes, penalty: int) -> None:
         """Count a protocol violation against a peer."""

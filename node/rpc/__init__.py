@@ -1,0 +1,1 @@
+"""The Diem-compatible JSON-RPC front door: methods, proofs, streams, the faucet and the one ledger reader."""

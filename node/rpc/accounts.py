@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 from contracts.framework import account, currency, designated_dealer, diem_id, dual_attestation, freezing, roles, vasp
+from contracts.vm.storage import StateView
 from contracts.vm.structs import ResourceType
+from node.rpc.jsonrpc import JsonObject
 from primitives.types.names import AccountAddress
 
 FIXED_POINT_32_SCALE = 2**32
-
-
-class StateView(Protocol):
-    """Reads one state value by its authenticated-state key."""
-
-    def get(self, state_key: bytes) -> bytes | None: ...
 
 
 def read_resource(view: StateView, rtype: ResourceType, address: bytes) -> Any | None:
@@ -29,7 +25,7 @@ def get_registered_codes(view: StateView) -> tuple[bytes, ...]:
     return () if registered is None else tuple(registered.currency_codes)
 
 
-def compute_currency_views(view: StateView) -> list[dict[str, Any]]:
+def compute_currency_views(view: StateView) -> list[JsonObject]:
     """Return the `get_currencies` list, in registration order."""
     views = []
     for code in get_registered_codes(view):
@@ -50,7 +46,7 @@ def compute_currency_views(view: StateView) -> list[dict[str, Any]]:
     return views
 
 
-def compute_balances(view: StateView, address: bytes, codes: tuple[bytes, ...]) -> list[dict[str, Any]]:
+def compute_balances(view: StateView, address: bytes, codes: tuple[bytes, ...]) -> list[JsonObject]:
     """Return one Amount per Balance<C> the account holds, sorted by currency code."""
     balances = []
     for code in sorted(codes):
@@ -60,7 +56,7 @@ def compute_balances(view: StateView, address: bytes, codes: tuple[bytes, ...]) 
     return balances
 
 
-def compute_account_view(view: StateView, address: bytes, version: int) -> dict[str, Any] | None:
+def compute_account_view(view: StateView, address: bytes, version: int) -> JsonObject | None:
     """Return the `get_account` view, keys in Diem's order, or None when no account exists."""
     resource = read_resource(view, account.ACCOUNT, address)
     if resource is None:
@@ -83,7 +79,7 @@ def compute_account_view(view: StateView, address: bytes, version: int) -> dict[
     }
 
 
-def compute_role_view(view: StateView, address: bytes, codes: tuple[bytes, ...]) -> dict[str, Any]:
+def compute_role_view(view: StateView, address: bytes, codes: tuple[bytes, ...]) -> JsonObject:
     """Return the `role` object of an account."""
     role = read_resource(view, roles.RoleId.rtype(), address)
     role_id = None if role is None else role.role_id
@@ -101,7 +97,7 @@ def compute_role_view(view: StateView, address: bytes, codes: tuple[bytes, ...])
     return {"type": "unknown"}
 
 
-def compute_credential_fields(view: StateView, address: bytes) -> tuple[dict[str, Any], Any]:
+def compute_credential_fields(view: StateView, address: bytes) -> tuple[JsonObject, Any]:
     """Return the credential fields shared by parent VASPs and designated dealers, and the credential."""
     credential = read_resource(view, dual_attestation.Credential.rtype(), address)
     return {
@@ -112,7 +108,7 @@ def compute_credential_fields(view: StateView, address: bytes) -> tuple[dict[str
     }, credential
 
 
-def compute_parent_vasp_view(view: StateView, address: bytes) -> dict[str, Any]:
+def compute_parent_vasp_view(view: StateView, address: bytes) -> JsonObject:
     """Return the role object of a parent VASP."""
     fields, credential = compute_credential_fields(view, address)
     parent = read_resource(view, vasp.ParentVASP.rtype(), address)
@@ -129,7 +125,7 @@ def compute_parent_vasp_view(view: StateView, address: bytes) -> dict[str, Any]:
     }
 
 
-def compute_designated_dealer_view(view: StateView, address: bytes, codes: tuple[bytes, ...]) -> dict[str, Any]:
+def compute_designated_dealer_view(view: StateView, address: bytes, codes: tuple[bytes, ...]) -> JsonObject:
     """Return the role object of a designated dealer, with its preburn queues."""
     fields, credential = compute_credential_fields(view, address)
     dealer = read_resource(view, designated_dealer.DEALER, address)

@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from aiohttp import web
 
 from contracts.framework import diem_id
-from node.rpc.accounts import compute_account_view, compute_currency_views, read_resource
-from primitives.bcs import Serializer
 from contracts.transaction_builder import (
     Account,
     compose_create_designated_dealer,
@@ -26,7 +23,17 @@ from contracts.transaction_builder import (
     compose_diem_id_domain,
     compose_peer_to_peer,
 )
+from contracts.vm.storage import StateView
+from node.config import NodeConfig
+from node.keys.files import load_private_key
+from node.rpc.accounts import compute_account_view, compute_currency_views, read_resource
+from node.rpc.jsonrpc import JsonObject
+from node.rpc.ledger import LedgerReader
+from node.rpc.submit import compose_submit_error
+from node.runtime.submit import SubmitResult
+from primitives.bcs import Serializer
 from primitives.types.names import AccountAddress
+from primitives.types.transactions import TransactionPayload
 from primitives.types.transactions import SignedTransaction
 
 AUTH_KEY_HEX_LENGTH = 64
@@ -59,7 +66,7 @@ class MintRequest:
         return self.auth_key[16:]
 
 
-def parse_mint_request(query: Any, known_currencies: set[str]) -> MintRequest:
+def parse_mint_request(query: Mapping[str, str], known_currencies: set[str]) -> MintRequest:
     """Validate the query parameters of a mint request."""
     try:
         amount = int(query.get("amount", ""))
@@ -86,19 +93,19 @@ def parse_mint_request(query: Any, known_currencies: set[str]) -> MintRequest:
 class Faucet:
     """Signs with the treasury-compliance and dealer keys; one request at a time."""
 
-    def __init__(self, ledger: Any, submit: Callable[[SignedTransaction], Any], treasury: Account, dealer: Account,
-                 chain_id: int) -> None:
+    def __init__(self, ledger: LedgerReader, submit: Callable[[SignedTransaction], SubmitResult], treasury: Account,
+                 dealer: Account, chain_id: int) -> None:
         self.ledger, self.submit, self.treasury, self.dealer, self.chain_id = ledger, submit, treasury, dealer, chain_id
         self.lock = asyncio.Lock()
         self.next_sequence: dict[bytes, int] = {}
 
-    def get_next_sequence(self, view: Any, version: int, account: Account) -> int:
+    def get_next_sequence(self, view: StateView, version: int, account: Account) -> int:
         """Return the signer's next sequence number, counting transactions still in the mempool."""
         on_chain = compute_account_view(view, account.address, version)
         committed = 0 if on_chain is None else on_chain["sequence_number"]
         return max(committed, self.next_sequence.get(account.address, 0))
 
-    def sign(self, signer: Account, payload: Any, view: Any, version: int) -> SignedTransaction:
+    def sign(self, signer: Account, payload: TransactionPayload, view: StateView, version: int) -> SignedTransaction:
         """Sign payload with the signer's next sequence number."""
         sequence = self.get_next_sequence(view, version, signer)
         self.next_sequence[signer.address] = sequence + 1
@@ -129,7 +136,7 @@ class Faucet:
         transactions.append(self.sign(self.dealer, payment, view, snapshot.version))
         return transactions
 
-    def is_domain_change_possible(self, view: Any, request: MintRequest, is_new: bool) -> bool:
+    def is_domain_change_possible(self, view: StateView, request: MintRequest, is_new: bool) -> bool:
         """Return True iff adding (removing) the domain will succeed for a parent VASP."""
         if request.is_designated_dealer:
             return False
@@ -147,10 +154,10 @@ class Faucet:
                 mint = parse_mint_request(request.query, known)
                 transactions = self.compose_transactions(mint)
                 for transaction in transactions:
-                    result = self.submit(transaction)
-                    if not result.accepted:
+                    error = compose_submit_error(self.submit(transaction), transaction.raw_txn.gas_unit_price)
+                    if error is not None:
                         self.next_sequence.clear()
-                        raise FaucetRefusal(f"submission refused: {result.message}")
+                        raise FaucetRefusal(f"submission refused: {error.message}")
             except FaucetRefusal as refusal:
                 return web.Response(status=400, text=str(refusal))
         if not mint.return_txns:
@@ -158,7 +165,7 @@ class Faucet:
         return web.Response(text=encode_transaction_list(transactions).hex())
 
 
-def _get_currency_codes(ledger: Any) -> list[dict[str, Any]]:
+def _get_currency_codes(ledger: LedgerReader) -> list[JsonObject]:
     snapshot = ledger.get_snapshot()
     return compute_currency_views(ledger.get_state_view(snapshot.version))
 
@@ -173,12 +180,11 @@ def encode_transaction_list(transactions: list[SignedTransaction]) -> bytes:
 
 
 
-def create_faucet(config: Any, ledger: Any, submit: Callable[[SignedTransaction], Any]) -> Faucet | None:
+def create_faucet(config: NodeConfig, ledger: LedgerReader,
+                  submit: Callable[[SignedTransaction], SubmitResult]) -> Faucet | None:
     """Return the faucet a node config asks for (its `[faucet]` section), or None."""
     if config.faucet is None:
         return None
-    from node.keys import load_private_key
-
     treasury = Account(load_private_key(config.faucet.treasury_key_file), AccountAddress.TREASURY_COMPLIANCE.value)
     dealer = Account(load_private_key(config.faucet.dealer_key_file), DEALER_ADDRESS)
     return Faucet(ledger, submit, treasury, dealer, config.chain_id)

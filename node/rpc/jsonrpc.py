@@ -6,14 +6,16 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias, Union
 
 from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr, ValidationError
 
-# Limits (Diem's json_rpc_config.rs defaults).
-MAX_REQUEST_BODY_BYTES = 32 * 1024
-MAX_BATCH_SIZE = 20
-MAX_PAGE_SIZE = 1000
+from node.config import MAX_BATCH_SIZE, MAX_REQUEST_BODY_BYTES
+
+# A JSON value as the wire carries it (params, results, views), a JSON object, and a request's id.
+JsonValue: TypeAlias = Union[None, bool, int, float, str, list["JsonValue"], dict[str, "JsonValue"]]
+JsonObject: TypeAlias = dict[str, JsonValue]
+RequestId: TypeAlias = Union[int, str, None]
 
 # Error codes: JSON-RPC 2.0 plus Diem's server range.
 PARSE_ERROR = -32700
@@ -30,9 +32,11 @@ MEMPOOL_TOO_MANY_TRANSACTIONS = -32009
 MEMPOOL_INVALID_UPDATE = -32010
 MEMPOOL_VM_ERROR = -32011
 MEMPOOL_UNKNOWN_ERROR = -32012
-# Ours, in Diem's server range (documented in docs/json-rpc.md).
+# Ours, in Diem's server range (documented in docs/json-rpc.md and docs/compliance.md).
 RATE_LIMITED = -32020
 SUBSCRIPTION_LIMIT_EXCEEDED = -32021
+# An admission hook refused the transaction: in the -32000 server range, clear of Diem's -32000..-32012.
+ADMISSION_REJECTED = -32050
 
 JSONRPC_VERSION = "2.0"
 
@@ -42,13 +46,13 @@ _log = logging.getLogger(__name__)
 class JsonRpcError(Exception):
     """An error returned to the client as a JSON-RPC error object (always with HTTP 200)."""
 
-    def __init__(self, code: int, message: str, data: Any = None) -> None:
+    def __init__(self, code: int, message: str, data: JsonValue = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.data = data
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> JsonObject:
         """Return the JSON-RPC error object."""
         return {"code": self.code, "message": self.message, "data": self.data}
 
@@ -87,10 +91,10 @@ class RequestModel(BaseModel):
     jsonrpc: StrictStr
     method: StrictStr
     id: StrictInt | StrictStr | None = None
-    params: list[Any] = []
+    params: list[Any] = []  # any JSON values: each method parses its own
 
 
-Handler = Callable[[LedgerSnapshot, list[Any]], Awaitable[Any]]
+Handler = Callable[[LedgerSnapshot, list[JsonValue]], Awaitable[JsonValue]]
 # Takes a number of request tokens; returns None when allowed, else milliseconds until it would be.
 Charge = Callable[[int], int | None]
 
@@ -125,7 +129,7 @@ class Dispatcher:
         """Return the names of every served method."""
         return sorted(self._methods)
 
-    async def dispatch(self, body: bytes, charge: Charge | None = None) -> Any:
+    async def dispatch(self, body: bytes, charge: Charge | None = None) -> JsonValue:
         """Return the JSON value (object or list) answering one HTTP request body; charge pays per request."""
         snapshot = self._get_snapshot()
         retry_after_ms = None if charge is None else charge(1)
@@ -145,7 +149,7 @@ class Dispatcher:
             return await self._dispatch_batch(snapshot, decoded)
         return await self._dispatch_one(snapshot, decoded)
 
-    async def _dispatch_batch(self, snapshot: LedgerSnapshot, requests: list[Any]) -> Any:
+    async def _dispatch_batch(self, snapshot: LedgerSnapshot, requests: list[JsonValue]) -> JsonValue:
         if not requests:
             return compose_error(snapshot, None, invalid_request("empty batch"))
         if len(requests) > self.batch_size_max:
@@ -153,7 +157,7 @@ class Dispatcher:
             return compose_error(snapshot, None, invalid_request(detail))
         return [await self._dispatch_one(snapshot, request) for request in requests]
 
-    async def _dispatch_one(self, snapshot: LedgerSnapshot, raw: Any) -> dict[str, Any]:
+    async def _dispatch_one(self, snapshot: LedgerSnapshot, raw: JsonValue) -> JsonObject:
         request_id = raw.get("id") if isinstance(raw, dict) else None
         if not isinstance(raw, dict) or "id" not in raw:
             error = JsonRpcError(INVALID_FORMAT, "Invalid Format")
@@ -179,12 +183,12 @@ class Dispatcher:
         return compose_result(snapshot, request.id, result)
 
 
-def _json_id(value: Any) -> Any:
+def _json_id(value: JsonValue) -> RequestId:
     # Echo an id back only when it is a legal JSON-RPC id.
     return value if isinstance(value, (int, str)) and not isinstance(value, bool) else None
 
 
-def compose_envelope(snapshot: LedgerSnapshot, request_id: Any) -> dict[str, Any]:
+def compose_envelope(snapshot: LedgerSnapshot, request_id: RequestId) -> JsonObject:
     """Return the fields Diem puts on every response, errors included."""
     return {
         "diem_chain_id": snapshot.chain_id,
@@ -195,14 +199,14 @@ def compose_envelope(snapshot: LedgerSnapshot, request_id: Any) -> dict[str, Any
     }
 
 
-def compose_result(snapshot: LedgerSnapshot, request_id: Any, result: Any) -> dict[str, Any]:
+def compose_result(snapshot: LedgerSnapshot, request_id: RequestId, result: JsonValue) -> JsonObject:
     """Return a success response; result is present even when null (the SDK requires it)."""
     response = compose_envelope(snapshot, request_id)
     response["result"] = result
     return response
 
 
-def compose_error(snapshot: LedgerSnapshot, request_id: Any, error: JsonRpcError) -> dict[str, Any]:
+def compose_error(snapshot: LedgerSnapshot, request_id: RequestId, error: JsonRpcError) -> JsonObject:
     """Return an error response with the full envelope."""
     response = compose_envelope(snapshot, request_id)
     response["error"] = error.to_json()

@@ -3,27 +3,25 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any, Protocol
 
 from contracts.framework import dual_attestation, system
 from contracts.scripts import get_legacy_script
+from node.config import MAX_PAGE_SIZE
 from node.rpc.accounts import compute_account_view, compute_currency_views, read_resource
 from node.rpc.events import compute_event_view
 from node.rpc.jsonrpc import (
     INVALID_PARAMS,
     INVALID_REQUEST,
-    MAX_PAGE_SIZE,
-    SERVER_ERROR,
-    VM_VALIDATION_ERROR,
     Dispatcher,
+    JsonObject,
     JsonRpcError,
+    JsonValue,
     LedgerSnapshot,
     Method,
 )
+from node.rpc.ledger import CommittedTransaction, LedgerReader
 from node.rpc.params import (
     check_page_size,
     get_param,
@@ -35,6 +33,7 @@ from node.rpc.params import (
     parse_u64,
 )
 from node.rpc.proofs import ProofMethods
+from node.rpc.submit import Submit, compose_submit_error, compose_vm_validation_error
 from node.rpc.views import compute_transaction_view
 from primitives.errors import DecodeError
 from primitives.limits import MAX_TRANSACTION_SIZE_BYTES
@@ -46,35 +45,8 @@ SUBMIT_HEX_LENGTH_MAX = 2 * MAX_TRANSACTION_SIZE_BYTES
 EXCEEDED_MAX_TRANSACTION_SIZE = 10
 
 
-class LedgerReader(Protocol):
-    """What the methods read; see docs/notes/rpc-ledger-api.md."""
-
-    chain_id: int
-
-    def get_snapshot(self) -> LedgerSnapshot: ...
-    def get_state_view(self, version: int) -> Any: ...
-    def get_accumulator_root(self, version: int) -> bytes: ...
-    def get_timestamp_usecs(self, version: int) -> int: ...
-    def get_transactions(self, start_version: int, limit: int) -> list[Any]: ...
-    def get_transaction_by_sequence(self, sender: bytes, sequence_number: int) -> Any | None: ...
-    def get_events(self, event_key: bytes, start_sequence: int, limit: int) -> list[Any]: ...
-
-
-@dataclass(frozen=True, slots=True)
-class SubmitResult:
-    """The mempool's answer to a submission: accepted, or a JSON-RPC code with its message."""
-
-    accepted: bool
-    json_rpc_code: int = 0
-    message: str = ""
-    status_code: int | None = None
-
-
-Submit = Callable[[SignedTransaction], SubmitResult]
-
-
 @cache
-def load_openrpc_document() -> dict[str, Any]:
+def load_openrpc_document() -> JsonObject:
     """Return the OpenRPC document of the API (node/rpc/openrpc.json)."""
     return json.loads(resources.files("node.rpc").joinpath("openrpc.json").read_text())
 
@@ -85,7 +57,7 @@ def get_script_name(code: bytes) -> str | None:
     return None if script is None else script.name
 
 
-def render_transaction(committed: Any, include_events: bool) -> dict[str, Any]:
+def render_transaction(committed: CommittedTransaction, include_events: bool) -> JsonObject:
     """Render one committed transaction, with its events when asked for."""
     events = [compute_event_view(event, committed.version) for event in committed.events] if include_events else []
     return compute_transaction_view(
@@ -101,14 +73,14 @@ class Methods:
         self.submit_transaction = submit
         self.page_size_max = page_size_max
 
-    async def get_metadata(self, snapshot: LedgerSnapshot, params: list[Any]) -> dict[str, Any]:
+    async def get_metadata(self, snapshot: LedgerSnapshot, params: list[JsonValue]) -> JsonObject:
         version = parse_optional_u64("get_metadata", get_param(params, 0))
         is_latest = version is None or version == snapshot.version
         if version is None:
             version = snapshot.version
         if version > snapshot.version:
             raise JsonRpcError(INVALID_PARAMS, f"Invalid param version should be <= known latest version {snapshot.version}")
-        metadata: dict[str, Any] = {
+        metadata: JsonObject = {
             "version": version,
             "accumulator_root_hash": self.ledger.get_accumulator_root(version).hex(),
             "timestamp": self.ledger.get_timestamp_usecs(version),
@@ -122,7 +94,7 @@ class Methods:
             metadata.update(self._get_latest_configs(version))
         return metadata
 
-    def _get_latest_configs(self, version: int) -> dict[str, Any]:
+    def _get_latest_configs(self, version: int) -> JsonObject:
         view = self.ledger.get_state_view(version)
         root = AccountAddress.DIEM_ROOT.value
         publishing = read_resource(view, system.PUBLISHING, root)
@@ -135,10 +107,10 @@ class Methods:
             "dual_attestation_limit": None if limit is None else limit.micro_xdx_limit,
         }
 
-    async def get_currencies(self, snapshot: LedgerSnapshot, _params: list[Any]) -> list[dict[str, Any]]:
+    async def get_currencies(self, snapshot: LedgerSnapshot, _params: list[JsonValue]) -> list[JsonObject]:
         return compute_currency_views(self.ledger.get_state_view(snapshot.version))
 
-    async def get_account(self, snapshot: LedgerSnapshot, params: list[Any]) -> dict[str, Any] | None:
+    async def get_account(self, snapshot: LedgerSnapshot, params: list[JsonValue]) -> JsonObject | None:
         address = parse_address("get_account", params[0])
         version = parse_optional_u64("get_account", get_param(params, 1))
         if version is None:
@@ -147,7 +119,7 @@ class Methods:
             raise JsonRpcError(INVALID_PARAMS, f"Invalid param version should be <= known latest version {snapshot.version}")
         return compute_account_view(self.ledger.get_state_view(version), address, version)
 
-    async def get_account_transaction(self, snapshot: LedgerSnapshot, params: list[Any]) -> dict[str, Any] | None:
+    async def get_account_transaction(self, snapshot: LedgerSnapshot, params: list[JsonValue]) -> JsonObject | None:
         method = "get_account_transaction"
         address, sequence = parse_address(method, params[0]), parse_u64(method, params[1])
         include_events = parse_bool(method, get_param(params, 2))
@@ -156,7 +128,7 @@ class Methods:
             return None
         return render_transaction(committed, include_events)
 
-    async def get_account_transactions(self, snapshot: LedgerSnapshot, params: list[Any]) -> list[dict[str, Any]]:
+    async def get_account_transactions(self, snapshot: LedgerSnapshot, params: list[JsonValue]) -> list[JsonObject]:
         method = "get_account_transactions"
         address, start, limit = parse_address(method, params[0]), parse_u64(method, params[1]), parse_u64(method, params[2])
         include_events = parse_bool(method, get_param(params, 3))
@@ -168,7 +140,7 @@ class Methods:
         found = (self.ledger.get_transaction_by_sequence(address, sequence) for sequence in range(start, end))
         return [render_transaction(committed, include_events) for committed in found if committed is not None]
 
-    async def get_transactions(self, snapshot: LedgerSnapshot, params: list[Any]) -> list[dict[str, Any]]:
+    async def get_transactions(self, snapshot: LedgerSnapshot, params: list[JsonValue]) -> list[JsonObject]:
         method = "get_transactions"
         start, limit = parse_u64(method, params[0]), parse_u64(method, params[1])
         include_events = parse_bool(method, get_param(params, 2))
@@ -178,7 +150,7 @@ class Methods:
         limit = min(limit, snapshot.version - start + 1)
         return [render_transaction(item, include_events) for item in self.ledger.get_transactions(start, limit)]
 
-    async def get_events(self, snapshot: LedgerSnapshot, params: list[Any]) -> list[dict[str, Any]]:
+    async def get_events(self, snapshot: LedgerSnapshot, params: list[JsonValue]) -> list[JsonObject]:
         method = "get_events"
         key, start, limit = parse_event_key(method, params[0]), parse_u64(method, params[1]), parse_u64(method, params[2])
         check_page_size(limit, self.page_size_max)
@@ -191,7 +163,7 @@ class Methods:
             if item.transaction_version <= snapshot.version
         ]
 
-    async def submit(self, _snapshot: LedgerSnapshot, params: list[Any]) -> None:
+    async def submit(self, _snapshot: LedgerSnapshot, params: list[JsonValue]) -> None:
         raw = params[0]
         if isinstance(raw, str) and len(raw) > SUBMIT_HEX_LENGTH_MAX:
             raise compose_vm_validation_error("EXCEEDED_MAX_TRANSACTION_SIZE", EXCEEDED_MAX_TRANSACTION_SIZE)
@@ -200,13 +172,12 @@ class Methods:
             signed = SignedTransaction.from_bcs(data)
         except DecodeError as error:
             raise JsonRpcError(INVALID_PARAMS, f"Invalid params for method 'submit': {error}") from None
-        result = self.submit_transaction(signed)
-        if not result.accepted:
-            data_field = None if result.status_code is None else {"StatusCode": result.status_code}
-            raise JsonRpcError(result.json_rpc_code or SERVER_ERROR, result.message, data_field)
+        error = compose_submit_error(self.submit_transaction(signed), signed.raw_txn.gas_unit_price)
+        if error is not None:
+            raise error
         return None
 
-    async def discover(self, _snapshot: LedgerSnapshot, _params: list[Any]) -> dict[str, Any]:
+    async def discover(self, _snapshot: LedgerSnapshot, _params: list[JsonValue]) -> JsonObject:
         return load_openrpc_document()
 
     def get_methods(self) -> list[Method]:
@@ -223,11 +194,6 @@ class Methods:
             Method("submit", self.submit, 1, 1),
             *ProofMethods(self.ledger).get_methods(),
         ]
-
-
-def compose_vm_validation_error(status_name: str, status_code: int) -> JsonRpcError:
-    """Return Diem's -32001 error for a transaction the VM refuses at submission."""
-    return JsonRpcError(VM_VALIDATION_ERROR, f"Server error: VM Validation error: {status_name}", {"StatusCode": status_code})
 
 
 def create_dispatcher(ledger: LedgerReader, submit: Submit, batch_size_max: int, body_bytes_max: int,

@@ -1,23 +1,26 @@
-"""The proof methods (docs/notes/proof-api.md): ledger infos, accumulator, state and event proofs as hex."""
+"""The proof methods (docs/json-rpc.md, "Proofs"): ledger infos, accumulator, state and event proofs as hex."""
 
 from __future__ import annotations
 
-from typing import Any, Protocol
 
 from consensus.verify import MAX_BLOCK_TXNS
 from contracts.framework import account, currency, designated_dealer, dual_attestation, freezing, roles, vasp
-from contracts.state import (
-    AccountStateProof,
-    AccumulatorConsistencyProof,
-    AccumulatorProof,
-    SparseMerkleProof,
-    TransactionInfo,
-    TransactionInfoWithProof,
-)
+from contracts.state import AccountStateProof, TransactionInfo, TransactionInfoWithProof
 from contracts.state.event_proof import EventWithProof, compute_event_proof
+from contracts.vm.storage import StateView
 from contracts.vm.structs import compute_state_key
 from node.rpc.accounts import get_registered_codes
-from node.rpc.jsonrpc import INVALID_PARAMS, SERVER_ERROR, JsonRpcError, LedgerSnapshot, Method, invalid_params
+from node.rpc.jsonrpc import (
+    INVALID_PARAMS,
+    SERVER_ERROR,
+    JsonObject,
+    JsonRpcError,
+    JsonValue,
+    LedgerSnapshot,
+    Method,
+    invalid_params,
+)
+from node.rpc.ledger import CommittedEvent, CommittedTransaction, LedgerReader
 from node.rpc.params import (
     check_page_size,
     get_param,
@@ -47,21 +50,6 @@ CHECKPOINT_SEARCH_MAX = MAX_BLOCK_TXNS + 1
 STRUCT_TAGS_MAX = 32
 
 
-class ProofReader(Protocol):
-    """The ledger methods proofs need (docs/notes/rpc-ledger-api.md, v2 additions)."""
-
-    def get_state_view(self, version: int) -> Any: ...
-    def get_transactions(self, start_version: int, limit: int) -> list[Any]: ...
-    def get_transaction_by_sequence(self, sender: bytes, sequence_number: int) -> Any | None: ...
-    def get_events(self, event_key: bytes, start_sequence: int, limit: int) -> list[Any]: ...
-    def get_ledger_info(self, version: int) -> LedgerInfoWithSignatures | None: ...
-    def get_epoch_ending_ledger_info(self, epoch: int) -> LedgerInfoWithSignatures | None: ...
-    def get_transaction_info(self, version: int) -> TransactionInfo | None: ...
-    def get_accumulator_proof(self, version: int, ledger_version: int) -> AccumulatorProof: ...
-    def get_accumulator_consistency_proof(self, old_num_leaves: int, new_num_leaves: int) -> AccumulatorConsistencyProof: ...
-    def get_state_value_with_proof(self, state_key: bytes, version: int) -> tuple[bytes | None, SparseMerkleProof]: ...
-
-
 def server_error(detail: str) -> JsonRpcError:
     """Return Diem's default server error."""
     return JsonRpcError(SERVER_ERROR, f"Server error: {detail}")
@@ -73,7 +61,7 @@ def check_known_version(version: int, latest: int) -> None:
         raise JsonRpcError(INVALID_PARAMS, f"Invalid param version should be <= known latest version {latest}")
 
 
-def get_default_resource_tags(view: Any) -> list[StructTag]:
+def get_default_resource_tags(view: StateView) -> list[StructTag]:
     """Return the resources an account view reads, in the documented order."""
     codes = get_registered_codes(view)
     types = [account.ACCOUNT, *(account.Balance.of(currency.tag_of_code(code)) for code in codes),
@@ -82,7 +70,7 @@ def get_default_resource_tags(view: Any) -> list[StructTag]:
     return [rtype.struct_tag for rtype in types]
 
 
-def parse_struct_tags(method: str, value: Any) -> list[StructTag] | None:
+def parse_struct_tags(method: str, value: JsonValue) -> list[StructTag] | None:
     """Return the struct tags of an optional list of hex BCS StructTags."""
     if value is None:
         return None
@@ -95,9 +83,9 @@ def parse_struct_tags(method: str, value: Any) -> list[StructTag] | None:
 
 
 class ProofMethods:
-    """Handlers of the proof methods over one ProofReader."""
+    """Handlers of the proof methods over one LedgerReader."""
 
-    def __init__(self, ledger: ProofReader) -> None:
+    def __init__(self, ledger: LedgerReader) -> None:
         self.ledger = ledger
 
     # ---- ledger infos --------------------------------------------------------------------------
@@ -130,7 +118,7 @@ class ProofMethods:
             links.append(ending)
         return EpochChangeProof(tuple(links), end < current_epoch)
 
-    async def get_state_proof(self, snapshot: LedgerSnapshot, params: list[Any]) -> dict[str, Any]:
+    async def get_state_proof(self, snapshot: LedgerSnapshot, params: list[JsonValue]) -> JsonObject:
         known_version = parse_u64("get_state_proof", params[0])
         check_known_version(known_version, snapshot.version)
         certificate = self.get_certificate(snapshot.version)
@@ -142,7 +130,7 @@ class ProofMethods:
             "ledger_consistency_proof": consistency.to_bcs().hex(),
         }
 
-    async def get_accumulator_consistency_proof(self, snapshot: LedgerSnapshot, params: list[Any]) -> dict[str, Any]:
+    async def get_accumulator_consistency_proof(self, snapshot: LedgerSnapshot, params: list[JsonValue]) -> JsonObject:
         method = "get_accumulator_consistency_proof"
         known = parse_optional_u64(method, get_param(params, 0))
         ledger_version = self.parse_ledger_version(method, snapshot, get_param(params, 1))
@@ -153,7 +141,7 @@ class ProofMethods:
         return {"ledger_consistency_proof": proof.to_bcs().hex()}
 
     @staticmethod
-    def parse_ledger_version(method: str, snapshot: LedgerSnapshot, value: Any) -> int:
+    def parse_ledger_version(method: str, snapshot: LedgerSnapshot, value: JsonValue) -> int:
         """Return the ledger version a proof is against: the param, or the snapshot's."""
         ledger_version = parse_optional_u64(method, value)
         if ledger_version is None:
@@ -173,7 +161,7 @@ class ProofMethods:
                 return candidate, info
         raise server_error(f"no state checkpoint within {CHECKPOINT_SEARCH_MAX} versions of {version}")
 
-    async def get_account_state_with_proof(self, snapshot: LedgerSnapshot, params: list[Any]) -> dict[str, Any]:
+    async def get_account_state_with_proof(self, snapshot: LedgerSnapshot, params: list[JsonValue]) -> JsonObject:
         method = "get_account_state_with_proof"
         address = parse_address(method, params[0])
         ledger_version = self.parse_ledger_version(method, snapshot, get_param(params, 2))
@@ -219,14 +207,14 @@ class ProofMethods:
             raise server_error(f"no transaction info at version {version}")
         return TransactionInfoWithProof(self.ledger.get_accumulator_proof(version, ledger_version), info)
 
-    def render_proven(self, committed: Any, ledger_version: int, include_events: bool) -> dict[str, Any]:
+    def render_proven(self, committed: CommittedTransaction, ledger_version: int, include_events: bool) -> JsonObject:
         """Return one transaction's bytes, proof and (optionally) events."""
         proof = self.get_info_with_proof(committed.version, ledger_version)
         events = [event.to_bcs().hex() for event in committed.events] if include_events else None
         return {"version": committed.version, "bytes": committed.transaction.to_bcs().hex(),
                 "proof": proof.to_bcs().hex(), "events": events}
 
-    async def get_transactions_with_proofs(self, snapshot: LedgerSnapshot, params: list[Any]) -> dict[str, Any]:
+    async def get_transactions_with_proofs(self, snapshot: LedgerSnapshot, params: list[JsonValue]) -> JsonObject:
         method = "get_transactions_with_proofs"
         start, limit = parse_u64(method, params[0]), parse_u64(method, params[1])
         include_events = parse_bool(method, get_param(params, 2))
@@ -238,7 +226,7 @@ class ProofMethods:
             items = [self.render_proven(committed, ledger_version, include_events) for committed in found]
         return {"ledger_version": ledger_version, "transactions": items}
 
-    async def get_account_transactions_with_proofs(self, snapshot: LedgerSnapshot, params: list[Any]) -> dict[str, Any]:
+    async def get_account_transactions_with_proofs(self, snapshot: LedgerSnapshot, params: list[JsonValue]) -> JsonObject:
         method = "get_account_transactions_with_proofs"
         address, start, limit = parse_address(method, params[0]), parse_u64(method, params[1]), parse_u64(method, params[2])
         include_events = parse_bool(method, get_param(params, 3))
@@ -252,7 +240,7 @@ class ProofMethods:
             items.append(self.render_proven(committed, ledger_version, include_events))
         return {"ledger_version": ledger_version, "transactions": items}
 
-    async def get_events_with_proofs(self, snapshot: LedgerSnapshot, params: list[Any]) -> list[dict[str, Any]]:
+    async def get_events_with_proofs(self, snapshot: LedgerSnapshot, params: list[JsonValue]) -> list[JsonObject]:
         method = "get_events_with_proofs"
         key, start, limit = parse_event_key(method, params[0]), parse_u64(method, params[1]), parse_u64(method, params[2])
         ledger_version = self.parse_ledger_version(method, snapshot, get_param(params, 3))
@@ -266,7 +254,7 @@ class ProofMethods:
             results.append({"event_with_proof": self.prove_event(item, ledger_version).to_bcs().hex()})
         return results
 
-    def prove_event(self, item: Any, ledger_version: int) -> EventWithProof:
+    def prove_event(self, item: CommittedEvent, ledger_version: int) -> EventWithProof:
         """Return the proof of one committed event against the accumulator of ledger_version."""
         found = self.ledger.get_transactions(item.transaction_version, 1)
         if not found:

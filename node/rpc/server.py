@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from node.config import RpcConfig
+from node.rpc.faucet import Faucet
 from node.rpc.jsonrpc import RATE_LIMITED, Charge, Dispatcher, LedgerSnapshot
+from node.rpc.ledger import LedgerReader
 from node.rpc.ratelimit import RateLimiter
 from node.rpc.streams import STREAM_PATH, StreamHub, StreamLimits
 
@@ -25,7 +28,10 @@ def get_client_key(request: web.Request) -> str:
     return request.remote or ""
 
 
-def create_app(dispatcher: Dispatcher, faucet: Any | None = None, *, ledger: Any | None = None,
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def create_app(dispatcher: Dispatcher, faucet: Faucet | None = None, *, ledger: LedgerReader | None = None,
                rate_limiter: RateLimiter | None = None, stream_limits: StreamLimits | None = None) -> web.Application:
     """Return the aiohttp app: JSON-RPC, the faucet on POST /mint (if any), streams on GET /v1/stream/ws
     (if a ledger is given), all under the per-client rate limiter (if any)."""
@@ -74,7 +80,8 @@ def create_app(dispatcher: Dispatcher, faucet: Any | None = None, *, ledger: Any
     return app
 
 
-def create_app_from_config(rpc: Any, dispatcher: Dispatcher, faucet: Any | None, ledger: Any) -> web.Application:
+def create_app_from_config(rpc: RpcConfig, dispatcher: Dispatcher, faucet: Faucet | None,
+                           ledger: LedgerReader) -> web.Application:
     """Return the app with the limits of an RpcConfig (node/config.py)."""
     limiter = RateLimiter(rpc.client_rate_per_s, rpc.client_burst, exempt=frozenset(rpc.client_rate_exempt_hosts))
     limits = StreamLimits(rpc.stream_subscriptions_per_connection_max, rpc.stream_subscriptions_max,
@@ -96,7 +103,7 @@ def _add_streams(app: web.Application, hub: StreamHub) -> None:
     app.on_shutdown.append(stop)
 
 
-def _limit_faucet(handle: Any, rate_limiter: RateLimiter | None) -> Any:
+def _limit_faucet(handle: Handler, rate_limiter: RateLimiter | None) -> Handler:
     """Wrap the faucet's handler: a client over its rate gets HTTP 429 (the faucet speaks HTTP statuses)."""
     if rate_limiter is None:
         return handle

@@ -8,7 +8,6 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
@@ -18,14 +17,18 @@ from node.rpc.jsonrpc import (
     METHOD_NOT_FOUND,
     PARSE_ERROR,
     SUBSCRIPTION_LIMIT_EXCEEDED,
+    JsonObject,
     JsonRpcError,
+    JsonValue,
     LedgerSnapshot,
+    RequestId,
     compose_error,
     compose_rate_limited,
     compose_result,
     invalid_params,
     invalid_request,
 )
+from node.rpc.ledger import LedgerReader
 from node.rpc.methods import render_transaction
 from node.rpc.params import U64_MAX, parse_bool, parse_event_key, parse_u64
 
@@ -67,7 +70,7 @@ def subscription_limit(detail: str) -> JsonRpcError:
     return JsonRpcError(SUBSCRIPTION_LIMIT_EXCEEDED, f"Server error: {detail}")
 
 
-def compose_subscribed(snapshot: LedgerSnapshot, request_id: Any) -> dict[str, Any]:
+def compose_subscribed(snapshot: LedgerSnapshot, request_id: RequestId) -> JsonObject:
     """Return Diem's answer to a (un)subscription: status OK and the latest version."""
     return compose_result(snapshot, request_id, {"status": "OK", "transaction_version": snapshot.version})
 
@@ -75,7 +78,7 @@ def compose_subscribed(snapshot: LedgerSnapshot, request_id: Any) -> dict[str, A
 class StreamHub:
     """Node-wide stream state: the ledger, the limits, live connections and the commit wake-up."""
 
-    def __init__(self, ledger: Any, limits: StreamLimits = StreamLimits(),
+    def __init__(self, ledger: LedgerReader, limits: StreamLimits = StreamLimits(),
                  charge: Callable[[str, int], int | None] | None = None) -> None:
         self.ledger = ledger
         self.limits = limits
@@ -160,7 +163,7 @@ class StreamConnection:
         self.close = close
         self.client = client
         self.queue: asyncio.Queue[str] = asyncio.Queue(hub.limits.queue_messages_max)
-        self.subscriptions: dict[Any, asyncio.Task[None]] = {}
+        self.subscriptions: dict[RequestId, asyncio.Task[None]] = {}
         self.is_closed = False
         self.closing: asyncio.Task[None] | None = None
 
@@ -173,7 +176,7 @@ class StreamConnection:
         except (ConnectionError, RuntimeError) as error:
             self.drop(WSCloseCode.ABNORMAL_CLOSURE, f"send failed: {error}")
 
-    async def enqueue(self, message: dict[str, Any]) -> bool:
+    async def enqueue(self, message: JsonObject) -> bool:
         """Queue a message; drop the connection if the client leaves its queue full too long."""
         if self.is_closed:
             return False
@@ -228,7 +231,7 @@ class StreamConnection:
         except JsonRpcError as error:
             await self.enqueue(compose_error(snapshot, request_id, error))
 
-    async def process(self, snapshot: LedgerSnapshot, request: dict[str, Any], request_id: Any) -> None:
+    async def process(self, snapshot: LedgerSnapshot, request: JsonObject, request_id: RequestId) -> None:
         """Run a validated request, raising JsonRpcError for anything the client got wrong."""
         if request.get("jsonrpc") != JSONRPC_VERSION:
             raise invalid_request("jsonrpc must be 2.0")
@@ -248,7 +251,7 @@ class StreamConnection:
         await self.enqueue(compose_subscribed(snapshot, request_id))
         self.start_subscription(request_id, stream)
 
-    def parse_subscription(self, method: str, params: Any) -> Callable[[Any], Awaitable[None]]:
+    def parse_subscription(self, method: str, params: JsonValue) -> Callable[[RequestId], Awaitable[None]]:
         """Return the coroutine function that streams what params ask for."""
         if not isinstance(params, dict):
             raise invalid_params(method)
@@ -264,7 +267,7 @@ class StreamConnection:
         start = parse_u64(method, params["event_seq_num"])
         return lambda request_id: self.stream_events(request_id, key, start)
 
-    def check_limits(self, request_id: Any) -> None:
+    def check_limits(self, request_id: RequestId) -> None:
         """Refuse a duplicate id or a subscription over the connection's or the node's limit."""
         limits = self.hub.limits
         if request_id in self.subscriptions:
@@ -275,7 +278,7 @@ class StreamConnection:
         if self.hub.subscription_count >= limits.subscriptions_max:
             raise subscription_limit(f"too many subscriptions on this node (limit {limits.subscriptions_max})")
 
-    def start_subscription(self, request_id: Any, stream: Callable[[Any], Awaitable[None]]) -> None:
+    def start_subscription(self, request_id: RequestId, stream: Callable[[RequestId], Awaitable[None]]) -> None:
         """Run a subscription as its own task; count it against the node's limit until it ends."""
         task = asyncio.create_task(self.run_subscription(request_id, stream))
         self.subscriptions[request_id] = task
@@ -288,7 +291,8 @@ class StreamConnection:
 
         task.add_done_callback(on_done)
 
-    async def run_subscription(self, request_id: Any, stream: Callable[[Any], Awaitable[None]]) -> None:
+    async def run_subscription(self, request_id: RequestId,
+                               stream: Callable[[RequestId], Awaitable[None]]) -> None:
         """Stream until cancelled; a ledger failure ends this subscription with an error, not the node."""
         try:
             await stream(request_id)
@@ -299,7 +303,7 @@ class StreamConnection:
             error = JsonRpcError(-32000, "Server error: subscription ended")
             await self.enqueue(compose_error(self.hub.ledger.get_snapshot(), request_id, error))
 
-    async def stream_transactions(self, request_id: Any, next_version: int, include_events: bool) -> None:
+    async def stream_transactions(self, request_id: RequestId, next_version: int, include_events: bool) -> None:
         """Send every committed transaction from next_version on, in order, then each new one."""
         ledger = self.hub.ledger
         while next_version <= U64_MAX:
@@ -317,7 +321,7 @@ class StreamConnection:
             else:
                 await self.hub.wait_for_commit(event)
 
-    async def stream_events(self, request_id: Any, key: bytes, next_sequence: int) -> None:
+    async def stream_events(self, request_id: RequestId, key: bytes, next_sequence: int) -> None:
         """Send every event of one stream from next_sequence on, in order, then each new one."""
         ledger = self.hub.ledger
         while next_sequence <= U64_MAX:
@@ -336,6 +340,6 @@ class StreamConnection:
                 await self.hub.wait_for_commit(event)
 
 
-def is_valid_id(value: Any) -> bool:
+def is_valid_id(value: JsonValue) -> bool:
     """Return whether value can identify a subscription (an integer or a string, not a bool)."""
     return isinstance(value, (int, str)) and not isinstance(value, bool)

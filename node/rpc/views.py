@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
+from contracts.vm.errors import Explanation
+from contracts.vm.status import VMStatus
+from node.rpc.jsonrpc import JsonObject
 from primitives.hashing import ZERO_HASH, sha3_256
 from primitives.types.ledger_transactions import BlockMetadata, Transaction
 from primitives.types.scripts import Script, ScriptFunction, TransactionArgument, TransactionArgumentKind
@@ -56,7 +58,7 @@ def compute_argument_view(argument: TransactionArgument) -> str:
     return f"{{{kind.name}: {value}}}"
 
 
-def compute_script_view(payload_value: Any, get_script_name: ScriptNameLookup) -> dict[str, Any]:
+def compute_script_view(payload_value: object, get_script_name: ScriptNameLookup) -> JsonObject:
     """Return the `script` object of a user transaction for any payload kind."""
     if isinstance(payload_value, ScriptFunction):
         return {
@@ -72,9 +74,9 @@ def compute_script_view(payload_value: Any, get_script_name: ScriptNameLookup) -
     return {"type": UNKNOWN}
 
 
-def compute_legacy_script_view(script: Script, name: str | None) -> dict[str, Any]:
+def compute_legacy_script_view(script: Script, name: str | None) -> JsonObject:
     """Render a legacy Script; for peer_to_peer_with_metadata also the payment fields."""
-    view: dict[str, Any] = {
+    view: JsonObject = {
         "type": name or UNKNOWN,
         "code": script.code.hex(),
         "arguments": [compute_argument_view(argument) for argument in script.args],
@@ -103,7 +105,7 @@ def is_payment_shape(script: Script) -> bool:
     return len(script.ty_args) == 1 and tuple(argument.kind for argument in script.args) == expected
 
 
-def compute_script_hash_and_bytes(payload_value: Any) -> tuple[str, str]:
+def compute_script_hash_and_bytes(payload_value: object) -> tuple[str, str]:
     """Return (`script_hash`, `script_bytes`): sha3 of a Script's code, and the payload's inner BCS."""
     if isinstance(payload_value, Script):
         return sha3_256(payload_value.code).hex(), payload_value.to_bcs().hex()
@@ -112,7 +114,7 @@ def compute_script_hash_and_bytes(payload_value: Any) -> tuple[str, str]:
     return ZERO_HASH.hex(), ""
 
 
-def compute_authenticator_fields(authenticator: Any) -> dict[str, Any]:
+def compute_authenticator_fields(authenticator: object) -> JsonObject:
     """Return the signature fields of a user transaction, secondary lists included."""
     if isinstance(authenticator, MultiAgentAuthenticator):
         fields = _compute_single_signer_fields(authenticator.sender.value)
@@ -129,7 +131,7 @@ def compute_authenticator_fields(authenticator: Any) -> dict[str, Any]:
     return fields
 
 
-def _compute_single_signer_fields(authenticator: Any) -> dict[str, Any]:
+def _compute_single_signer_fields(authenticator: object) -> JsonObject:
     if isinstance(authenticator, AccountAuthenticator):
         authenticator = authenticator.value
     if isinstance(authenticator, MultiEd25519Authenticator):
@@ -143,13 +145,13 @@ def _compute_single_signer_fields(authenticator: Any) -> dict[str, Any]:
     }
 
 
-def compute_user_transaction_view(signed: SignedTransaction, get_script_name: ScriptNameLookup) -> dict[str, Any]:
+def compute_user_transaction_view(signed: SignedTransaction, get_script_name: ScriptNameLookup) -> JsonObject:
     """Return the `transaction` object of a user transaction, keys in Diem's order."""
     raw = signed.raw_txn
     payload_value = raw.payload.value
     script_hash, script_bytes = compute_script_hash_and_bytes(payload_value)
     signer_fields = compute_authenticator_fields(signed.authenticator.value)
-    view: dict[str, Any] = {"type": "user", "sender": raw.sender.hex()}
+    view: JsonObject = {"type": "user", "sender": raw.sender.hex()}
     view.update(
         (key, signer_fields[key])
         for key in ("signature_scheme", "signature", "public_key", "secondary_signers",
@@ -169,7 +171,7 @@ def compute_user_transaction_view(signed: SignedTransaction, get_script_name: Sc
     return view
 
 
-def compute_transaction_data_view(transaction: Transaction, get_script_name: ScriptNameLookup) -> dict[str, Any]:
+def compute_transaction_data_view(transaction: Transaction, get_script_name: ScriptNameLookup) -> JsonObject:
     """Return the `transaction` object for any kind of ledger transaction."""
     value = transaction.value
     if isinstance(value, SignedTransaction):
@@ -179,9 +181,9 @@ def compute_transaction_data_view(transaction: Transaction, get_script_name: Scr
     return {"type": "writeset"}
 
 
-def compute_vm_status_view(status: Any) -> dict[str, Any]:
+def compute_vm_status_view(status: VMStatus) -> JsonObject:
     """Return the `vm_status` object of a committed transaction."""
-    view: dict[str, Any] = {"type": status.kind}
+    view: JsonObject = {"type": status.kind}
     if status.kind == "move_abort":
         view.update(location=status.location, abort_code=status.abort_code,
                     explanation=_compute_explanation_view(status.explanation))
@@ -191,7 +193,7 @@ def compute_vm_status_view(status: Any) -> dict[str, Any]:
     return view
 
 
-def _compute_explanation_view(explanation: Any) -> dict[str, str] | None:
+def _compute_explanation_view(explanation: Explanation | None) -> dict[str, str] | None:
     if explanation is None:
         return None
     return {
@@ -205,11 +207,11 @@ def _compute_explanation_view(explanation: Any) -> dict[str, str] | None:
 def compute_transaction_view(
     version: int,
     transaction: Transaction,
-    status: Any,
+    status: VMStatus,
     gas_used: int,
-    events: list[dict[str, Any]],
+    events: list[JsonObject],
     get_script_name: ScriptNameLookup,
-) -> dict[str, Any]:
+) -> JsonObject:
     """Return the full `Transaction` view; events are already rendered (empty unless asked for)."""
     return {
         "version": version,

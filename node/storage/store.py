@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import msgpack
-
 from node.storage import schema
 from node.storage.backends import KeyValueBackend, LevelBackend, MemoryBackend
-from node.storage.state_cache import MISSING, LatestStateCache
+from node.storage.batch import (
+    TOMBSTONE,
+    compute_block_puts,
+    compute_state_puts,
+    compute_transaction_puts,
+    unpack_record,
+)
 from node.storage.records import (
     BlockCommit,
     EventRecord,
@@ -16,26 +20,15 @@ from node.storage.records import (
     StoredBlock,
     TransactionRecord,
 )
+from node.storage.state_cache import MISSING, LatestStateCache
 from primitives.errors import invariant
 
 # Page sizes match the JSON-RPC page limit (diem-compat §1.3) so a reader never asks for more.
 SCAN_LIMIT_MAX = 1000
-_TOMBSTONE = b"\x00"
-_PRESENT = b"\x01"
 
 
 class StoreOpenError(Exception):
     """The database on disk cannot be used by this node (schema, chain id or genesis differ)."""
-
-
-def _pack(value: object) -> bytes:
-    """Encode a stored record as msgpack (bytes stay bytes)."""
-    return msgpack.packb(value, use_bin_type=True)
-
-
-def _unpack(data: bytes) -> list:
-    """Decode a stored record written by _pack."""
-    return msgpack.unpackb(data, raw=False)
 
 
 class Store:
@@ -130,8 +123,7 @@ class Store:
                 f"ledger info version {commit.ledger_info.version} below last version {next_version - 1}",
             )
             latest_block = position
-            puts += self._get_block_puts(commit) + self._get_transaction_puts(commit)
-            puts += self._get_state_puts(commit)
+            puts += compute_block_puts(commit) + compute_transaction_puts(commit) + compute_state_puts(commit)
             deletes.append(schema.pending_block_key(commit.block_id))
         last = commits[-1]
         invariant(
@@ -146,50 +138,6 @@ class Store:
         self.state_cache.begin_commit(key for key, _, _ in writes)
         self.backend.write(puts, deletes, sync=True)
         self.state_cache.end_commit(writes, last.ledger_info.version)
-
-    def _get_block_puts(self, commit: BlockCommit) -> list[tuple[bytes, bytes]]:
-        """Return the block, certificate and ledger info entries of a commit."""
-        info = commit.ledger_info
-        epoch, round_number = info.epoch, commit.round_number
-        version_be8 = schema.encode_u64(info.version)
-        puts = [
-            (schema.block_key(epoch, round_number), _pack([commit.block_id, commit.block])),
-            (schema.block_id_key(commit.block_id), schema.encode_epoch_round(epoch, round_number)),
-            (schema.quorum_cert_key(epoch, round_number), commit.quorum_cert),
-            (schema.commit_cert_key(epoch, round_number), commit.commit_cert),
-            (schema.ledger_info_key(info.version), _pack([info.epoch, info.is_epoch_end, info.ledger_info])),
-        ]
-        if info.is_epoch_end:
-            puts.append((schema.epoch_ledger_info_key(info.epoch), version_be8))
-        return puts
-
-    def _get_transaction_puts(self, commit: BlockCommit) -> list[tuple[bytes, bytes]]:
-        """Return the transaction, index, info and event entries of a commit."""
-        puts = []
-        for record in commit.transactions:
-            stored = _pack([record.sender, record.sequence_number, record.transaction])
-            puts.append((schema.transaction_key(record.version), stored))
-            puts.append((schema.transaction_info_key(record.version), record.info))
-            if record.sender is not None and record.sequence_number is not None:
-                index_key = schema.account_transaction_key(record.sender, record.sequence_number)
-                puts.append((index_key, schema.encode_u64(record.version)))
-        for event in commit.events:
-            location = schema.encode_u64(event.version) + event.index.to_bytes(
-                schema.EVENT_INDEX_LENGTH_BYTES, "big"
-            )
-            stored = _pack([event.event_key, event.sequence_number, event.event])
-            puts.append((schema.event_by_version_key(event.version, event.index), stored))
-            puts.append((schema.event_by_key_key(event.event_key, event.sequence_number), location))
-        return puts
-
-    def _get_state_puts(self, commit: BlockCommit) -> list[tuple[bytes, bytes]]:
-        """Return the state-tree, accumulator and state-value entries of a commit."""
-        puts = [(schema.state_node_key(key), node) for key, node in commit.state_nodes]
-        puts += [(schema.accumulator_node_key(pos), node) for pos, node in commit.accumulator_nodes]
-        for write in commit.state_values:
-            value = _TOMBSTONE if write.value is None else _PRESENT + write.value
-            puts.append((schema.state_value_key(write.state_key_hash, write.version), value))
-        return puts
 
     def save_safety_data(self, safety_data: bytes) -> None:
         """Persist the consensus safety record, synced before returning (before any vote leaves)."""
@@ -250,7 +198,7 @@ class Store:
         data = self.backend.get(schema.block_key(epoch, round_number))
         if data is None:
             return None
-        block_id, block = _unpack(data)
+        block_id, block = unpack_record(data)
         return StoredBlock(epoch, round_number, block_id, block)
 
     def get_block_epoch_round(self, block_id: bytes) -> tuple[int, int] | None:
@@ -264,7 +212,7 @@ class Store:
         result = []
         for key, value in rows:
             epoch, round_number = schema.decode_epoch_round(key[len(schema.BLOCK_PREFIX):])
-            block_id, block = _unpack(value)
+            block_id, block = unpack_record(value)
             result.append(StoredBlock(epoch, round_number, block_id, block))
         return result
 
@@ -287,7 +235,7 @@ class Store:
         data = self.backend.get(schema.ledger_info_key(version))
         if data is None:
             return None
-        epoch, is_epoch_end, ledger_info = _unpack(data)
+        epoch, is_epoch_end, ledger_info = unpack_record(data)
         return LedgerInfoRecord(version, epoch, ledger_info, is_epoch_end)
 
     def get_latest_ledger_info(self) -> LedgerInfoRecord | None:
@@ -305,7 +253,7 @@ class Store:
         data = self.backend.get(schema.transaction_key(version))
         if data is None:
             return None
-        sender, sequence_number, transaction = _unpack(data)
+        sender, sequence_number, transaction = unpack_record(data)
         info = self.backend.get(schema.transaction_info_key(version))
         invariant(info is not None, f"transaction {version} has no info: the batch was split")
         return TransactionRecord(version, transaction, info, sender, sequence_number)
@@ -367,7 +315,7 @@ class Store:
         suffix = key[len(schema.EVENT_BY_VERSION_PREFIX):]
         version = schema.decode_u64(suffix[: schema.U64_LENGTH_BYTES])
         index = int.from_bytes(suffix[schema.U64_LENGTH_BYTES:], "big")
-        event_key, sequence_number, event = _unpack(data)
+        event_key, sequence_number, event = unpack_record(data)
         return EventRecord(event_key, sequence_number, version, index, event)
 
     def get_state_node(self, node_key: bytes) -> bytes | None:
@@ -389,7 +337,7 @@ class Store:
         written_version, value = -1, None
         for key, stored in self.backend.scan(prefix, start, True):
             written_version = schema.decode_u64(key[len(prefix):])
-            value = None if stored == _TOMBSTONE else stored[1:]
+            value = None if stored == TOMBSTONE else stored[1:]
             break
         self.state_cache.remember(generation, state_key_hash, version, written_version, value)
         return value

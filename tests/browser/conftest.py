@@ -13,11 +13,11 @@ from typing import Any, TypeVar
 import pytest
 from typer.testing import CliRunner
 
+from cli.wallet import app as wallet_app
 from devnet.layout import compute_waypoint
 from tests.browser.harness import CHROMIUM_ARGS, WebProcess, find_free_port, require_chromium
 from tests.devnet.cluster import get_version, wait_until
 from tests.e2e_compliance.harness import CHAIN_ID, XUS, ComplianceNet, start_compliance_net
-from wallet.cli import app as wallet_app
 
 PASSPHRASE_ENV = "BROWSER_TEST_PASSPHRASE"
 ATTESTED_ABOVE_SUPPLY_MICRO = 1_000 * XUS

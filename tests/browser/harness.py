@@ -59,7 +59,7 @@ class WebProcess:
     def start(self) -> WebProcess:
         """Start the server and wait until it answers; fail with its log when it does not."""
         with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen([sys.executable, "-m", "node.cli", *self.args], stdout=log,
+            self.process = subprocess.Popen([sys.executable, "-m", "cli", *self.args], stdout=log,
                                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=ROOT,
                                             start_new_session=True)
         deadline = time.monotonic() + START_TIMEOUT_S

@@ -15,8 +15,8 @@ from datetime import datetime, timezone
 
 import pytest
 
+from cli.main import app as stablechain_app
 from explorer.web import format_amount
-from node.cli import app as stablechain_app
 from tests.browser.conftest import Browser, Story, get_regulator_supply, in_thread, run_cli, run_wallet
 from tests.browser.harness import take_screenshots
 from tests.e2e_compliance.harness import CHAIN_ID

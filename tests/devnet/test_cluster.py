@@ -132,15 +132,15 @@ async def try_stranger_connection(cluster: Devnet) -> bool:
     """Dial validator 0 with a fresh key outside the validator set; True iff it never lets us in."""
     import nacl.bindings
 
-    from node.genesis_file import load_genesis_file
-    from node.network import Network, NetworkConfig, PeerInfo, generate_key_pair
-    from node.service import compute_network_prologue
+    from node.genesis import load_genesis_file
+    from node.network import Network, TransportConfig, PeerInfo, generate_key_pair
+    from node.network.transport import compute_network_prologue
 
     manifest = cluster.layout.manifest
     validator = load_genesis_file(cluster.layout.genesis_path).validators[0]
     node_key = nacl.bindings.crypto_sign_ed25519_pk_to_curve25519(validator.network_public_key)
     target = PeerInfo(validator.address, node_key, manifest.host, manifest.get_network_port(0))
-    config = NetworkConfig(peer_id=b"\x42" * 16, key_pair=generate_key_pair(),
+    config = TransportConfig(peer_id=b"\x42" * 16, key_pair=generate_key_pair(),
                            prologue=compute_network_prologue(manifest.chain_id))
     network = Network(config, [target])
     await network.start()

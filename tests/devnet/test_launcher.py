@@ -43,7 +43,7 @@ def wait_for(condition, timeout_s: float) -> bool:  # noqa: ANN001
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
 def test_the_launcher_stops_every_node_it_started(tmp_path: Path, stop_signal: int) -> None:
     base = find_base_port(2, start=22_080 if stop_signal == signal.SIGINT else 22_280)
-    command = [sys.executable, "-m", "node.cli", "devnet", "up", "--validators", "2", "--base-port", str(base),
+    command = [sys.executable, "-m", "cli", "devnet", "up", "--validators", "2", "--base-port", str(base),
                "--network-base-port", str(base + NETWORK_PORT_OFFSET), "--dir", str(tmp_path / "devnet")]
     launcher = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=ignore_sigint,
                                 cwd=Path(__file__).resolve().parents[2])

@@ -10,8 +10,8 @@ from pydantic import ValidationError
 from devnet.layout import LayoutError, load_issuer_keys, prepare_devnet
 from devnet.manifest import Manifest
 from node.config import load_config
-from node.genesis_file import GenesisFileError, decode_genesis_config, encode_genesis_config, load_genesis_file
-from node.keys import load_private_key
+from node.genesis import GenesisFileError, decode_genesis_config, encode_genesis_config, load_genesis_file
+from node.keys.files import load_private_key
 
 
 def test_a_four_validator_devnet_gets_keys_genesis_and_configs(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from cli.main import app
 from contracts.transaction_builder import (
     Account,
     compose_create_parent_vasp,
@@ -32,8 +33,7 @@ from devnet.check import run_checks
 from devnet.launcher import Devnet
 from devnet.layout import compute_waypoint, load_issuer_keys, prepare_devnet
 from devnet.manifest import Manifest
-from node.cli import app
-from node.keys import load_private_key
+from node.keys.files import load_private_key
 from primitives.types.names import AccountAddress
 from tests.devnet.cluster import (
     EXPIRATION_S,

@@ -16,16 +16,11 @@ from devnet.layout import (
 )
 from devnet.manifest import Manifest
 from node.config import load_config
-from node.genesis_file import decode_genesis_config, encode_genesis_config, load_genesis_file
-from node.keys import load_private_key, save_private_key
-from node.service import (
-    Membership,
-    NodeStartError,
-    build_genesis_commit,
-    build_node,
-    find_own_address,
-    get_membership,
-)
+from node.genesis import decode_genesis_config, encode_genesis_config, load_genesis_file
+from node.genesis import build_genesis_commit
+from node.keys.files import load_private_key, save_private_key
+from node.service.assembly import NodeStartError, build_node, find_own_address
+from node.service.membership import Membership, get_membership
 from primitives.keys import PrivateKey
 
 MANIFEST = Manifest(validators=4, standby_nodes=1, base_port=18080, network_base_port=16180)

@@ -12,6 +12,8 @@ from typing import Any
 
 from typer.testing import CliRunner, Result
 
+from cli import regulator as regulator_cli
+from cli import treasury as treasury_cli
 from contracts.transaction_builder import Account, compose_create_parent_vasp, compose_peer_to_peer
 from devnet.launcher import Devnet, call_rpc
 from devnet.layout import DevnetLayout, load_issuer_keys, prepare_devnet
@@ -20,8 +22,7 @@ from node.config import AdmissionConfig, RegulatorConfig
 from primitives.keys import PrivateKey
 from primitives.types.names import AccountAddress
 from tests.devnet.cluster import find_base_port, get_sequence_number, is_port_free, wait_until
-from wallet import regulator as regulator_cli
-from wallet import treasury as treasury_cli
+from wallet import regulator
 
 XUS = 1_000_000
 VALIDATORS = 4
@@ -117,7 +118,7 @@ class ComplianceNet:
         from wallet.treasury import load_signing_key
 
         self.regulator_calls.append(method)
-        client = regulator_cli.RegulatorClient(self.regulator_url, load_signing_key(self.get_key_file("finma")))
+        client = regulator.RegulatorClient(self.regulator_url, load_signing_key(self.get_key_file("finma")))
         return asyncio.run(client.call(method, params))
 
     def pay(self, node: int, sender: str, payee: str, amount_micro: int, sequence: int | None = None) -> dict:
@@ -191,7 +192,7 @@ def create_users(net: ComplianceNet, balances_micro: dict[str, int], node: int) 
 
 def canonical_request(method: str, params: list[Any]) -> bytes:
     """Return one JSON-RPC request object as the regulator client sends it."""
-    return regulator_cli.canonical_json({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
+    return regulator.canonical_json({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
 
 
 def post_raw(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from devnet.check import CheckReport, run_checks
-from node.admission.codes import AdmissionCode
+from node.compliance.admission.codes import AdmissionCode
 from primitives.types.names import AccountAddress
 from tests.e2e_compliance.harness import (
     CHAIN_ID,

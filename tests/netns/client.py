@@ -19,7 +19,7 @@ from pathlib import Path
 import aiohttp
 
 from devnet.bench import Submitter, drive_load, fund_senders, get_sequence_number
-from node.keys import load_private_key
+from node.keys.files import load_private_key
 
 SENDER_ACCOUNTS = 24
 VERSION_SAMPLE_INTERVAL_S = 0.5

@@ -7,7 +7,7 @@ import tempfile
 import time
 
 from node.mempool import Mempool, VerifiedTransaction
-from node.network import Network, NetworkConfig, PeerInfo, generate_key_pair
+from node.network import Network, TransportConfig, PeerInfo, generate_key_pair
 from node.storage import LevelStore
 from tests.node.storage_fixtures import make_commit
 
@@ -72,7 +72,7 @@ def bench_mempool() -> None:
 
 async def bench_network() -> None:
     """Measure one-way encrypted messages per second between two local validators."""
-    networks = [Network(NetworkConfig(bytes([i]) * 16, generate_key_pair())) for i in (1, 2)]
+    networks = [Network(TransportConfig(bytes([i]) * 16, generate_key_pair())) for i in (1, 2)]
     try:
         for network in networks:
             await network.start()

@@ -8,12 +8,10 @@ import hypothesis.strategies as st
 from hypothesis import given, settings
 
 from node.mempool import (
-    JSONRPC_ERROR_CODES,
     Mempool,
     MempoolLimits,
     MempoolStatus,
     VerifiedTransaction,
-    compute_error_message,
     is_accepted,
     verify_transaction,
 )
@@ -82,16 +80,6 @@ def test_same_sequence_number_replaces_only_for_a_strictly_higher_gas_price() ->
     assert mempool.add(higher, 0, NOW_SECS) == MempoolStatus.REPLACED
     assert mempool.get_batch(10, 10_000) == [higher]
     assert len(mempool) == 1 and mempool.total_bytes == TXN_SIZE_BYTES
-
-
-def test_invalid_update_maps_to_diem_error_32010_with_its_message() -> None:
-    assert JSONRPC_ERROR_CODES[MempoolStatus.INVALID_UPDATE] == -32010
-    assert compute_error_message(MempoolStatus.INVALID_UPDATE, 0) == (
-        'Server error: Mempool submission error: "Failed to update gas price to 0"'
-    )
-    assert JSONRPC_ERROR_CODES[MempoolStatus.MEMPOOL_FULL] == -32008
-    assert JSONRPC_ERROR_CODES[MempoolStatus.TOO_MANY_TRANSACTIONS_FOR_ACCOUNT] == -32009
-    assert JSONRPC_ERROR_CODES[MempoolStatus.SEQUENCE_NUMBER_TOO_OLD] == -32007
 
 
 def test_status_codes_are_stable() -> None:

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 
 import pytest
 
-from node.network import KeyPair, Network, NetworkConfig, PeerInfo, generate_key_pair
+from node.network import KeyPair, Network, TransportConfig, PeerInfo, generate_key_pair
 from node.network import framing
 from node.network.noise import Initiator, Session
 from node.network.peers import PEER_SCORE_BAN_THRESHOLD, PENALTY_MALFORMED_FRAME
@@ -38,7 +38,7 @@ def get_peer_info(network: Network) -> PeerInfo:
 async def running_networks(count: int, **overrides: object) -> AsyncIterator[list[Network]]:
     """Start count networks that all know each other, and close them all afterwards."""
     networks = [
-        Network(NetworkConfig(make_peer_id(index + 1), generate_key_pair(), **overrides))  # type: ignore[arg-type]
+        Network(TransportConfig(make_peer_id(index + 1), generate_key_pair(), **overrides))  # type: ignore[arg-type]
         for index in range(count)
     ]
     try:
@@ -120,7 +120,7 @@ async def test_a_stranger_with_a_valid_key_is_refused_before_any_message() -> No
 
 async def test_a_stranger_network_never_connects() -> None:
     async with running_networks(1) as (alice,):
-        stranger = Network(NetworkConfig(b"\x00" * 16, generate_key_pair()), [get_peer_info(alice)])
+        stranger = Network(TransportConfig(b"\x00" * 16, generate_key_pair()), [get_peer_info(alice)])
         try:
             await stranger.start()
             await asyncio.sleep(0.3)  # several dial attempts with backoff
@@ -257,7 +257,7 @@ async def test_connection_comes_back_after_a_peer_restarts(restarted_index: int)
         async with asyncio.timeout(WAIT_SECS):
             await survivor.wait_disconnected(config.peer_id)
         replacement = Network(
-            NetworkConfig(config.peer_id, config.key_pair, listen_port=port),
+            TransportConfig(config.peer_id, config.key_pair, listen_port=port),
             [get_peer_info(survivor)],
         )
         networks[restarted_index] = replacement  # the context manager closes it
@@ -285,7 +285,7 @@ async def test_peer_set_is_replaced_at_an_epoch_boundary() -> None:
         carol.send(bob.config.peer_id, b"new epoch")
         assert await receive(bob) == (carol.config.peer_id, b"new epoch")
         # A newcomer joins at the next boundary and dials the members with higher ids.
-        dave = Network(NetworkConfig(make_peer_id(0), generate_key_pair()))
+        dave = Network(TransportConfig(make_peer_id(0), generate_key_pair()))
         try:
             await dave.start()
             for network in (bob, carol, dave):

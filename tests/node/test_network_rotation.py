@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 import pytest
 
-from node.network import KeyPair, Network, NetworkConfig, PeerInfo, framing, generate_key_pair
+from node.network import KeyPair, Network, TransportConfig, PeerInfo, framing, generate_key_pair
 from node.network.noise import Initiator
 from tests.node.test_network import (
     HELLO_STAMPS_MS,
@@ -27,7 +27,7 @@ APART_SECS = 0.3
 @asynccontextmanager
 async def started(count: int) -> AsyncIterator[list[Network]]:
     """Start count networks that know each other, connected; close them all afterwards."""
-    networks = [Network(NetworkConfig(make_peer_id(index + 1), generate_key_pair())) for index in range(count)]
+    networks = [Network(TransportConfig(make_peer_id(index + 1), generate_key_pair())) for index in range(count)]
     try:
         for network in networks:
             await network.start()

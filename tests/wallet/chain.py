@@ -1,18 +1,14 @@
 """Fixtures from the pure modules: validator sets, certificates in the consensus format, and the RPC
-tests' certified in-memory chain (tests.rpc.memory_ledger) with its genesis waypoint."""
+tests' certified in-memory chain (tests.node.rpc.memory_ledger) with its genesis waypoint."""
 
 from __future__ import annotations
 
 from primitives.certified.domains import COMMIT_VOTE_DOMAIN, compute_signing_bytes
-from primitives.certified.ledger_info import (
-    EpochChangeProof,
-    LedgerInfo,
-    LedgerInfoWithSignatures,
-    compute_genesis_hash,
-)
+from primitives.certified.ledger_info import compute_genesis_hash
+from primitives.certified.ledger_info import EpochChangeProof, LedgerInfo, LedgerInfoWithSignatures
 from primitives.certified.validators import ValidatorInfo, ValidatorSet
 from primitives.keys import PrivateKey
-from tests.rpc.memory_ledger import CHAIN_ID, MemoryLedger
+from tests.node.rpc.memory_ledger import CHAIN_ID, MemoryLedger
 
 
 def make_validators(name: bytes, count: int = 4, power: int = 10) -> tuple[ValidatorSet, dict[bytes, PrivateKey]]:

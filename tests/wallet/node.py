@@ -10,11 +10,11 @@ from collections.abc import Callable
 import aiohttp
 from aiohttp import web
 
+from node.config import MAX_BATCH_SIZE, MAX_REQUEST_BODY_BYTES
 from node.rpc.faucet import Faucet
-from node.rpc.jsonrpc import MAX_BATCH_SIZE, MAX_REQUEST_BODY_BYTES
 from node.rpc.methods import create_dispatcher
 from node.rpc.server import create_app
-from tests.rpc.memory_ledger import CHAIN_ID
+from tests.node.rpc.memory_ledger import CHAIN_ID
 from tests.wallet.chain import ProvenLedger
 
 COMMIT_INTERVAL_S = 0.02

@@ -9,12 +9,12 @@ import threading
 import pytest
 from typer.testing import CliRunner
 
+from cli.wallet import app
 from primitives.account_identifier import TESTNET_HRP, encode_account_identifier
 from primitives.keys import PrivateKey
 from primitives.metadata import GeneralMetadataV0, Metadata
 from primitives.types.names import AccountAddress
 from tests.wallet.node import TestNode
-from wallet.cli import app
 
 PASSPHRASE_ENV = {"WALLET_PASS": "s3cret", "WRONG_PASS": "nope",
                   "BOB_KEY": PrivateKey.from_seed_material(b"cli-bob").seed.hex()}

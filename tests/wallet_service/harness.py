@@ -52,7 +52,7 @@ class WalletService:
 
     def start(self) -> WalletService:
         """Start the process and wait until it serves."""
-        command = [sys.executable, "-m", "wallet_service", "--host", "127.0.0.1", "--port", str(self.port),
+        command = [sys.executable, "-m", "cli", "wallet", "serve", "--host", "127.0.0.1", "--port", str(self.port),
                    "--rpc", self.rpc_url, "--faucet", self.faucet_url, "--data", str(self.data_dir),
                    "--name", self.name]
         if self.webhook_url:

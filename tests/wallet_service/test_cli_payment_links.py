@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from node.cli import app
+from cli.main import app
 from tests.wallet_service.conftest import Net
 from tests.wallet_service.harness import XUS, WalletService, wait_for
 from wallet.builder import (

@@ -11,8 +11,8 @@ from contracts.framework import DIEM_ROOT, TREASURY_COMPLIANCE, evidence, stakin
 from contracts.genesis import NO_PERIODIC_EPOCHS, STAKING_WITHOUT_PERIODIC_EPOCHS, GenesisConfig, build_genesis
 from contracts.outputs import is_retry
 from contracts.vm.context import EventHandleGenerator
-from node.execution import ContractsApplication
-from node.genesis_file import GenesisFileError, decode_genesis_config, encode_genesis_config
+from node.genesis import GenesisFileError, decode_genesis_config, encode_genesis_config
+from node.runtime.application import ContractsApplication
 from tests.contracts.framework.staking.evidence_helpers import evidence_payload, signed_vote
 from tests.contracts.framework.staking.helpers import (
     DD, DD_KEY, DR_KEY, GENESIS_STAKES, PARAMS, TC_KEY, XUS, abort_of, assert_executed, consensus_key,

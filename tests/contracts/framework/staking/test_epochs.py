@@ -195,7 +195,7 @@ def test_power_is_capped_when_a_large_stake_joins(chain):
 
 
 def test_only_the_epoch_ending_block_carries_the_next_validator_set_for_the_node(chain, joiner):
-    from node.execution import ContractsApplication
+    from node.runtime.application import ContractsApplication
 
     app = ContractsApplication()
     key, address = joiner

@@ -1,0 +1,95 @@
+"""`stablechain status` and the benchmarks: committed throughput, JSON-RPC reads, catch-up, the executor."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from cli.common import console, fail
+
+DEFAULT_RPC_URL = "http://127.0.0.1:8080/v1"
+
+
+def status(url: str = typer.Option(DEFAULT_RPC_URL, help="A node's JSON-RPC URL.")) -> None:
+    """Show a node's chain id, ledger version and timestamp."""
+    from devnet.launcher import call_rpc
+
+    try:
+        response = call_rpc(url, "get_metadata", [])
+    except OSError as error:
+        fail(f"{url}: {error}")
+    result = response.get("result") or {}
+    console.print(f"chain id {response['diem_chain_id']}  version {response['diem_ledger_version']}  "
+                  f"timestamp {response['diem_ledger_timestampusec']} µs  accumulator {result.get('accumulator_root_hash')}")
+
+
+def bench(
+    validators: int = typer.Option(4, help="Validators in the benchmark's own devnet."),
+    duration: float = typer.Option(60.0, help="Seconds of load."),
+    rate: float = typer.Option(0.0, help="Transfers submitted per second (0 = as fast as possible)."),
+    accounts: int = typer.Option(64, help="Sending accounts."),
+    base_port: int = typer.Option(28080, help="JSON-RPC base port of the benchmark devnet."),
+    in_flight: int = typer.Option(32, "--in-flight", min=1, help="Uncommitted transfers per account (1: closed-loop "
+                                  "clients that pay again once the previous payment committed)."),
+    kill_validator_after: Optional[float] = typer.Option(
+        None, "--kill-validator-after", help="SIGKILL the last validator after this many seconds of load; "
+        "report the rates before it and from 10 s after it."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Measure committed transfers/s and submit-to-commit latency on a fresh local devnet."""
+    from devnet.bench import format_result, run_bench
+
+    if kill_validator_after is not None and not 0 < kill_validator_after < duration:
+        fail("--kill-validator-after must lie inside the load's duration")
+    try:
+        result = run_bench(validators, duration, rate, base_port, accounts,
+                           kill_validator_after_s=kill_validator_after, in_flight_per_account=in_flight)
+    except (RuntimeError, OSError) as error:
+        fail(f"benchmark failed: {error}")
+    typer.echo(format_result(result, as_json))
+
+
+def bench_rpc(
+    duration: float = typer.Option(20.0, help="Seconds of load."),
+    clients: int = typer.Option(32, help="Concurrent HTTP clients."),
+    base_port: int = typer.Option(28180, help="JSON-RPC port of the one-node devnet."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Measure get_account requests per second served by one node."""
+    from devnet.bench_rpc import format_rpc_result, run_rpc_bench
+
+    try:
+        result = run_rpc_bench(duration, base_port, clients)
+    except (RuntimeError, OSError) as error:
+        fail(f"benchmark failed: {error}")
+    typer.echo(format_rpc_result(result, as_json))
+
+
+def bench_catchup(
+    validators: int = typer.Option(4, help="Validators in the benchmark's own devnet."),
+    load: float = typer.Option(30.0, help="Seconds of transfers before the last validator's database is wiped."),
+    base_port: int = typer.Option(28280, help="JSON-RPC base port of the benchmark devnet."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Measure how fast a validator that lost its database catches up (versions replayed per second)."""
+    from devnet.bench_catchup import format_catchup_result, run_catchup_bench
+
+    try:
+        result = run_catchup_bench(validators, load, base_port)
+    except (RuntimeError, OSError) as error:
+        fail(f"benchmark failed: {error}")
+    typer.echo(format_catchup_result(result, as_json))
+
+
+def bench_executor(
+    block_size: int = typer.Option(1000, help="Transfers per block."),
+    blocks: int = typer.Option(10, help="Blocks to execute."),
+) -> None:
+    """Measure executed peer-to-peer transfers per second on one core, state root included."""
+    import sys
+
+    from contracts import bench
+
+    sys.argv = ["contracts.bench", "--block-size", str(block_size), "--blocks", str(blocks)]
+    bench.main()

@@ -1,0 +1,187 @@
+"""The regulator listener: an aiohttp app that authenticates, audits, then dispatches `compliance_*` methods."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from aiohttp import web
+
+from node.compliance.admission.pipeline import RejectionLog
+from node.compliance.index.queries import ComplianceIndex
+from node.compliance.regulator.audit import AuditLog, AuditLogError
+from node.compliance.regulator.auth import (
+    HTTP_FORBIDDEN,
+    HTTP_UNAUTHORIZED,
+    AuthResult,
+    Authenticator,
+    CanonicalParamsError,
+    RegulatorKey,
+    ReplayCache,
+    compute_params_hash,
+    parse_credentials,
+)
+from node.compliance.regulator.methods import ComplianceMethods, RegulatorMethod
+from node.config import RegulatorConfig
+from node.rpc.jsonrpc import (
+    METHOD_NOT_FOUND,
+    JsonObject,
+    JsonRpcError,
+    JsonValue,
+    LedgerSnapshot,
+    RequestId,
+    compose_error,
+    compose_result,
+    invalid_params,
+)
+from node.rpc.ledger import LedgerReader
+from node.rpc.server import JSON_CONTENT_TYPE
+
+REGULATOR_BODY_BYTES_MAX = 16 * 1024
+BODY_READ_SLACK_BYTES = 1024
+HTTP_BAD_REQUEST = 400
+HTTP_UNAVAILABLE = 503
+MALFORMED_REQUEST = "malformed_request"
+AUDIT_UNAVAILABLE = "audit_unavailable"
+REFUSAL_WORDS = {HTTP_BAD_REQUEST: "bad_request", HTTP_UNAUTHORIZED: "unauthorized", HTTP_FORBIDDEN: "forbidden",
+                 HTTP_UNAVAILABLE: "unavailable"}
+RPC_PATH = "/v1"
+AUDIENCE_HEADER = "WWW-Authenticate"
+AUTH_SCHEME = 'Stablechain-Ed25519 realm="regulator"'
+
+
+def wall_clock_ms() -> int:
+    """Unix time in milliseconds."""
+    return time.time_ns() // 1_000_000
+
+
+def compose_refusal(status: int, reason: str) -> web.Response:
+    """Return a refusal: a status and a reason word, never any ledger data (not even the ledger version)."""
+    body = json.dumps({"error": REFUSAL_WORDS.get(status, "refused"), "reason": reason}).encode()
+    headers = {AUDIENCE_HEADER: AUTH_SCHEME} if status == HTTP_UNAUTHORIZED else {}
+    return web.Response(status=status, body=body, content_type=JSON_CONTENT_TYPE, headers=headers)
+
+
+def parse_request(body: bytes) -> tuple[str, list[JsonValue], RequestId] | None:
+    """Return (method, params, id) of one JSON-RPC request object, or None when it is not one."""
+    try:
+        request = json.loads(body)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    if not isinstance(request, dict) or request.get("jsonrpc") != "2.0" or not isinstance(request.get("method"), str):
+        return None
+    params = request.get("params", [])
+    request_id = request.get("id")
+    if not isinstance(params, list) or not (request_id is None or isinstance(request_id, (int, str))):
+        return None
+    return request["method"], params, request_id
+
+
+class RegulatorApi:
+    """Authentication, audit and dispatch; `create_app` serves it on POST /v1."""
+
+    def __init__(self, methods: list[RegulatorMethod], authenticator: Authenticator, audit: AuditLog,
+                 get_snapshot: Callable[[], LedgerSnapshot]) -> None:
+        self.methods = {method.name: method for method in methods}
+        self.authenticator = authenticator
+        self.audit = audit
+        self.get_snapshot = get_snapshot
+
+    async def record(self, auth: AuthResult | None, method: str | None, params_hash: str | None, status: int,
+                     reason: str, result_bytes: int) -> bool:
+        """Append the audit entry of one request; False when the log cannot be written."""
+        credentials = None if auth is None else auth.credentials
+        try:
+            # The fsync runs on a worker thread so the node's event loop (consensus included) never waits on disk.
+            await asyncio.to_thread(
+                self.audit.append, self.authenticator.wall_clock_ms(), None if auth is None or auth.key is None else auth.key.name,
+                None if credentials is None else credentials.public_key_text, method, params_hash,
+                None if credentials is None else credentials.nonce_text, status == 200, status, reason, result_bytes,
+            )
+        except AuditLogError:
+            return False
+        return True
+
+    async def handle(self, request: web.Request) -> web.Response:
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            body = b""
+        parsed = parse_request(body) if len(body) <= REGULATOR_BODY_BYTES_MAX else None
+        params_hash = None
+        if parsed is not None:
+            try:
+                params_hash = compute_params_hash(parsed[1]).hex()
+            except CanonicalParamsError:
+                parsed = None
+        if parsed is None:
+            await self.record(_headers_only(request, self.authenticator), None, None, HTTP_BAD_REQUEST, MALFORMED_REQUEST, 0)
+            return compose_refusal(HTTP_BAD_REQUEST, MALFORMED_REQUEST)
+        method, params, request_id = parsed
+        auth = self.authenticator.authenticate(request.headers, method, params)
+        if not auth.is_allowed:
+            if not await self.record(auth, method, params_hash, auth.status, auth.reason, 0):
+                return compose_refusal(HTTP_UNAVAILABLE, AUDIT_UNAVAILABLE)
+            return compose_refusal(auth.status, auth.reason)
+        answer = await self.dispatch(method, params, request_id, auth.key)  # type: ignore[arg-type]
+        payload = json.dumps(answer, separators=(",", ":")).encode()
+        # Nothing leaves before its audit entry is on disk.
+        if not await self.record(auth, method, params_hash, 200, "", len(payload)):
+            return compose_refusal(HTTP_UNAVAILABLE, AUDIT_UNAVAILABLE)
+        return web.Response(body=payload, content_type=JSON_CONTENT_TYPE)
+
+    async def dispatch(self, method_name: str, params: list[JsonValue], request_id: RequestId, key: RegulatorKey) -> JsonObject:
+        """Return the JSON-RPC response of an authenticated, in-scope request."""
+        snapshot = self.get_snapshot()
+        method = self.methods.get(method_name)
+        if method is None:
+            return compose_error(snapshot, request_id, JsonRpcError(METHOD_NOT_FOUND, "Method not found"))
+        if not method.min_params <= len(params) <= method.max_params:
+            return compose_error(snapshot, request_id, invalid_params(method_name))
+        try:
+            result = await method.handler(snapshot, params, key)
+        except JsonRpcError as error:
+            return compose_error(snapshot, request_id, error)
+        return compose_result(snapshot, request_id, result)
+
+
+def _headers_only(request: web.Request, authenticator: Authenticator) -> AuthResult | None:
+    # For a malformed body we still log which key claimed to send it, unverified.
+    credentials = parse_credentials(request.headers)
+    return None if isinstance(credentials, str) else AuthResult(False, HTTP_BAD_REQUEST, MALFORMED_REQUEST, None,
+                                                               credentials)
+
+
+def create_regulator_app(api: RegulatorApi) -> web.Application:
+    """Return the aiohttp application of the regulator listener."""
+    app = web.Application(client_max_size=REGULATOR_BODY_BYTES_MAX + BODY_READ_SLACK_BYTES)
+    app.router.add_post(RPC_PATH, api.handle)
+    app.router.add_post("/", api.handle)
+    return app
+
+
+def build_regulator_api(config: RegulatorConfig, ledger: LedgerReader, rejections: RejectionLog | None,
+                        data_dir: Path, clock_ms: Callable[[], int] = wall_clock_ms,
+                        index: ComplianceIndex | None = None) -> RegulatorApi:
+    """Return the API of a [regulator] config section over a LedgerReader and the store's compliance indexes."""
+    keys = [RegulatorKey(item.name, bytes.fromhex(item.public_key), frozenset(item.methods), frozenset(item.currencies))
+            for item in config.regulators]
+    path = config.audit_log_file if Path(config.audit_log_file).is_absolute() else data_dir / config.audit_log_file
+    audit = AuditLog(Path(path))
+    authenticator = Authenticator(keys, ledger.chain_id, clock_ms, config.freshness_window_ms,
+                                  ReplayCache(config.replay_cache_entries_max))
+    methods = ComplianceMethods(ledger, rejections, audit, index).get_methods()
+    return RegulatorApi(methods, authenticator, audit, ledger.get_snapshot)
+
+
+async def start_regulator_server(api: RegulatorApi, host: str, port: int) -> tuple[web.AppRunner, int]:
+    """Serve the API on host:port (0 = any free port); return the runner (call .cleanup() to stop) and the port."""
+    runner = web.AppRunner(create_regulator_app(api), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    sockets = site._server.sockets if site._server is not None else []  # type: ignore[union-attr]
+    return runner, sockets[0].getsockname()[1] if sockets else port

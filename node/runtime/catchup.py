@@ -1,0 +1,317 @@
+"""Catch-up: fetch committed blocks with their certificate from a peer, verify and re-execute them for the runtime."""
+
+# CatchUp owns what it learns and what it asked: the newest commit a peer showed, the one request in flight, the
+# requests it served. It never touches the consensus core: the runtime hands it the core state it needs to check
+# a response, and commits the blocks (and restarts the core) when the result says APPLIED.
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import IntEnum
+
+from consensus.events import Event
+from consensus.state import CoreState
+from consensus.types import Block
+from consensus.verify import MAX_BLOCKS_PER_RETRIEVAL
+from node.logging import get_logger
+from node.runtime.executor import SpeculativeExecutor
+from node.runtime.wire import (
+    CHANNEL_CATCHUP_REQUEST,
+    CHANNEL_CATCHUP_RESPONSE,
+    BroadcastData,
+    Outbound,
+    SendData,
+    encode_envelope,
+)
+from node.storage.codecs import decode_block
+from node.storage.store import Store
+from primitives.certified.blocks import compute_block_id
+from primitives.certified.ledger_info import LedgerInfo, LedgerInfoWithSignatures, check_ledger_info_signatures
+from primitives.certified.ledger_info import decode_ledger_info
+from primitives.certified.plain import from_plain, to_plain
+from primitives.codec import pack, unpack
+from primitives.limits import U64_MAX
+
+# One response carries at most this many blocks and (roughly) this many bytes of blocks.
+CATCHUP_BLOCKS_PER_RESPONSE_MAX = 256
+CATCHUP_RESPONSE_BYTES_MAX = 4 * 1024 * 1024
+# A node this many rounds behind a certified commit catches up here; a smaller gap is closed by the core's block
+# retrieval ([SYNC-3], one request of up to MAX_BLOCKS_PER_RETRIEVAL blocks), or here when it is stuck.
+CATCHUP_ROUND_LAG_MIN = MAX_BLOCKS_PER_RETRIEVAL
+# One request at a time: a request not answered within this long may be sent again (to every peer if stuck).
+CATCHUP_RESPONSE_TIMEOUT_USECS = 2_000_000
+# The same request from the same peer is answered at most once per this interval (a cheap DoS guard).
+CATCHUP_REPEAT_INTERVAL_USECS = 1_000_000
+
+# (epoch, round) of a committed block; (epoch, round, peer) of the newest commit a peer showed.
+Position = tuple[int, int]
+SeenCommit = tuple[int, int, bytes]
+
+log = get_logger("stablechain.catchup")
+
+
+class CatchUpStatus(IntEnum):
+    """Why a response was not applied; numbers are stable (for logs and metrics)."""
+
+    APPLIED = 0
+    STALE = 1
+    BAD_CERTIFICATE = 2
+    BAD_CHAIN = 3
+    ROOT_MISMATCH = 4
+    EMPTY = 5
+
+
+@dataclass(frozen=True, slots=True)
+class CatchUpRequest:
+    """Ask for committed blocks after (epoch, round) of the requester's last committed block."""
+
+    epoch: int
+    round: int
+    block_count_max: int
+
+
+@dataclass(frozen=True, slots=True)
+class CatchUpResponse:
+    """Committed blocks (oldest first) and the certificate that signs the last one's ledger info."""
+
+    blocks: tuple[Block, ...]
+    certificate: LedgerInfoWithSignatures | None
+
+
+@dataclass(frozen=True, slots=True)
+class CatchUpResult:
+    """What a response came to: APPLIED (blocks verified and re-executed, for the runtime to commit) or why not,
+    and the request for the next blocks, already pipelined (sent only when applied)."""
+
+    status: CatchUpStatus
+    next_requests: tuple[Outbound, ...] = ()
+
+
+def encode_request(request: CatchUpRequest) -> bytes:
+    """Return the peer bytes of a request."""
+    return pack(to_plain(request))
+
+
+def encode_response(response: CatchUpResponse) -> bytes:
+    """Return the peer bytes of a response."""
+    return pack(to_plain(response))
+
+
+def decode_request(body: bytes) -> CatchUpRequest:
+    """Decode a request or raise DecodeError."""
+    return from_plain(CatchUpRequest, unpack(body))
+
+
+def decode_response(body: bytes) -> CatchUpResponse:
+    """Decode a response or raise DecodeError."""
+    return from_plain(CatchUpResponse, unpack(body))
+
+
+def get_committed_position(state: CoreState) -> Position:
+    """Return (epoch, round) of the core's last committed block in its current epoch (round 0: genesis)."""
+    root = state.tree.get_root()
+    return root.epoch, root.round
+
+
+def make_request(position: Position) -> bytes:
+    """Return the enveloped request for the blocks after position."""
+    request = CatchUpRequest(position[0], position[1], CATCHUP_BLOCKS_PER_RESPONSE_MAX)
+    return encode_envelope(CHANNEL_CATCHUP_REQUEST, encode_request(request))
+
+
+def check_response(state: CoreState, blocks: tuple[Block, ...], certificate: LedgerInfoWithSignatures) -> CatchUpStatus:
+    """Check the certificate against the core's validator set and that the blocks chain from its root to it."""
+    epoch_state = state.epoch_state
+    if blocks[0].parent_id != state.tree.root_id:
+        return CatchUpStatus.STALE
+    info = certificate.ledger_info
+    if info.epoch != epoch_state.epoch:
+        return CatchUpStatus.BAD_CERTIFICATE
+    rejection = check_ledger_info_signatures(certificate, epoch_state.validators, state.config.scheme,
+                                             state.config.chain_id)
+    if rejection is not None:
+        return CatchUpStatus.BAD_CERTIFICATE
+    for parent, child in zip((None, *blocks), blocks):
+        if compute_block_id(child.data) != child.id or child.epoch != epoch_state.epoch:
+            return CatchUpStatus.BAD_CHAIN
+        if parent is not None and (child.parent_id != parent.id or child.round <= parent.round):
+            return CatchUpStatus.BAD_CHAIN
+    if blocks[-1].id != info.block_id or blocks[-1].round != info.round:
+        return CatchUpStatus.BAD_CHAIN
+    return CatchUpStatus.APPLIED
+
+
+def get_shown_commit(event: Event) -> LedgerInfo | None:
+    """Return the ledger info of the highest commit certificate a verified peer event carries, if any."""
+    message = getattr(event, "message", None)
+    sync_info = getattr(message, "sync_info", None) or getattr(event, "sync_info", None)
+    certificate = getattr(sync_info, "highest_commit_cert", None)
+    return None if certificate is None else certificate.ledger_info
+
+
+class CatchUp:
+    """Asks peers for committed blocks when behind, serves its own, and verifies and re-executes what it gets."""
+
+    def __init__(self, store: Store, executor: SpeculativeExecutor, clock_usecs: Callable[[], int]) -> None:
+        self.store = store
+        self.executor = executor
+        self.clock_usecs = clock_usecs
+        self.highest_seen_commit: SeenCommit | None = None
+        self.last_position: Position | None = None  # our committed position at the last check
+        self.in_flight_usecs: int | None = None  # when the outstanding request was sent
+        self.served: dict[bytes, tuple[CatchUpRequest, int]] = {}  # peer -> (last request, when served)
+        self.last_status: CatchUpStatus | None = None
+        self.applied_count = 0
+
+    # ---- what peers show ------------------------------------------------------------------------------
+
+    def on_peer_event(self, sender: bytes, event: Event) -> None:
+        """Remember the highest commit certificate a peer showed us (what catch-up aims for)."""
+        info = get_shown_commit(event)
+        seen = self.highest_seen_commit
+        if info is not None and (seen is None or (info.epoch, info.round) > seen[:2]):
+            self.highest_seen_commit = (info.epoch, info.round, sender)
+
+    def on_future_epoch(self, sender: bytes, epoch: int) -> None:
+        """Remember that a peer is in a later epoch (catch-up aims there)."""
+        seen = self.highest_seen_commit
+        if seen is None or (epoch, 0) > seen[:2]:
+            self.highest_seen_commit = (epoch, 0, sender)
+
+    def is_behind(self, position: Position) -> bool:
+        """Return True when a peer showed a commit certificate above our committed position."""
+        seen = self.highest_seen_commit
+        return seen is not None and seen[:2] > position
+
+    def is_far_behind(self, position: Position) -> bool:
+        """[SYNC-7] Return True when the newest commit certificate we saw is CATCHUP_ROUND_LAG_MIN rounds (or an epoch)
+        above our position: catch-up, not the core's block retrieval, closes such a gap."""
+        seen = self.highest_seen_commit
+        return seen is not None and seen[:2] >= (position[0], position[1] + CATCHUP_ROUND_LAG_MIN)
+
+    # ---- asking -------------------------------------------------------------------------------------
+
+    def get_requests(self, position: Position, is_startup: bool = False) -> list[Outbound]:
+        """Return catch-up requests: to every peer at start-up, else to the peer that showed a newer commit.
+
+        One request is in flight at a time (a response pipelines the next one), so answers are never raced by
+        duplicates; when a request times out without progress, the next one goes to every peer.
+        """
+        now_usecs = self.clock_usecs()
+        if is_startup:
+            self.in_flight_usecs = now_usecs
+            return [BroadcastData(make_request(position))]
+        if self.in_flight_usecs is not None and now_usecs - self.in_flight_usecs < CATCHUP_RESPONSE_TIMEOUT_USECS:
+            return []
+        self.in_flight_usecs = None
+        seen = self.highest_seen_commit
+        is_stuck = position == self.last_position
+        self.last_position = position
+        if seen is None or not self.is_behind(position):
+            return []
+        if is_stuck:
+            # Ask everyone: the peer that showed the newer epoch or commit may not answer (or may have lied).
+            self.in_flight_usecs = now_usecs
+            return [BroadcastData(make_request(position))]
+        if not self.is_far_behind(position):
+            return []
+        self.in_flight_usecs = now_usecs
+        return [SendData(seen[2], make_request(position))]
+
+    def request_next(self, sender: bytes, response: CatchUpResponse, root_id: bytes) -> list[Outbound]:
+        """Ask the sender for the blocks after this response's last one when it extends our root and we stay behind."""
+        blocks = response.blocks
+        seen = self.highest_seen_commit
+        if not blocks or blocks[0].parent_id != root_id or seen is None:
+            return []
+        last = (blocks[-1].epoch, blocks[-1].round)
+        certificate = response.certificate
+        if seen[:2] <= last or (certificate is not None and certificate.ledger_info.is_epoch_ending()):
+            self.in_flight_usecs = None
+            return []
+        self.in_flight_usecs = self.clock_usecs()
+        return [SendData(sender, make_request(last))]
+
+    # ---- serving ------------------------------------------------------------------------------------
+
+    def process_request(self, sender: bytes, request: CatchUpRequest, current_epoch: int) -> list[Outbound]:
+        """Answer with our committed blocks after the requester's, ending at a certified block."""
+        now_usecs = self.clock_usecs()
+        served = self.served.get(sender)
+        if served is not None and served[0] == request and now_usecs - served[1] < CATCHUP_REPEAT_INTERVAL_USECS:
+            return []
+        self.served[sender] = (request, now_usecs)
+        blocks, certificate = self.get_certified_blocks(request, current_epoch)
+        if certificate is None:
+            return []
+        response = CatchUpResponse(tuple(blocks), certificate)
+        return [SendData(sender, encode_envelope(CHANNEL_CATCHUP_RESPONSE, encode_response(response)))]
+
+    def get_certified_blocks(self, request: CatchUpRequest,
+                             current_epoch: int) -> tuple[list[Block], LedgerInfoWithSignatures | None]:
+        """Return committed blocks after the request's round up to the last certified one within budget."""
+        if request.epoch > current_epoch or request.round >= U64_MAX:
+            return [], None
+        # Blocks of the requester's epoch only: its last one is certified by the set the requester knows,
+        # and an epoch-ending certificate hands it over to the next epoch.
+        limit = max(1, min(request.block_count_max, CATCHUP_BLOCKS_PER_RESPONSE_MAX))
+        blocks: list[Block] = []
+        certified_count, certificate, size = 0, None, 0
+        for stored in self.store.get_blocks(request.epoch, request.round + 1, limit):
+            if certificate is not None and size + len(stored.block) > CATCHUP_RESPONSE_BYTES_MAX:
+                break
+            block = decode_block(stored.block)
+            if block.epoch != request.epoch:
+                break
+            blocks.append(block)
+            size += len(stored.block)
+            commit_cert = self.store.get_commit_cert(stored.epoch, stored.round_number)
+            if commit_cert:
+                certified_count, certificate = len(blocks), decode_ledger_info(commit_cert)
+        return blocks[:certified_count], certificate
+
+    # ---- applying -----------------------------------------------------------------------------------
+
+    def process_response(self, sender: bytes, response: CatchUpResponse, state: CoreState) -> CatchUpResult:
+        """Verify and re-execute a peer's blocks on the core's root; the runtime commits them when APPLIED.
+
+        The next request leaves before this response is executed, so the peer reads the next blocks while we
+        replay these; should these fail, the answer to it is simply stale.
+        """
+        pipelined = self.request_next(sender, response, state.tree.root_id)
+        status = self.apply_response(response, state)
+        self.last_status = status
+        if status != CatchUpStatus.APPLIED:
+            log.debug("catch-up response refused", status=int(status), sender=sender.hex())
+            return CatchUpResult(status)
+        self.applied_count += 1
+        return CatchUpResult(status, tuple(pipelined))
+
+    def apply_response(self, response: CatchUpResponse, state: CoreState) -> CatchUpStatus:
+        """Return APPLIED once the response's blocks are verified and re-executed to the certified roots, or why not."""
+        certificate = response.certificate
+        if not response.blocks or certificate is None:
+            return CatchUpStatus.EMPTY
+        status = check_response(state, response.blocks, certificate)
+        if status != CatchUpStatus.APPLIED:
+            return status
+        if not self.execute_certified(response.blocks, certificate.ledger_info):
+            return CatchUpStatus.ROOT_MISMATCH
+        return CatchUpStatus.APPLIED
+
+    def execute_certified(self, blocks: tuple[Block, ...], info: LedgerInfo) -> bool:
+        """Re-execute certified blocks; True when they reach the certificate's version and roots.
+
+        The verified certificate says what executing these blocks yields, so the first pass skips
+        transaction signatures (the dearest part of a replay); a block holding a transaction with a bad
+        signature, which validators skipped, then misses the roots, and a second pass checks every one.
+        """
+        for is_certified in (True, False):
+            for block in blocks:
+                executed = self.executor.execute(block, is_certified=is_certified)
+            if (executed.last_version, executed.state_root, executed.accumulator_root) == (
+                    info.version, info.state_root, info.accumulator_root):
+                return True
+            self.executor.forget(block.id for block in blocks)
+        return False
