@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Hashable
 
+from node.rpc.ratelimit import RateLimiter
+
 USECS_PER_SEC = 1_000_000
 # A peer may make us read and decode this many blocks a second (bursts of CATCHUP_SERVE_BURST_BLOCKS): a node
 # catching up honestly asks for one response at a time, far below it.
@@ -17,28 +19,20 @@ PEERS_TRACKED_MAX = 1_024
 
 
 class CatchUpServeLimiter:
-    """Per-peer token buckets in blocks, and an LRU cache of encoded responses by request."""
+    """Per-peer token buckets in blocks (node.rpc.ratelimit's, on the runtime's clock) and an LRU response cache."""
 
     def __init__(self, blocks_per_s: int = CATCHUP_SERVE_BLOCKS_PER_S,
                  burst_blocks: int = CATCHUP_SERVE_BURST_BLOCKS) -> None:
-        self.blocks_per_s = blocks_per_s
-        self.burst_blocks = burst_blocks
-        self._buckets: OrderedDict[bytes, tuple[float, int]] = OrderedDict()
+        self._now_s = 0.0
+        self._buckets = RateLimiter(blocks_per_s, burst_blocks, clock=lambda: self._now_s, clients_max=PEERS_TRACKED_MAX)
         self._responses: OrderedDict[Hashable, bytes] = OrderedDict()
         self.refused = 0
 
     def charge(self, peer: bytes, cost_blocks: int, now_usecs: int) -> bool:
         """Take cost_blocks from the peer's bucket; False (and nothing taken) when it has too few."""
-        tokens, updated = self._buckets.pop(peer, (float(self.burst_blocks), now_usecs))
-        tokens = min(float(self.burst_blocks), tokens + max(0, now_usecs - updated) * self.blocks_per_s / USECS_PER_SEC)
-        is_allowed = tokens >= min(cost_blocks, self.burst_blocks)
-        if is_allowed:
-            tokens -= min(cost_blocks, self.burst_blocks)
-        else:
-            self.refused += 1
-        self._buckets[peer] = (tokens, now_usecs)
-        if len(self._buckets) > PEERS_TRACKED_MAX:
-            self._buckets.popitem(last=False)
+        self._now_s = now_usecs / USECS_PER_SEC
+        is_allowed = self._buckets.charge(peer.hex(), cost_blocks) is None
+        self.refused += not is_allowed
         return is_allowed
 
     def get_cached(self, key: Hashable) -> bytes | None:
