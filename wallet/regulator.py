@@ -43,7 +43,7 @@ class RegulatorRefused(WalletError):
 
 
 def canonical_json(value: Any) -> bytes:
-    """Sorted keys, no spaces, ASCII-escaped: the canonical JSON of params and audit entries."""
+    """Sorted keys, no spaces, ASCII-escaped: the canonical JSON of audit entries (params are signed in JCS)."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("utf-8")
 
 
