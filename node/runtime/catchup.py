@@ -259,16 +259,18 @@ class CatchUp:
         self.served[sender] = (request, now_usecs)
         # [item 9] Repeats (whatever field varies) come from the cache; fresh reads cost the peer its block budget.
         key = (request.epoch, request.round, min(request.block_count_max, CATCHUP_BLOCKS_PER_RESPONSE_MAX), current_epoch)
-        data = self.serve_limits.get_cached(key)
-        cost = CACHED_RESPONSE_COST_BLOCKS if data is not None else max(1, key[2])
-        if not self.serve_limits.charge(sender, cost, now_usecs):
+        if not self.serve_limits.is_allowed(sender, now_usecs):
             return []
+        data = self.serve_limits.get_cached(key)
         if data is None:
             blocks, certificate = self.get_certified_blocks(request, current_epoch)
+            self.serve_limits.charge(sender, max(1, len(blocks)), now_usecs)
             if certificate is None:
                 return []
             data = encode_envelope(CHANNEL_CATCHUP_RESPONSE, encode_response(CatchUpResponse(tuple(blocks), certificate)))
             self.serve_limits.keep(key, data)
+        else:
+            self.serve_limits.charge(sender, CACHED_RESPONSE_COST_BLOCKS, now_usecs)
         return [SendData(sender, data)]
 
     def get_certified_blocks(self, request: CatchUpRequest,

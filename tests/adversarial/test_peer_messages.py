@@ -157,10 +157,14 @@ def test_catch_up_requests_varying_one_field_are_served_within_a_block_budget_an
     limiter = CatchUpServeLimiter(blocks_per_s=100, burst_blocks=200)
     mallory, honest = b"\x0b" * 16, b"\x0c" * 16
     now = 1_000_000
-    served = [limiter.charge(mallory, 64, now) for _ in range(10)]
-    assert served == [True, True, True, False, False, False, False, False, False, False]
-    assert limiter.charge(honest, 64, now), "each peer has its own budget"
-    assert limiter.charge(mallory, 64, now + 640_000), "the budget refills at its rate"
+    served = []
+    for _ in range(6):
+        served.append(limiter.is_allowed(mallory, now))
+        if served[-1]:
+            limiter.charge(mallory, 64, now)  # each fresh response read 64 blocks
+    assert served == [True, True, True, True, False, False], "served while in budget, then refused"
+    assert limiter.is_allowed(honest, now), "each peer has its own budget"
+    assert limiter.is_allowed(mallory, now + 1_000_000), "the budget refills at its rate"
     limiter.keep(("epoch", 1, 64), b"response")
     assert limiter.get_cached(("epoch", 1, 64)) == b"response"
     for index in range(CATCHUP_RESPONSE_CACHE_ENTRIES + 1):
@@ -176,6 +180,7 @@ def test_a_peer_flooding_catch_up_requests_gets_answers_only_within_its_budget()
     assert cluster.run_until(lambda: cluster.is_committed_everywhere(result.txn_hash))
     helper = cluster.get_runtime(addresses[0])
     epoch = helper.state.epoch_state.epoch
+    helper.catchup.serve_limits = CatchUpServeLimiter(blocks_per_s=10, burst_blocks=20)
     answered = sum(bool(helper.catchup.process_request(addresses[1], CatchUpRequest(epoch, 0, count), epoch))
                    for count in range(1, 200))
     assert answered < 199 and helper.catchup.serve_limits.refused > 0
