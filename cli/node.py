@@ -20,13 +20,16 @@ def node_start(config: Path = typer.Option(..., "--config", "-c", help="The node
     from node.config import ConfigError, load_config
     from node.genesis import GenesisFileError
     from node.keys.files import KeyFileError
+    from node.logging import configure_logging
+    from node.service.assembly import NodeStartError
 
     try:
         loaded = load_config(config)
+        configure_logging(loaded.log.format, loaded.log.level)
         from node.service.run import run_node
 
         asyncio.run(run_node(loaded))
-    except (ConfigError, KeyFileError, GenesisFileError) as error:
+    except (ConfigError, KeyFileError, GenesisFileError, NodeStartError) as error:
         fail(str(error))
     except KeyboardInterrupt:
         pass

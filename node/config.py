@@ -9,6 +9,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
+from primitives.network_address import NetworkAddress, parse_network_address
+
 DEFAULT_CHAIN_ID = 2
 # JSON-RPC limits (Diem's json_rpc_config.rs defaults); node/rpc applies them.
 MAX_REQUEST_BODY_BYTES = 32 * 1024
@@ -17,6 +19,12 @@ MAX_PAGE_SIZE = 1000
 PORT_MIN = 1
 PORT_MAX = 65_535
 ENV_PREFIX = "STABLECHAIN_"
+ROLE_VALIDATOR = "validator"
+ROLE_FULL = "full"
+# Validators accept this many connections from full nodes by default (sync requests and transactions only).
+FULL_NODE_CONNECTIONS_MAX = 16
+WAYPOINT_HEX_LENGTH = 64
+LOG_LEVELS = ("debug", "info", "warning", "error")
 
 _CONFIG_PATH: contextvars.ContextVar[Path | None] = contextvars.ContextVar("config_path", default=None)
 
@@ -51,12 +59,26 @@ class PeerConfig(Section):
 
 
 class NetworkConfig(Section):
-    """Validator-to-validator transport."""
+    """The authenticated transport: where this node listens, and whom it dials besides the on-chain set."""
 
     listen_host: str = "127.0.0.1"
     listen_port: int = Field(default=6180, ge=PORT_MIN, le=PORT_MAX)
-    peers: list[PeerConfig] = []
+    seeds: list[str] = Field(default=[], description="NETWORK_PUBLIC_KEY@HOST:PORT of nodes to follow the chain from "
+                             "(full nodes and nodes outside the set); validators are found from the on-chain set")
+    peers: list[PeerConfig] = Field(default=[], description="where to dial validators whose on-chain config "
+                                    "lists no address (chains from before addresses were on chain)")
+    full_node_connections_max: int = Field(default=FULL_NODE_CONNECTIONS_MAX, ge=0,
+                                           description="connections accepted from nodes outside the validator set")
     frame_bytes_max: int = Field(default=16 * 1024 * 1024, gt=0)
+
+    @field_validator("seeds")
+    @classmethod
+    def check_seeds(cls, value: list[str]) -> list[str]:
+        for seed in value:
+            if parse_seed(seed) is None:
+                raise ValueError(f"seed {seed!r} is not NETWORK_PUBLIC_KEY@HOST:PORT (64 hex characters, then "
+                                 "an address)")
+        return value
 
     @model_validator(mode="after")
     def check_unique_peers(self) -> NetworkConfig:
@@ -92,7 +114,7 @@ class FaucetConfig(Section):
 class KeysConfig(Section):
     """Where the node's keys live; each key in its own file, optionally passphrase-encrypted."""
 
-    consensus_key_file: Path
+    consensus_key_file: Path | None = Field(default=None, description="a validator's; a full node has none")
     network_key_file: Path
     account_key_file: Path | None = Field(
         default=None,
@@ -243,6 +265,13 @@ class RegulatorConfig(Section):
         return self
 
 
+class LogConfig(Section):
+    """What `stablechain node start` logs, and how: JSON lines for machines, or a console renderer for people."""
+
+    level: str = Field(default="info", pattern="^(debug|info|warning|error)$")
+    format: str = Field(default="console", pattern="^(json|console)$")
+
+
 class NodeConfig(BaseSettings):
     """Everything a validator needs to start, read from TOML with STABLECHAIN_* overrides."""
 
@@ -251,8 +280,12 @@ class NodeConfig(BaseSettings):
     )
 
     chain_id: int = Field(default=DEFAULT_CHAIN_ID, ge=0, le=255)
+    role: str = Field(default=ROLE_VALIDATOR, pattern="^(validator|full)$")
+    name: str = Field(default="", max_length=64, description="this node's name in logs")
     data_dir: Path
     genesis_file: Path
+    waypoint: str | None = Field(default=None, description="the genesis hash (hex) this node must start from; a "
+                                 "genesis file that does not match it is refused")
     keys: KeysConfig
     network: NetworkConfig = NetworkConfig()
     rpc: RpcConfig = RpcConfig()
@@ -261,6 +294,22 @@ class NodeConfig(BaseSettings):
     faucet: FaucetConfig | None = None
     admission: AdmissionConfig = AdmissionConfig()
     regulator: RegulatorConfig | None = None
+    log: LogConfig = LogConfig()
+
+    @field_validator("waypoint")
+    @classmethod
+    def check_waypoint(cls, value: str | None) -> str | None:
+        return None if value is None else _check_hex(value, WAYPOINT_HEX_LENGTH // 2, "waypoint")
+
+    @model_validator(mode="after")
+    def check_role_keys(self) -> NodeConfig:
+        if self.role == ROLE_VALIDATOR and self.keys.consensus_key_file is None:
+            raise ValueError("a validator needs keys.consensus_key_file (role = \"full\" runs without one)")
+        return self
+
+    def is_full_node(self) -> bool:
+        """Return True for a full node: no consensus key, follows the chain, never votes."""
+        return self.role == ROLE_FULL
 
     @classmethod
     def settings_customise_sources(
@@ -298,9 +347,9 @@ def resolve_paths(config: NodeConfig, base: Path) -> NodeConfig:
 
     keys = config.keys.model_copy(
         update={
-            "consensus_key_file": absolute(config.keys.consensus_key_file),
             "network_key_file": absolute(config.keys.network_key_file),
-            **{name: absolute(value) for name in ("account_key_file", "next_consensus_key_file", "next_network_key_file")
+            **{name: absolute(value) for name in ("consensus_key_file", "account_key_file", "next_consensus_key_file",
+                                                  "next_network_key_file")
                if (value := getattr(config.keys, name)) is not None},
         }
     )
@@ -323,6 +372,17 @@ def format_validation_error(path: Path, error: ValidationError) -> str:
         location = ".".join(str(part) for part in problem["loc"]) or "(top level)"
         lines.append(f"  {location}: {problem['msg']}")
     return "\n".join(lines)
+
+
+def parse_seed(seed: str) -> tuple[bytes, NetworkAddress] | None:
+    """Return (Ed25519 network public key, address) of `NETWORK_PUBLIC_KEY@HOST:PORT`, or None when malformed."""
+    key_hex, at, address_text = seed.partition("@")
+    address = parse_network_address(address_text)
+    try:
+        key = bytes.fromhex(key_hex)
+    except ValueError:
+        return None
+    return (key, address) if at and address is not None and len(key) == 32 else None
 
 
 def _check_hex(value: str, length_bytes: int, name: str) -> str:
