@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextvars
+import json
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
-from primitives.network_address import NetworkAddress, parse_network_address
+from node.seeds import parse_seed
 
 DEFAULT_CHAIN_ID = 2
 # JSON-RPC limits (Diem's json_rpc_config.rs defaults); node/rpc applies them.
@@ -279,7 +280,7 @@ class NodeConfig(BaseSettings):
         env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", frozen=True
     )
 
-    chain_id: int = Field(default=DEFAULT_CHAIN_ID, ge=0, le=255)
+    chain_id: int = Field(default=-1, ge=-1, le=255, description="the genesis file's when absent (-1)")
     role: str = Field(default=ROLE_VALIDATOR, pattern="^(validator|full)$")
     name: str = Field(default="", max_length=64, description="this node's name in logs")
     data_dir: Path
@@ -337,7 +338,22 @@ def load_config(path: Path, **overrides: Any) -> NodeConfig:
         raise ConfigError(f"{path}: cannot read config: {error}") from None
     finally:
         _CONFIG_PATH.reset(token)
-    return resolve_paths(config, path.parent)
+    config = resolve_paths(config, path.parent)
+    return config if config.chain_id >= 0 else config.model_copy(update={"chain_id": read_genesis_chain_id(config)})
+
+
+def read_genesis_chain_id(config: NodeConfig) -> int:
+    """Return the chain id the config's genesis file names (a config written before genesis leaves it out).
+
+    An unreadable genesis file gives the default here: loading genesis then refuses it with the reason.
+    """
+    try:
+        chain_id = json.loads(config.genesis_file.read_bytes())["chain_id"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return DEFAULT_CHAIN_ID
+    if type(chain_id) is not int or not 0 <= chain_id <= 255:
+        raise ConfigError(f"{config.genesis_file}: chain_id {chain_id!r} is not a number from 0 to 255")
+    return chain_id
 
 
 def resolve_paths(config: NodeConfig, base: Path) -> NodeConfig:
@@ -372,17 +388,6 @@ def format_validation_error(path: Path, error: ValidationError) -> str:
         location = ".".join(str(part) for part in problem["loc"]) or "(top level)"
         lines.append(f"  {location}: {problem['msg']}")
     return "\n".join(lines)
-
-
-def parse_seed(seed: str) -> tuple[bytes, NetworkAddress] | None:
-    """Return (Ed25519 network public key, address) of `NETWORK_PUBLIC_KEY@HOST:PORT`, or None when malformed."""
-    key_hex, at, address_text = seed.partition("@")
-    address = parse_network_address(address_text)
-    try:
-        key = bytes.fromhex(key_hex)
-    except ValueError:
-        return None
-    return (key, address) if at and address is not None and len(key) == 32 else None
 
 
 def _check_hex(value: str, length_bytes: int, name: str) -> str:

@@ -12,7 +12,8 @@ from consensus.pacemaker import PacemakerConfig
 from consensus.state import CoreConfig
 from node.compliance.index.queries import ComplianceIndex
 from node.compliance.index.writes import write_compliance_indexes
-from node.config import NodeConfig, PeerConfig, parse_seed
+from node.config import NodeConfig, PeerConfig
+from node.seeds import parse_seed
 from node.genesis import GenesisFileError, apply_genesis, build_genesis_commit, load_genesis_file
 from node.keys.files import load_passphrase, load_private_key
 from node.keys.ring import NodeKeyring
