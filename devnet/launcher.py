@@ -99,7 +99,7 @@ class Devnet:
         while pending:
             for index in sorted(pending):
                 self._raise_if_exited(index)
-                if is_healthy(self.layout.manifest.get_rpc_port(index), self.layout.manifest.host):
+                if is_healthy(self.layout.manifest.get_rpc_port(index), self.layout.manifest.get_host(index)):
                     pending.discard(index)
             if pending and time.monotonic() > deadline:
                 raise DevnetError(f"validators {sorted(pending)} not healthy after {timeout_s:.0f} s")
