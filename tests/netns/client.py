@@ -1,6 +1,7 @@
 """Clients inside the client host's namespace: wait for nodes, or fund senders, pay steadily and sample versions.
 
 `python -m tests.netns.client wait URL ...` exits 0 once every node answers (1 after WAIT_TIMEOUT_S).
+`python -m tests.netns.client ready URL ...` prints every node's readiness report as a JSON list ({} if silent).
 `python -m tests.netns.client sample RESULT.json --watch URL ... --duration S` records rounds and versions.
 `python -m tests.netns.client load RESULT.json --submit URL ... --watch URL ... --keys DIR --duration S --rate R`
 writes RESULT.started (the wall clock when the load starts, after funding) and, at the end, RESULT.json:
@@ -29,6 +30,7 @@ WAIT_POLL_INTERVAL_S = 0.2
 CHAIN_ID = 2
 ISSUER_KEY_NAMES = ("treasury", "dealer")
 ROUND_METRIC = "stablechain_round"
+PEER_CONNECTED_METRIC = "stablechain_peer_connected"
 
 
 async def get_version(session: aiohttp.ClientSession, url: str, timeout_s: float = VERSION_TIMEOUT_S) -> int | None:
@@ -66,6 +68,25 @@ async def sample_rounds(urls: list[str], duration_s: float) -> tuple[float, list
             samples.append([round(time.time() - started, 2), list(rounds), list(versions)])
             await asyncio.sleep(VERSION_SAMPLE_INTERVAL_S)
     return started, samples
+
+
+async def get_readiness(urls: list[str]) -> list[dict]:
+    """Return each node's `/-/ready` report ({} when it does not answer), its peers' connection gauges added."""
+    async def read(session: aiohttp.ClientSession, url: str) -> dict:
+        base = url.rsplit("/v1", 1)[0]
+        try:
+            async with session.get(base + "/-/ready", timeout=aiohttp.ClientTimeout(total=2.0)) as response:
+                report = await response.json(content_type=None)
+            async with session.get(base + "/metrics", timeout=aiohttp.ClientTimeout(total=2.0)) as response:
+                lines = (await response.text()).splitlines()
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
+            return {}
+        report["peers"] = {line.split('"')[1]: float(line.split()[-1]) for line in lines
+                           if line.startswith(PEER_CONNECTED_METRIC + "{")}
+        return report
+
+    async with aiohttp.ClientSession() as session:
+        return list(await asyncio.gather(*(read(session, url) for url in urls)))
 
 
 async def wait_for_nodes(urls: list[str]) -> bool:
@@ -131,6 +152,8 @@ def main(argv: list[str]) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     wait = commands.add_parser("wait")
     wait.add_argument("urls", nargs="+")
+    ready = commands.add_parser("ready")
+    ready.add_argument("urls", nargs="+")
     run = commands.add_parser("load")
     run.add_argument("result", type=Path)
     run.add_argument("--submit", nargs="+", required=True)
@@ -147,6 +170,9 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if args.command == "wait":
         return 0 if asyncio.run(wait_for_nodes(args.urls)) else 1
+    if args.command == "ready":
+        print(json.dumps(asyncio.run(get_readiness(args.urls))))
+        return 0
     if args.command == "sample":
         args.result.with_suffix(".started").write_text(str(time.time()))
         started, samples = asyncio.run(sample_rounds(args.watch, args.duration))

@@ -1,0 +1,168 @@
+"""Issue I end to end: four operators and a full node launch a network on separate hosts, as `docs/operations.md`
+says, then live through a cut link, a full-node restart and a validator moving to a new address.
+
+Each node runs in its own network namespace on one bridge (198.18.0.0/15), its link shaped with `tc tbf`, its
+files in its operator's own directory. The issuer onboards a VASP through the full node (no faucet); payments are
+submitted through the full node and read back through it with the verifying wallet.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+from tests.netns.ceremony import CLIENT, FULL_NODE, REPO_ROOT, VALIDATORS, OperatorNetwork, stablechain
+from tests.netns.cluster import read_client_result
+from tests.netns.fabric import Fabric
+from tests.netns.test_link_cut import RATE_RATIO_MIN, RECOVERY_S, find_catch_up_s, get_mean, sleep_until
+from tests.netns.test_link_cut import wait_for_file
+
+LINK_MBIT = 100
+NEW_HOST = "v3-moved"
+CUT = "v3"
+# The load: closed-loop payments for CUT_AFTER_S, then v3's link down for CUT_FOR_S (issue I: 20 s), then healed.
+CUT_AFTER_S = 18
+CUT_FOR_S = 20
+AFTER_HEAL_S = 12
+LOAD_S = CUT_AFTER_S + CUT_FOR_S + AFTER_HEAL_S
+WARMUP_S = 3
+CATCH_UP_S = 10
+CLIENT_START_TIMEOUT_S = 180
+CLIENT_END_SLACK_S = 120
+MINT_XUS = "30000000"
+VASP_PAYMENT_XUS = "1000"
+VASP_PAYMENT_MICRO = 1_000_000_000
+MOVE_TIMEOUT_S = 120
+
+
+def is_ready(report: dict) -> bool:
+    """Return True for a node in sync."""
+    return bool(report.get("ready"))
+
+
+def onboard_a_vasp(net: OperatorNetwork, full_url: str) -> str:
+    """The issuer attests reserves, mints to the dealer, creates a parent VASP and the dealer pays it, all through the
+    full node with the treasury CLI; return the VASP's address."""
+    issuer = "issuer"
+    (net.root / "reserves-report.txt").write_text("reserve attestation of the launch\n")
+    url = ["--url", full_url]
+    net.run(stablechain("treasury", "attest-reserves", "--amount", str(90_000_000), "--report",
+                        "reserves-report.txt", "--key-file", f"{issuer}/auditor.key", *url), host=CLIENT)
+    net.run(stablechain("treasury", "mint", "--amount", MINT_XUS, "--key-file", f"{issuer}/treasury.key", *url),
+            host=CLIENT)
+    keygen = net.run(stablechain("treasury", "keygen", "--out", "acme.key"), host=CLIENT)
+    public_key = keygen.split("public key: ")[1].split()[0]
+    address = keygen.split("address: ")[1].split()[0]
+    compliance = net.run(stablechain("treasury", "keygen", "--out", "acme-compliance.key"), host=CLIENT)
+    net.run(stablechain("treasury", "create-vasp", "--public-key", public_key, "--name", "acme", "--base-url",
+                        "https://acme.example/offchain", "--compliance-key",
+                        compliance.split("public key: ")[1].split()[0], "--vasp-key-file", "acme.key",
+                        "--diem-id-domain", "acme", "--key-file", f"{issuer}/treasury.key", *url), host=CLIENT)
+    net.run(stablechain("treasury", "pay", "--to", address, "--amount", VASP_PAYMENT_XUS, "--key-file",
+                        f"{issuer}/dealer.key", *url), host=CLIENT)
+    return address
+
+
+def read_verified_balance_micro(net: OperatorNetwork, address: str) -> int:
+    """Read a balance through the full node with the verifying wallet (certificates and proofs checked)."""
+    output = net.run(stablechain("wallet", "balance", address, "--waypoint", net.waypoint, "--url",
+                                 net.get_rpc_url(FULL_NODE), "--json"), host=CLIENT)
+    answer = json.loads(output)
+    assert answer["verified"], answer
+    return answer["amount_micro"]
+
+
+def run_load_with_a_cut_link(net: OperatorNetwork, fabric: Fabric, tmp_path: Path) -> tuple[dict, float, float]:
+    """Pay in a closed loop through the full node and validators 0-2 while v3's link is cut and healed."""
+    watch = [net.get_rpc_url(name) for name in (*VALIDATORS, FULL_NODE)]
+    submit = [net.get_rpc_url(FULL_NODE), *watch[:3]]  # funding goes through the first: the full node
+    result_path = tmp_path / "load.json"
+    command = net.hosts[CLIENT].get_command([sys.executable, "-m", "tests.netns.client", "load", str(result_path),
+                                             "--submit", *submit, "--watch", *watch, "--keys",
+                                             str(net.root / "issuer"), "--duration", str(LOAD_S), "--rate", "0"])
+    import subprocess
+
+    client = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO_ROOT)
+    try:
+        started = wait_for_file(result_path.with_suffix(".started"), CLIENT_START_TIMEOUT_S)
+        sleep_until(started + CUT_AFTER_S)
+        fabric.set_link(CUT, False)
+        cut_s = time.time() - started
+        sleep_until(started + CUT_AFTER_S + CUT_FOR_S)
+        fabric.set_link(CUT, True)
+        heal_s = time.time() - started
+        _, errors = client.communicate(timeout=LOAD_S + CLIENT_END_SLACK_S)
+        assert client.returncode == 0, errors[-3000:]
+    finally:
+        if client.poll() is None:
+            client.kill()
+    return read_client_result(result_path), cut_s, heal_s
+
+
+def check_the_cut(result: dict, cut_s: float, heal_s: float) -> None:
+    """The chain kept issue M's rate with v3 cut off, and v3 caught up once healed."""
+    timeline = result["timeline_per_s"]
+    before = get_mean(timeline[WARMUP_S:int(cut_s)])
+    during = get_mean(timeline[int(cut_s) + RECOVERY_S:int(heal_s)])
+    assert during >= RATE_RATIO_MIN * before, f"{during:.0f}/s with v3 cut off vs {before:.0f}/s: {timeline}"
+    catch_up_s = find_catch_up_s(result["versions"], heal_s)
+    assert catch_up_s is not None and catch_up_s <= CATCH_UP_S, f"v3 back {catch_up_s} s after: {result['versions']}"
+
+
+def restart_the_full_node(net: OperatorNetwork) -> None:
+    """Stop the full node, let the chain move on, start it again: it resyncs from the validators."""
+    net.stop(FULL_NODE)
+    target = net.get_status(["v0"])["v0"]["version"] + 1
+    net.start(FULL_NODE)
+    net.wait_until([FULL_NODE], lambda r: r[FULL_NODE].get("version", -1) >= target and is_ready(r[FULL_NODE]),
+                   "the restarted full node resyncs")
+
+
+def move_v3(net: OperatorNetwork) -> None:
+    """v3 registers a new address with `validator set-address`, then moves there; peers reach it after the boundary."""
+    epoch = net.get_status(["v0"])["v0"]["epoch"]
+    new_address = f"{net.hosts[NEW_HOST].address}:6180"
+    net.run(stablechain("validator", "set-address", "--address", new_address, "--key-file", "v3/keys/account.key",
+                        "--url", net.get_rpc_url(FULL_NODE)), host=CLIENT)
+    net.wait_until(["v0"], lambda r: r["v0"].get("epoch", 0) > epoch, "the epoch boundary after set-address")
+    net.stop("v3")
+    net.move_config("v3", NEW_HOST)
+    net.start("v3", NEW_HOST)
+    v3_address = net.read_account_address("v3")
+    others = ["v0", "v1", "v2"]
+    reports = net.wait_until(
+        [*others, "v3"],
+        lambda r: all(r[name].get("peers", {}).get(v3_address) == 1.0 for name in others) and is_ready(r["v3"])
+        and r["v3"].get("version", -1) >= r["v0"].get("version", 0) - 5,
+        "peers reconnect to v3 at its new address", MOVE_TIMEOUT_S)
+    assert reports["v3"]["epoch"] == reports["v0"]["epoch"] > epoch
+
+
+def test_operators_launch_a_network_with_a_full_node_on_separate_hosts(tmp_path: Path) -> None:
+    with Fabric() as fabric:
+        hosts = {name: fabric.add_host(name) for name in (*VALIDATORS, FULL_NODE, CLIENT, NEW_HOST)}
+        for name in hosts:
+            fabric.shape(name, LINK_MBIT)
+        net = OperatorNetwork(fabric, tmp_path / "operators", hosts)
+        net.root.mkdir()
+        try:
+            net.walk_ceremony()
+            for name in (*VALIDATORS, FULL_NODE):
+                net.start(name)
+            names = [*VALIDATORS, FULL_NODE]
+            net.wait_until(names, lambda r: all(is_ready(r[name]) for name in names), "all nodes ready")
+
+            vasp = onboard_a_vasp(net, net.get_rpc_url(FULL_NODE))
+            assert read_verified_balance_micro(net, vasp) == VASP_PAYMENT_MICRO
+
+            result, cut_s, heal_s = run_load_with_a_cut_link(net, fabric, tmp_path)
+            check_the_cut(result, cut_s, heal_s)
+
+            restart_the_full_node(net)
+            assert read_verified_balance_micro(net, vasp) == VASP_PAYMENT_MICRO
+
+            move_v3(net)
+        finally:
+            net.stop_all()
