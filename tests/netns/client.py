@@ -133,7 +133,7 @@ def load(args: argparse.Namespace) -> int:
     """Fund senders through the first submit URL, then pay for the duration and write the result."""
     keys = {name: load_private_key(args.keys / f"{name}.key") for name in ISSUER_KEY_NAMES}
     senders = fund_senders(args.submit[0], keys, SENDER_ACCOUNTS, CHAIN_ID)
-    submitter = Submitter(args.submit, senders, CHAIN_ID, args.in_flight)
+    submitter = Submitter(args.pay_through or args.submit, senders, CHAIN_ID, args.in_flight)
     for index, sender in enumerate(senders):
         submitter.next_sequence[index] = submitter.committed_sequence[index] = get_sequence_number(
             args.submit[0], sender.address)
@@ -157,6 +157,7 @@ def main(argv: list[str]) -> int:
     run = commands.add_parser("load")
     run.add_argument("result", type=Path)
     run.add_argument("--submit", nargs="+", required=True)
+    run.add_argument("--pay-through", nargs="+", default=None, help="where the payments go (default: --submit)")
     run.add_argument("--watch", nargs="+", required=True)
     run.add_argument("--keys", type=Path, required=True, help="the devnet's issuer key directory")
     run.add_argument("--duration", type=float, required=True)
