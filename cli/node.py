@@ -20,12 +20,13 @@ def node_start(config: Path = typer.Option(..., "--config", "-c", help="The node
     from node.config import ConfigError, load_config
     from node.genesis import GenesisFileError
     from node.keys.files import KeyFileError
-    from node.logging import configure_logging
+    from node.logging import bind_node, configure_logging
     from node.service.assembly import NodeStartError
 
     try:
         loaded = load_config(config)
         configure_logging(loaded.log.format, loaded.log.level)
+        bind_node(loaded.name or loaded.role)
         from node.service.run import run_node
 
         asyncio.run(run_node(loaded))

@@ -285,6 +285,7 @@ class NodeService:
 
 async def run_node(config: NodeConfig, on_ready: Callable[[NodeService], None] | None = None) -> None:
     """Run a validator until SIGINT/SIGTERM: open storage, recover, connect, serve; close the database."""
+    bind_node(config.name or config.role)  # until the node's address is known (NodeService binds it)
     parts = build_node(config)
     try:
         service = NodeService(config, parts)
