@@ -84,6 +84,9 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Devnet, 
                       NetworkAddress("127.0.0.1", port))
     init_node(setup, None)
     shutil.copy(devnet.layout.genesis_path, full_dir / "genesis.json")
+    with (full_dir / "node.toml").open("a") as config:  # the faucet runs on the full node
+        config.write(f'\n[faucet]\ntreasury_key_file = "{devnet.layout.get_key_path("treasury")}"\n'
+                     f'dealer_key_file = "{devnet.layout.get_key_path("dealer")}"\n')
     with devnet.layout.validators[0].config_path.open("a") as config:
         config.write('\n[log]\nformat = "json"\nlevel = "debug"\n')
     with devnet, (full_dir / "node.log").open("wb") as log:
@@ -137,6 +140,28 @@ def test_the_full_node_follows_the_chain_and_serves_verified_reads(network) -> N
     assert asyncio.run(read_dealer_balance()) > 0
     report = json.loads(fetch(full_url + "/-/ready")[1])
     assert report["role"] == "full" and report["ready"] and report["connected_peers"] == 2
+
+
+def test_the_faucet_runs_on_the_full_node(network) -> None:  # noqa: ANN001
+    from primitives.keys import PrivateKey
+
+    _devnet, full_url = network
+    key = PrivateKey(bytes(range(32)))
+    auth_key = key.public_key().auth_key().hex()
+    request = urllib.request.Request(f"{full_url}/mint?amount=5000000&currency_code=XUS&auth_key={auth_key}",
+                                     method="POST")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 200
+    body = {"jsonrpc": "2.0", "id": 1, "method": "get_account", "params": [key.public_key().address().hex()]}
+
+    def get_balance() -> int:
+        post = urllib.request.Request(f"{full_url}/v1", data=json.dumps(body).encode(),
+                                      headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(post, timeout=5) as response:
+            account = json.loads(response.read())["result"]
+        return 0 if account is None else sum(b["amount"] for b in account["balances"])
+
+    wait_for(lambda: get_balance() == 5_000_000, "the faucet's payment reaches the account")
 
 
 def read_json_lines(path: Path) -> list[dict]:
