@@ -7,9 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import shutil
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -19,9 +16,8 @@ import pytest
 
 from devnet.launcher import Devnet
 from node.ceremony import DEALER_ADDRESS
-from node.operator_setup import NodeSetup, init_node
-from primitives.network_address import NetworkAddress
-from tests.devnet.cluster import find_base_port, make_devnet
+from tests.devnet.cluster import make_devnet
+from tests.devnet.full_node import running_full_node
 
 REPO = Path(__file__).resolve().parents[2]
 ALERTS = REPO / "deploy" / "prometheus" / "alerts.yml"
@@ -75,32 +71,16 @@ def get_family(name: str, families: set[str]) -> str | None:
 
 @pytest.fixture(scope="module")
 def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Devnet, str]]:
-    """Two validators (devnet) and a full node following them, all on 127.0.0.1; yields (devnet, full RPC URL)."""
+    """Two validators (devnet, validator 0 logging JSON) and a full node serving the faucet, all on 127.0.0.1."""
     root = tmp_path_factory.mktemp("deploy")
     devnet = make_devnet(root / "devnet", validators=2)
-    full_dir = root / "full"
-    port = find_base_port(1, start=devnet.layout.manifest.base_port + 50)
-    setup = NodeSetup(full_dir, "full", "full-0", NetworkAddress("127.0.0.1", port + 1000),
-                      NetworkAddress("127.0.0.1", port))
-    init_node(setup, None)
-    shutil.copy(devnet.layout.genesis_path, full_dir / "genesis.json")
-    with (full_dir / "node.toml").open("a") as config:  # the faucet runs on the full node
-        config.write(f'\n[faucet]\ntreasury_key_file = "{devnet.layout.get_key_path("treasury")}"\n'
-                     f'dealer_key_file = "{devnet.layout.get_key_path("dealer")}"\n')
     with devnet.layout.validators[0].config_path.open("a") as config:
         config.write('\n[log]\nformat = "json"\nlevel = "debug"\n')
-    with devnet, (full_dir / "node.log").open("wb") as log:
+    with devnet:
         devnet.start()
         devnet.wait_healthy()
-        full = subprocess.Popen([sys.executable, "-m", "cli", "node", "start", "--config", "node.toml"],
-                                cwd=full_dir, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            url = f"http://127.0.0.1:{port}"
-            wait_for(lambda: fetch(url + "/-/ready")[0] == 200, "the full node is ready")
+        with running_full_node(devnet, root / "full", with_faucet=True) as url:
             yield devnet, url
-        finally:
-            full.terminate()
-            full.wait(timeout=15)
 
 
 def test_every_metric_the_alerts_and_the_dashboard_name_is_exported_by_running_nodes(network) -> None:  # noqa: ANN001

@@ -3,7 +3,8 @@
 `python -m tests.netns.client wait URL ...` exits 0 once every node answers (1 after WAIT_TIMEOUT_S).
 `python -m tests.netns.client ready URL ...` prints every node's readiness report as a JSON list ({} if silent).
 `python -m tests.netns.client sample RESULT.json --watch URL ... --duration S` records rounds and versions.
-`python -m tests.netns.client load RESULT.json --submit URL ... --watch URL ... --keys DIR --duration S --rate R`
+`python -m tests.netns.client load RESULT.json --submit URL ... [--pay-through URL ...] --watch URL ... --keys DIR
+--duration S --rate R` funds senders through the first --submit URL, pays through --pay-through (default --submit),
 writes RESULT.started (the wall clock when the load starts, after funding) and, at the end, RESULT.json:
 {"started_wall_s", "timeline_per_s", "versions": [[t_s, [version or null per watched node]], ...]}.
 """
