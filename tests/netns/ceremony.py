@@ -9,13 +9,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from devnet.launcher import stop_process
 from tests.netns.fabric import Fabric, Host
 
 VALIDATORS = ("v0", "v1", "v2", "v3")
@@ -25,7 +25,6 @@ CHAIN_ID = 2  # the load client signs for chain id 2
 NETWORK_PORT = 6180
 RPC_PORT = 8080
 COMMAND_TIMEOUT_S = 120
-STOP_GRACE_S = 10
 READY_TIMEOUT_S = 90
 POLL_INTERVAL_S = 0.5
 INITIAL_RESERVES_XUS = 100_000_000
@@ -114,15 +113,7 @@ class OperatorNetwork:
 
     def stop(self, name: str) -> None:
         """Stop a node with SIGTERM (SIGKILL after a grace period)."""
-        process = self.processes.pop(name, None)
-        if process is None or process.poll() is not None:
-            return
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=STOP_GRACE_S)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=STOP_GRACE_S)
+        stop_process(self.processes.pop(name, None))
 
     def stop_all(self) -> None:
         """Stop every node this test started."""

@@ -9,15 +9,14 @@ submitted through the full node and read back through it with the verifying wall
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
-import time
 from pathlib import Path
 
 from tests.netns.ceremony import CLIENT, FULL_NODE, REPO_ROOT, VALIDATORS, OperatorNetwork, stablechain
 from tests.netns.cluster import read_client_result
 from tests.netns.fabric import Fabric
-from tests.netns.test_link_cut import RATE_RATIO_MIN, RECOVERY_S, find_catch_up_s, get_mean, sleep_until
-from tests.netns.test_link_cut import wait_for_file
+from tests.netns.test_link_cut import RATE_RATIO_MIN, RECOVERY_S, cut_link_under_load, find_catch_up_s, get_mean
 
 LINK_MBIT = 100
 NEW_HOST = "v3-moved"
@@ -29,8 +28,6 @@ AFTER_HEAL_S = 12
 LOAD_S = CUT_AFTER_S + CUT_FOR_S + AFTER_HEAL_S
 WARMUP_S = 3
 CATCH_UP_S = 10
-CLIENT_START_TIMEOUT_S = 180
-CLIENT_END_SLACK_S = 120
 MINT_XUS = "30000000"
 VASP_PAYMENT_XUS = "1000"
 VASP_PAYMENT_MICRO = 1_000_000_000
@@ -86,22 +83,8 @@ def run_load_with_a_cut_link(net: OperatorNetwork, fabric: Fabric, tmp_path: Pat
                                              "--submit", *submit, "--pay-through", *watch[:3], "--watch", *watch,
                                              "--keys",
                                              str(net.root / "issuer"), "--duration", str(LOAD_S), "--rate", "0"])
-    import subprocess
-
     client = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO_ROOT)
-    try:
-        started = wait_for_file(result_path.with_suffix(".started"), CLIENT_START_TIMEOUT_S)
-        sleep_until(started + CUT_AFTER_S)
-        fabric.set_link(CUT, False)
-        cut_s = time.time() - started
-        sleep_until(started + CUT_AFTER_S + CUT_FOR_S)
-        fabric.set_link(CUT, True)
-        heal_s = time.time() - started
-        _, errors = client.communicate(timeout=LOAD_S + CLIENT_END_SLACK_S)
-        assert client.returncode == 0, errors[-3000:]
-    finally:
-        if client.poll() is None:
-            client.kill()
+    cut_s, heal_s = cut_link_under_load(fabric, CUT, client, result_path, (CUT_AFTER_S, CUT_FOR_S, LOAD_S))
     return read_client_result(result_path), cut_s, heal_s
 
 
