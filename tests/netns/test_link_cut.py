@@ -103,6 +103,14 @@ def test_a_cut_link_costs_under_ten_percent_and_the_validator_catches_up_when_it
         cut_s, restore_s = cut_link_under_load(net.fabric, f"v{CUT_VALIDATOR}", client, result_path,
                                                (CUT_AFTER_S, CUT_FOR_S, LOAD_S))
         result = read_client_result(result_path)
+    assert_rate_kept_and_caught_up(result, cut_s, restore_s)
+    timeline = result["timeline_per_s"]
+    assert min(timeline[int(restore_s):LOAD_S]) > 0, f"a second without a payment after the restore: {timeline}"
+
+
+def assert_rate_kept_and_caught_up(result: dict, cut_s: float, restore_s: float) -> None:
+    """The rate from RECOVERY_S after the cut is at least RATE_RATIO_MIN of the slower window around it, and the cut
+    validator is back at the others' version within CATCH_UP_S of the restore."""
     timeline = result["timeline_per_s"]
     before = get_mean(timeline[WARMUP_S:int(cut_s)])
     during = get_mean(timeline[int(cut_s) + RECOVERY_S:int(restore_s)])
@@ -114,4 +122,3 @@ def test_a_cut_link_costs_under_ten_percent_and_the_validator_catches_up_when_it
     catch_up_s = find_catch_up_s(result["versions"], restore_s)
     assert catch_up_s is not None and catch_up_s <= CATCH_UP_S, (
         f"validator {CUT_VALIDATOR} back at the others' version {catch_up_s} s after the restore: {result['versions']}")
-    assert min(timeline[int(restore_s):LOAD_S]) > 0, f"a second without a payment after the restore: {timeline}"

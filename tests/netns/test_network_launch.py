@@ -16,7 +16,7 @@ from pathlib import Path
 from tests.netns.ceremony import CLIENT, FULL_NODE, REPO_ROOT, VALIDATORS, OperatorNetwork, stablechain
 from tests.netns.cluster import read_client_result
 from tests.netns.fabric import Fabric
-from tests.netns.test_link_cut import RATE_RATIO_MIN, RECOVERY_S, cut_link_under_load, find_catch_up_s, get_mean
+from tests.netns.test_link_cut import assert_rate_kept_and_caught_up, cut_link_under_load
 
 LINK_MBIT = 100
 NEW_HOST = "v3-moved"
@@ -26,8 +26,6 @@ CUT_AFTER_S = 18
 CUT_FOR_S = 20
 AFTER_HEAL_S = 12
 LOAD_S = CUT_AFTER_S + CUT_FOR_S + AFTER_HEAL_S
-WARMUP_S = 3
-CATCH_UP_S = 10
 MINT_XUS = "30000000"
 VASP_PAYMENT_XUS = "1000"
 VASP_PAYMENT_MICRO = 1_000_000_000
@@ -88,16 +86,6 @@ def run_load_with_a_cut_link(net: OperatorNetwork, fabric: Fabric, tmp_path: Pat
     return read_client_result(result_path), cut_s, heal_s
 
 
-def check_the_cut(result: dict, cut_s: float, heal_s: float) -> None:
-    """The chain kept issue M's rate with v3 cut off, and v3 caught up once healed."""
-    timeline = result["timeline_per_s"]
-    before = get_mean(timeline[WARMUP_S:int(cut_s)])
-    during = get_mean(timeline[int(cut_s) + RECOVERY_S:int(heal_s)])
-    assert during >= RATE_RATIO_MIN * before, f"{during:.0f}/s with v3 cut off vs {before:.0f}/s: {timeline}"
-    catch_up_s = find_catch_up_s(result["versions"], heal_s)
-    assert catch_up_s is not None and catch_up_s <= CATCH_UP_S, f"v3 back {catch_up_s} s after: {result['versions']}"
-
-
 def restart_the_full_node(net: OperatorNetwork) -> None:
     """Stop the full node, let the chain move on, start it again: it resyncs from the validators."""
     net.stop(FULL_NODE)
@@ -145,7 +133,7 @@ def test_operators_launch_a_network_with_a_full_node_on_separate_hosts(tmp_path:
             assert read_verified_balance_micro(net, vasp) == VASP_PAYMENT_MICRO
 
             result, cut_s, heal_s = run_load_with_a_cut_link(net, fabric, tmp_path)
-            check_the_cut(result, cut_s, heal_s)
+            assert_rate_kept_and_caught_up(result, cut_s, heal_s)
 
             restart_the_full_node(net)
             assert read_verified_balance_micro(net, vasp) == VASP_PAYMENT_MICRO
