@@ -23,10 +23,11 @@ class NetworkAddress:
 
     def encode(self) -> bytes:
         """Return the on-chain bytes: `HOST:PORT` in ASCII."""
-        return f"{self.host}:{self.port}".encode("ascii")
+        return str(self).encode("ascii")
 
     def __str__(self) -> str:
-        return f"{self.host}:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host  # an IPv6 address keeps its brackets
+        return f"{host}:{self.port}"
 
 
 def parse_network_address(text: str | bytes) -> NetworkAddress | None:

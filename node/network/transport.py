@@ -342,7 +342,8 @@ class Network:
         """Return a full node's identity when a full-node slot is free; None (counted) otherwise."""
         if len(self.full_nodes) >= self.config.full_node_connections_max:
             self.stats.refused_unknown_keys += 1
-            self.stats.refused_full_node_slots += self.config.full_node_connections_max > 0
+            if self.config.full_node_connections_max > 0:
+                self.stats.refused_full_node_slots += 1
             return None
         return PeerInfo(compute_full_node_id(network_public_key), network_public_key, "", 0)
 
