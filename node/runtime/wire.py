@@ -105,3 +105,12 @@ def is_full_node_message(data: bytes) -> bool:
     except DecodeError:
         return False
     return channel in FULL_NODE_CHANNELS
+
+
+def is_consensus_message(data: bytes) -> bool:
+    """Return True iff peer bytes travel on the consensus channel (what a node outside the set never sends)."""
+    try:
+        channel, _body = decode_envelope(data)
+    except DecodeError:
+        return False
+    return channel == CHANNEL_CONSENSUS

@@ -22,7 +22,7 @@ from node.rpc.methods import create_dispatcher
 from node.rpc.server import create_app_from_config
 from node.runtime.submit import SubmitResult, SubmitStatus
 from node.runtime.wire import BroadcastData, CommitNotice, DeferPayload, Outbound, SendData, SetPeers, SetTimer
-from node.runtime.wire import is_full_node_message
+from node.runtime.wire import is_consensus_message
 from node.service.assembly import NodeParts, build_node, make_peers
 from node.service.follower import ChainFollower
 from node.service.readiness import add_operations_routes, refresh_node_gauges
@@ -190,7 +190,7 @@ class NodeService:
         """Send what the runtime produced; re-arm the round timer; switch peers at an epoch change."""
         is_follower = self.is_follower()
         for action in outbound:
-            if is_follower and isinstance(action, SendData | BroadcastData) and not is_full_node_message(action.data):
+            if is_follower and isinstance(action, SendData | BroadcastData) and is_consensus_message(action.data):
                 continue  # outside the set: consensus messages stay home (validators would refuse them anyway)
             if isinstance(action, SendData):
                 if len(action.data) <= self.network.max_payload_bytes:

@@ -12,7 +12,8 @@ import pytest
 from node.network import Network, PeerInfo, TransportConfig, generate_key_pair
 from node.network.peers import compute_full_node_id
 from node.runtime.catchup import make_request
-from node.runtime.wire import CHANNEL_CONSENSUS, encode_envelope, is_full_node_message
+from node.runtime.wire import CHANNEL_CATCHUP_RESPONSE, CHANNEL_CONSENSUS, encode_envelope, is_consensus_message
+from node.runtime.wire import is_full_node_message
 
 pytestmark = pytest.mark.timeout(30)
 WAIT_SECS = 10
@@ -85,3 +86,6 @@ def test_only_sync_requests_and_transactions_pass_the_full_node_allowlist() -> N
     assert is_full_node_message(SYNC_REQUEST)
     assert not is_full_node_message(CONSENSUS_MESSAGE)
     assert not is_full_node_message(b"not msgpack \xc1")
+    # A follower keeps its consensus messages home, but answers the full nodes that follow it.
+    assert is_consensus_message(CONSENSUS_MESSAGE) and not is_consensus_message(SYNC_REQUEST)
+    assert not is_consensus_message(encode_envelope(CHANNEL_CATCHUP_RESPONSE, b"\x90"))
