@@ -111,7 +111,14 @@ def test_a_cut_link_costs_under_ten_percent_and_the_validator_catches_up_when_it
 def assert_rate_kept_and_caught_up(result: dict, cut_s: float, restore_s: float) -> None:
     """The rate from RECOVERY_S after the cut is at least RATE_RATIO_MIN of the slower window around it, and the cut
     validator is back at the others' version within CATCH_UP_S of the restore."""
-    timeline = result["timeline_per_s"]
+    assert_rate_kept(result["timeline_per_s"], cut_s, restore_s)
+    catch_up_s = find_catch_up_s(result["versions"], restore_s)
+    assert catch_up_s is not None and catch_up_s <= CATCH_UP_S, (
+        f"validator {CUT_VALIDATOR} back at the others' version {catch_up_s} s after the restore: {result['versions']}")
+
+
+def assert_rate_kept(timeline: list[int], cut_s: float, restore_s: float) -> None:
+    """The rate from RECOVERY_S after the cut is at least RATE_RATIO_MIN of the slower window around it."""
     before = get_mean(timeline[WARMUP_S:int(cut_s)])
     during = get_mean(timeline[int(cut_s) + RECOVERY_S:int(restore_s)])
     # The last second of the timeline is cut short by the end of the load.
@@ -119,6 +126,3 @@ def assert_rate_kept_and_caught_up(result: dict, cut_s: float, restore_s: float)
     reference = min(before, after)
     assert during >= RATE_RATIO_MIN * reference, (
         f"{during:.0f}/s with the link cut vs {before:.0f}/s before and {after:.0f}/s after: {timeline}")
-    catch_up_s = find_catch_up_s(result["versions"], restore_s)
-    assert catch_up_s is not None and catch_up_s <= CATCH_UP_S, (
-        f"validator {CUT_VALIDATOR} back at the others' version {catch_up_s} s after the restore: {result['versions']}")

@@ -16,7 +16,7 @@ from pathlib import Path
 from tests.netns.ceremony import CLIENT, FULL_NODE, REPO_ROOT, VALIDATORS, OperatorNetwork, stablechain
 from tests.netns.cluster import read_client_result
 from tests.netns.fabric import Fabric
-from tests.netns.test_link_cut import assert_rate_kept_and_caught_up, cut_link_under_load
+from tests.netns.test_link_cut import assert_rate_kept, cut_link_under_load
 
 LINK_MBIT = 100
 NEW_HOST = "v3-moved"
@@ -26,6 +26,9 @@ CUT_AFTER_S = 18
 CUT_FOR_S = 20
 AFTER_HEAL_S = 12
 LOAD_S = CUT_AFTER_S + CUT_FOR_S + AFTER_HEAL_S
+# Issue I asks that the healed validator catch up; how fast is issue M's bound, proven by test_link_cut.py on four
+# nodes. Here a fifth process (the full node) shares the cores, so this only bounds "it catches up".
+CATCH_UP_S_MAX = 30
 MINT_XUS = "30000000"
 VASP_PAYMENT_XUS = "1000"
 VASP_PAYMENT_MICRO = 1_000_000_000
@@ -133,7 +136,10 @@ def test_operators_launch_a_network_with_a_full_node_on_separate_hosts(tmp_path:
             assert read_verified_balance_micro(net, vasp) == VASP_PAYMENT_MICRO
 
             result, cut_s, heal_s = run_load_with_a_cut_link(net, fabric, tmp_path)
-            assert_rate_kept_and_caught_up(result, cut_s, heal_s)
+            assert_rate_kept(result["timeline_per_s"], cut_s, heal_s)
+            target = net.get_status(["v0"])["v0"]["version"]
+            net.wait_until([CUT], lambda r: r[CUT].get("version", -1) >= target, "v3 catches up after the heal",
+                           CATCH_UP_S_MAX)
 
             restart_the_full_node(net)
             assert read_verified_balance_micro(net, vasp) == VASP_PAYMENT_MICRO
