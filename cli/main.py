@@ -7,9 +7,11 @@ import typer
 from cli.bench import bench, bench_catchup, bench_executor, bench_rpc, status
 from cli.devnet import devnet_app
 from cli.explorer import register_web_commands
+from cli.genesis import genesis_app
 from cli.node import node_app
 from cli.regulator import app as regulator_app
 from cli.treasury import app as treasury_app
+from cli.treasury_accounts import create_vasp  # noqa: F401  (registers the onboarding commands)
 from cli.validator import app as validator_app
 from cli.wallet import app as wallet_app
 from cli.wallet_payments import pay_command, request_command, rotate_key_command
@@ -22,6 +24,7 @@ app = typer.Typer(
 )
 app.add_typer(node_app, name="node")
 app.add_typer(devnet_app, name="devnet")
+app.add_typer(genesis_app, name="genesis")
 wallet_app.command("serve")(wallet_serve_command)
 wallet_app.command("request")(request_command)
 wallet_app.command("pay")(pay_command)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import contextvars
+import json
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+from node.seeds import parse_seed
 
 DEFAULT_CHAIN_ID = 2
 # JSON-RPC limits (Diem's json_rpc_config.rs defaults); node/rpc applies them.
@@ -17,6 +20,12 @@ MAX_PAGE_SIZE = 1000
 PORT_MIN = 1
 PORT_MAX = 65_535
 ENV_PREFIX = "STABLECHAIN_"
+ROLE_VALIDATOR = "validator"
+ROLE_FULL = "full"
+# Validators accept this many connections from full nodes by default (sync requests and transactions only).
+FULL_NODE_CONNECTIONS_MAX = 16
+WAYPOINT_HEX_LENGTH = 64
+LOG_LEVELS = ("debug", "info", "warning", "error")
 
 _CONFIG_PATH: contextvars.ContextVar[Path | None] = contextvars.ContextVar("config_path", default=None)
 
@@ -51,12 +60,26 @@ class PeerConfig(Section):
 
 
 class NetworkConfig(Section):
-    """Validator-to-validator transport."""
+    """The authenticated transport: where this node listens, and whom it dials besides the on-chain set."""
 
     listen_host: str = "127.0.0.1"
     listen_port: int = Field(default=6180, ge=PORT_MIN, le=PORT_MAX)
-    peers: list[PeerConfig] = []
+    seeds: list[str] = Field(default=[], description="NETWORK_PUBLIC_KEY@HOST:PORT of nodes to follow the chain from "
+                             "(full nodes and nodes outside the set); validators are found from the on-chain set")
+    peers: list[PeerConfig] = Field(default=[], description="where to dial validators whose on-chain config "
+                                    "lists no address (chains from before addresses were on chain)")
+    full_node_connections_max: int = Field(default=FULL_NODE_CONNECTIONS_MAX, ge=0,
+                                           description="connections accepted from nodes outside the validator set")
     frame_bytes_max: int = Field(default=16 * 1024 * 1024, gt=0)
+
+    @field_validator("seeds")
+    @classmethod
+    def check_seeds(cls, value: list[str]) -> list[str]:
+        for seed in value:
+            if parse_seed(seed) is None:
+                raise ValueError(f"seed {seed!r} is not NETWORK_PUBLIC_KEY@HOST:PORT (64 hex characters, then "
+                                 "an address)")
+        return value
 
     @model_validator(mode="after")
     def check_unique_peers(self) -> NetworkConfig:
@@ -92,7 +115,7 @@ class FaucetConfig(Section):
 class KeysConfig(Section):
     """Where the node's keys live; each key in its own file, optionally passphrase-encrypted."""
 
-    consensus_key_file: Path
+    consensus_key_file: Path | None = Field(default=None, description="a validator's; a full node has none")
     network_key_file: Path
     account_key_file: Path | None = Field(
         default=None,
@@ -243,6 +266,13 @@ class RegulatorConfig(Section):
         return self
 
 
+class LogConfig(Section):
+    """What `stablechain node start` logs, and how: JSON lines for machines, or a console renderer for people."""
+
+    level: str = Field(default="info", pattern="^(debug|info|warning|error)$")
+    format: str = Field(default="console", pattern="^(json|console)$")
+
+
 class NodeConfig(BaseSettings):
     """Everything a validator needs to start, read from TOML with STABLECHAIN_* overrides."""
 
@@ -250,9 +280,13 @@ class NodeConfig(BaseSettings):
         env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", frozen=True
     )
 
-    chain_id: int = Field(default=DEFAULT_CHAIN_ID, ge=0, le=255)
+    chain_id: int = Field(default=-1, ge=-1, le=255, description="the genesis file's when absent (-1)")
+    role: str = Field(default=ROLE_VALIDATOR, pattern="^(validator|full)$")
+    name: str = Field(default="", max_length=64, description="this node's name in logs")
     data_dir: Path
     genesis_file: Path
+    waypoint: str | None = Field(default=None, description="the genesis hash (hex) this node must start from; a "
+                                 "genesis file that does not match it is refused")
     keys: KeysConfig
     network: NetworkConfig = NetworkConfig()
     rpc: RpcConfig = RpcConfig()
@@ -261,6 +295,22 @@ class NodeConfig(BaseSettings):
     faucet: FaucetConfig | None = None
     admission: AdmissionConfig = AdmissionConfig()
     regulator: RegulatorConfig | None = None
+    log: LogConfig = LogConfig()
+
+    @field_validator("waypoint")
+    @classmethod
+    def check_waypoint(cls, value: str | None) -> str | None:
+        return None if value is None else _check_hex(value, WAYPOINT_HEX_LENGTH // 2, "waypoint")
+
+    @model_validator(mode="after")
+    def check_role_keys(self) -> NodeConfig:
+        if self.role == ROLE_VALIDATOR and self.keys.consensus_key_file is None:
+            raise ValueError("a validator needs keys.consensus_key_file (role = \"full\" runs without one)")
+        return self
+
+    def is_full_node(self) -> bool:
+        """Return True for a full node: no consensus key, follows the chain, never votes."""
+        return self.role == ROLE_FULL
 
     @classmethod
     def settings_customise_sources(
@@ -288,7 +338,22 @@ def load_config(path: Path, **overrides: Any) -> NodeConfig:
         raise ConfigError(f"{path}: cannot read config: {error}") from None
     finally:
         _CONFIG_PATH.reset(token)
-    return resolve_paths(config, path.parent)
+    config = resolve_paths(config, path.parent)
+    return config if config.chain_id >= 0 else config.model_copy(update={"chain_id": read_genesis_chain_id(config)})
+
+
+def read_genesis_chain_id(config: NodeConfig) -> int:
+    """Return the chain id the config's genesis file names (a config written before genesis leaves it out).
+
+    An unreadable genesis file gives the default here: loading genesis then refuses it with the reason.
+    """
+    try:
+        chain_id = json.loads(config.genesis_file.read_bytes())["chain_id"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return DEFAULT_CHAIN_ID
+    if type(chain_id) is not int or not 0 <= chain_id <= 255:
+        raise ConfigError(f"{config.genesis_file}: chain_id {chain_id!r} is not a number from 0 to 255")
+    return chain_id
 
 
 def resolve_paths(config: NodeConfig, base: Path) -> NodeConfig:
@@ -298,9 +363,9 @@ def resolve_paths(config: NodeConfig, base: Path) -> NodeConfig:
 
     keys = config.keys.model_copy(
         update={
-            "consensus_key_file": absolute(config.keys.consensus_key_file),
             "network_key_file": absolute(config.keys.network_key_file),
-            **{name: absolute(value) for name in ("account_key_file", "next_consensus_key_file", "next_network_key_file")
+            **{name: absolute(value) for name in ("consensus_key_file", "account_key_file", "next_consensus_key_file",
+                                                  "next_network_key_file")
                if (value := getattr(config.keys, name)) is not None},
         }
     )
