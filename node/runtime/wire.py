@@ -19,6 +19,9 @@ CHANNEL_CONSENSUS = 0
 CHANNEL_TRANSACTION = 1
 CHANNEL_CATCHUP_REQUEST = 2
 CHANNEL_CATCHUP_RESPONSE = 3
+# Fast sync's state snapshot chunks (ADR 0018); a node that does not know them drops them as malformed.
+CHANNEL_SNAPSHOT_REQUEST = 4
+CHANNEL_SNAPSHOT_RESPONSE = 5
 
 Decoded = TypeVar("Decoded")
 

@@ -71,3 +71,13 @@ class StoredBlock:
     round_number: int
     block_id: bytes
     block: bytes
+
+
+class PrunedVersionError(LookupError):
+    """A read or proof asked for history this node no longer keeps (pruned, or before its fast-sync snapshot)."""
+
+    def __init__(self, version: int, oldest_version: int, what: str) -> None:
+        super().__init__(f"{what} at version {version} is pruned: this node keeps {what} from version "
+                         f"{oldest_version} on (ask an archive node)")
+        self.version = version
+        self.oldest_version = oldest_version
