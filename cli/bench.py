@@ -82,6 +82,23 @@ def bench_catchup(
     typer.echo(format_catchup_result(result, as_json))
 
 
+def bench_sync(
+    validators: int = typer.Option(4, help="Validators in the benchmark's own devnet."),
+    load: float = typer.Option(30.0, help="Seconds of transfers before the last validator rejoins by fast sync."),
+    accounts: int = typer.Option(64, help="Funded sending accounts (the state grows with them, not the history)."),
+    base_port: int = typer.Option(28380, help="JSON-RPC base port of the benchmark devnet."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Measure how long a new node takes to fast-sync and serve reads a wallet verifies."""
+    from devnet.bench_sync import format_sync_result, run_sync_bench
+
+    try:
+        result = run_sync_bench(validators, load, base_port, accounts)
+    except (RuntimeError, OSError) as error:
+        fail(f"benchmark failed: {error}")
+    typer.echo(format_sync_result(result, as_json))
+
+
 def bench_executor(
     block_size: int = typer.Option(1000, help="Transfers per block."),
     blocks: int = typer.Option(10, help="Blocks to execute."),

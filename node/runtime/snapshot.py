@@ -15,7 +15,8 @@ from consensus.election import ReputationConfig
 from consensus.state import CoreState
 from consensus.types import Block
 from contracts.state.accumulator import MerkleAccumulator
-from contracts.state.accumulator_proof import get_frozen_blocks, get_position
+from contracts.state.accumulator_proof import AccumulatorConsistencyProof, get_frozen_blocks, get_position
+from contracts.state.accumulator_proof import get_range_blocks, verify_consistency
 from contracts.state.node_store import InMemoryAccumulatorStore
 from contracts.state.smt_snapshot import Leaf, compute_snapshot_tree, get_leaves
 from node.runtime.wire import CHANNEL_SNAPSHOT_REQUEST, CHANNEL_SNAPSHOT_RESPONSE, BroadcastData, Outbound, SendData
@@ -31,6 +32,7 @@ from primitives.certified.ledger_info import LedgerInfoWithSignatures, check_led
 from primitives.certified.ledger_info import decode_ledger_info, encode_ledger_info
 from primitives.certified.plain import from_plain, to_plain
 from primitives.codec import pack, unpack
+from primitives.errors import invariant
 
 # Leaves per chunk: about 1 MiB of account resources, well under the frame limit.
 SNAPSHOT_LEAVES_PER_CHUNK_MAX = 4_000
@@ -76,6 +78,9 @@ class SnapshotResponse:
     block: Block | None = None
     frozen_nodes: tuple[bytes, ...] = ()
     history: tuple[bytes, ...] = ()
+    # The accumulator's consistency proof from genesis (one leaf) to the version: wallets trusting only the
+    # waypoint ask a synced node for it, so the node keeps its subtrees.
+    genesis_consistency: tuple[bytes, ...] = ()
 
 
 def encode_snapshot_request(request: SnapshotRequest) -> bytes:
@@ -128,11 +133,18 @@ def add_chain_context(store: Store, response: SnapshotResponse) -> SnapshotRespo
     block = None if stored is None else decode_block(stored.block)
     frozen = tuple(store.get_accumulator_node(get_position(level, index)) or b""
                    for level, index in get_frozen_blocks(info.version + 1))
+    consistency = tuple(store.get_accumulator_node(get_position(level, index)) or b""
+                        for level, index in get_genesis_consistency_blocks(info.version))
     first_round = max(0, info.round - ReputationConfig().get_history_span())
     history = tuple(record for record in store.get_leader_history(info.epoch, first_round, HISTORY_RECORDS_MAX)
                     if decode_history_entry(record).round <= info.round)
     return SnapshotResponse(response.certificate, response.keys, response.values, response.is_last, block, frozen,
-                            history)
+                            history, consistency)
+
+
+def get_genesis_consistency_blocks(version: int) -> list[tuple[int, int]]:
+    """Return (level, index) of the subtrees that prove the accumulator at version extends genesis (one leaf)."""
+    return [*get_frozen_blocks(1), *get_range_blocks(1, version + 1)]
 
 
 # ---- syncing ------------------------------------------------------------------------------------------------
@@ -146,7 +158,7 @@ class SnapshotProgress:
     leaves: list[Leaf] = field(default_factory=list)
 
 
-def check_first_chunk(state: CoreState, response: SnapshotResponse) -> SnapshotStatus:
+def check_first_chunk(state: CoreState, response: SnapshotResponse, genesis_root: bytes) -> SnapshotStatus:
     """Check a first chunk's certificate against the core's validator set, and its block and accumulator."""
     epoch_state, info = state.epoch_state, response.certificate.ledger_info
     if info.epoch != epoch_state.epoch or check_ledger_info_signatures(
@@ -162,6 +174,15 @@ def check_first_chunk(state: CoreState, response: SnapshotResponse) -> SnapshotS
     nodes = InMemoryAccumulatorStore()
     nodes.put_batch(dict(zip(positions, response.frozen_nodes)))
     if MerkleAccumulator(nodes, info.version + 1).get_root() != info.accumulator_root:
+        return SnapshotStatus.BAD_ACCUMULATOR
+    return check_genesis_consistency(genesis_root, info.version, info.accumulator_root, response.genesis_consistency)
+
+
+def check_genesis_consistency(genesis_root: bytes, version: int, root: bytes, nodes: tuple[bytes, ...]) -> SnapshotStatus:
+    """Check the subtrees that prove the accumulator at version (its root certified) extends genesis."""
+    old_count = len(get_frozen_blocks(1))
+    proof = AccumulatorConsistencyProof(nodes[:old_count], nodes[old_count:])
+    if len(nodes) < old_count or not verify_consistency(genesis_root, 1, root, version + 1, proof):
         return SnapshotStatus.BAD_ACCUMULATOR
     return SnapshotStatus.ACCEPTED
 
@@ -190,14 +211,23 @@ def make_install(store: Store, progress: SnapshotProgress) -> SnapshotInstall | 
     synced = dict(progress.leaves)
     gone = [StateValueWrite(key, info.version, None) for key, _ in held if key not in synced]
     values = tuple(StateValueWrite(key, info.version, value) for key, value in progress.leaves) + tuple(gone)
+    first = progress.first
     frozen = tuple((get_position(level, index), node) for (level, index), node in
-                   zip(get_frozen_blocks(info.version + 1), progress.first.frozen_nodes))
+                   [*zip(get_genesis_consistency_blocks(info.version), first.genesis_consistency),
+                    *zip(get_frozen_blocks(info.version + 1), first.frozen_nodes)])
     block = progress.first.block
     history = tuple((leader_history_key(info.epoch, decode_history_entry(record).round), record)
                     for record in progress.first.history)
     record = LedgerInfoRecord(info.version, info.epoch, encode_ledger_info(certificate), info.is_epoch_ending())
     return SnapshotInstall(record, info.round, info.block_id, encode_block(block), tuple(nodes.items()),  # type: ignore[arg-type]
                            frozen, values, history)
+
+
+def get_genesis_accumulator_root(store: Store) -> bytes:
+    """Return the accumulator root of the genesis ledger info (version 0), which every node holds."""
+    record = store.get_ledger_info(0)
+    invariant(record is not None, "the store holds genesis")
+    return decode_ledger_info(record.ledger_info).ledger_info.accumulator_root  # type: ignore[union-attr]
 
 
 class FastSync:
@@ -252,7 +282,7 @@ class FastSync:
         if self.progress is None:
             if response.block is None:
                 return SnapshotStatus.UNEXPECTED
-            status = check_first_chunk(state, response)
+            status = check_first_chunk(state, response, get_genesis_accumulator_root(self.store))
             if status != SnapshotStatus.ACCEPTED:
                 return status
             self.progress = SnapshotProgress(sender, response)
