@@ -82,6 +82,22 @@ def bench_catchup(
     typer.echo(format_catchup_result(result, as_json))
 
 
+def read_verified_accounts(url: str, waypoint: str, chain_id: int, addresses: list[bytes]) -> tuple[int, list]:
+    """Return (verified version, (sequence number, XUS balance) per address), read through the wallet's proofs."""
+    import asyncio
+
+    from wallet.client import Client
+    from wallet.verifying_client import VerifyingClient
+
+    async def read() -> tuple[int, list]:
+        async with Client(url, chain_id=chain_id) as client:
+            verifying = VerifyingClient.from_waypoint(client, waypoint, chain_id)
+            states = [await verifying.get_account_state(address) for address in addresses]
+        return states[0].version, [(state.sequence_number, state.get_balance()) for state in states]
+
+    return asyncio.run(read())
+
+
 def bench_sync(
     validators: int = typer.Option(4, help="Validators in the benchmark's own devnet."),
     load: float = typer.Option(30.0, help="Seconds of transfers before the last validator rejoins by fast sync."),
@@ -93,7 +109,7 @@ def bench_sync(
     from devnet.bench_sync import format_sync_result, run_sync_bench
 
     try:
-        result = run_sync_bench(validators, load, base_port, accounts)
+        result = run_sync_bench(validators, load, base_port, accounts, read_verified_accounts)
     except (RuntimeError, OSError) as error:
         fail(f"benchmark failed: {error}")
     typer.echo(format_sync_result(result, as_json))

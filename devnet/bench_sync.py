@@ -16,6 +16,7 @@ import platform
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -24,8 +25,10 @@ from devnet.bench_catchup import get_version, wait_until
 from devnet.launcher import Devnet
 from devnet.layout import NODE_DATA_DIR, compute_waypoint, load_issuer_keys, prepare_devnet
 from devnet.manifest import Manifest
-from wallet.client import Client
-from wallet.verifying_client import VerifyingClient
+
+# (url, waypoint, chain id, addresses) -> (verified version, per-address reads): a wallet's verifying client,
+# given by the caller (the devnet package does not depend on the wallet).
+VerifiedReader = Callable[[str, str, int, list[bytes]], tuple[int, list]]
 
 SYNC_TIMEOUT_S = 600.0
 SYNC_POLL_INTERVAL_S = 0.2
@@ -47,14 +50,6 @@ class SyncResult:
     reads_match_archive: bool = False
 
 
-async def read_verified(url: str, waypoint: str, chain_id: int, addresses: list[bytes]) -> tuple[int, list[tuple]]:
-    """Return (verified version, (sequence number, balance) of each address) read through proofs."""
-    async with Client(url, chain_id=chain_id) as client:
-        verifying = VerifyingClient.from_waypoint(client, waypoint, chain_id)
-        states = [await verifying.get_account_state(address) for address in addresses]
-    return states[0].version, [(state.sequence_number, state.get_balance()) for state in states]
-
-
 def enable_fast_sync(devnet: Devnet, index: int) -> None:
     """Delete a stopped validator's database and switch fast sync on in its config."""
     files = devnet.layout.validators[index]
@@ -63,16 +58,17 @@ def enable_fast_sync(devnet: Devnet, index: int) -> None:
         config.write(FAST_SYNC_TOML)
 
 
-def try_verified_read(url: str, waypoint: str, chain_id: int, addresses: list[bytes], target: int) -> list | None:
+def try_verified_read(read_verified: VerifiedReader, url: str, waypoint: str, chain_id: int, addresses: list[bytes],
+                      target: int) -> list | None:
     """Return the verified reads when the node serves them at or past target, else None."""
     try:
-        version, reads = asyncio.run(read_verified(url, waypoint, chain_id, addresses))
+        version, reads = read_verified(url, waypoint, chain_id, addresses)
     except Exception:  # noqa: BLE001 - not serving yet (starting, syncing, or behind): poll again
         return None
     return reads if version >= target else None
 
 
-def run_sync_bench(validators: int, load_s: float, base_port: int, accounts: int,
+def run_sync_bench(validators: int, load_s: float, base_port: int, accounts: int, read_verified: VerifiedReader,
                    directory: Path | None = None) -> SyncResult:
     """Fill a devnet for load_s, then time a wiped validator's fast sync to its first verified read."""
     root = directory or Path(tempfile.mkdtemp(prefix="stablechain-sync-"))
@@ -99,13 +95,13 @@ def run_sync_bench(validators: int, load_s: float, base_port: int, accounts: int
         started = time.perf_counter()
         devnet.start_node(joining)
         reads: list = []
-        wait_until(lambda: reads.extend(try_verified_read(urls[joining], waypoint, manifest.chain_id, addresses,
+        wait_until(lambda: reads.extend(try_verified_read(read_verified, urls[joining], waypoint, manifest.chain_id, addresses,
                                                           target) or []) or bool(reads),
                    SYNC_TIMEOUT_S, SYNC_POLL_INTERVAL_S, f"a verified read at version {target}")
         result.start_to_verified_read_s = round(time.perf_counter() - started, 2)
         result.cpu_s = round(read_cpu_s(devnet.processes[joining].pid), 2)
         result.synced_version = get_version(urls[joining])
-        _, archive = asyncio.run(read_verified(urls[0], waypoint, manifest.chain_id, addresses))
+        _, archive = read_verified(urls[0], waypoint, manifest.chain_id, addresses)
         result.reads_match_archive = archive == reads
     result.versions = target
     return result

@@ -25,6 +25,7 @@ from node.runtime.wire import BroadcastData, CommitNotice, DeferPayload, Outboun
 from node.service.assembly import NodeParts, build_node, make_peers
 from node.service.membership import Membership, log_membership
 from node.service.progress import CatchUpProgress
+from node.service.pruning import make_prune_config, run_pruner
 from primitives.errors import invariant
 from primitives.types.transactions import SignedTransaction
 
@@ -84,6 +85,9 @@ class NodeService:
                 group.create_task(self.consume_local(), name="local-inbox")
                 group.create_task(self.check_catchup(), name="catch-up")
                 group.create_task(self.refresh_metrics(), name="metrics")
+                prune_config = make_prune_config(self.config.storage)
+                if prune_config is not None:
+                    group.create_task(run_pruner(self.runtime.store, prune_config), name="pruner")
                 group.create_task(self.wait_stop(), name="stop")
         except* StopNode:
             pass

@@ -61,6 +61,7 @@ class BlockCommit:
     state_nodes: tuple[tuple[bytes, bytes], ...] = ()
     accumulator_nodes: tuple[tuple[int, bytes], ...] = ()
     state_values: tuple[StateValueWrite, ...] = ()
+    stale_state_nodes: tuple[bytes, ...] = ()  # tree nodes replaced at ledger_info.version (ADR 0018)
 
 
 @dataclass(frozen=True, slots=True)
