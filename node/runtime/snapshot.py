@@ -16,12 +16,12 @@ from consensus.state import CoreState
 from consensus.types import Block
 from contracts.state.accumulator import MerkleAccumulator
 from contracts.state.accumulator_proof import AccumulatorConsistencyProof, get_frozen_blocks, get_position
-from contracts.state.accumulator_proof import get_range_blocks, verify_consistency
+from contracts.state.accumulator_proof import AccumulatorProof, get_range_blocks, verify_consistency, verify_inclusion
 from contracts.state.node_store import InMemoryAccumulatorStore
 from contracts.state.smt_snapshot import Leaf, compute_snapshot_tree, get_leaves
 from node.runtime.wire import CHANNEL_SNAPSHOT_REQUEST, CHANNEL_SNAPSHOT_RESPONSE, BroadcastData, Outbound, SendData
 from node.runtime.wire import encode_envelope
-from node.storage.codecs import decode_block, decode_history_entry, encode_block
+from node.storage.codecs import decode_block, decode_history_entry, decode_stored_info, encode_block
 from node.storage.records import LedgerInfoRecord, StateValueWrite
 from node.storage.schema import leader_history_key
 from node.storage.snapshots import SnapshotInstall
@@ -32,7 +32,7 @@ from primitives.certified.ledger_info import LedgerInfoWithSignatures, check_led
 from primitives.certified.ledger_info import decode_ledger_info, encode_ledger_info
 from primitives.certified.plain import from_plain, to_plain
 from primitives.codec import pack, unpack
-from primitives.errors import invariant
+from primitives.errors import DecodeError, invariant
 
 # Leaves per chunk: about 1 MiB of account resources, well under the frame limit.
 SNAPSHOT_LEAVES_PER_CHUNK_MAX = 4_000
@@ -81,6 +81,9 @@ class SnapshotResponse:
     # The accumulator's consistency proof from genesis (one leaf) to the version: wallets trusting only the
     # waypoint ask a synced node for it, so the node keeps its subtrees.
     genesis_consistency: tuple[bytes, ...] = ()
+    # The stored TransactionInfo at the version (its state root proves the snapshot to wallets), its accumulator proof.
+    info: bytes = b""
+    info_siblings: tuple[bytes, ...] = ()
 
 
 def encode_snapshot_request(request: SnapshotRequest) -> bytes:
@@ -138,8 +141,11 @@ def add_chain_context(store: Store, response: SnapshotResponse) -> SnapshotRespo
     first_round = max(0, info.round - ReputationConfig().get_history_span())
     history = tuple(record for record in store.get_leader_history(info.epoch, first_round, HISTORY_RECORDS_MAX)
                     if decode_history_entry(record).round <= info.round)
+    info_bytes = store.get_transaction_info(info.version) or b""
+    accumulator = MerkleAccumulator(LayeredNodeStore(store.get_accumulator_node), info.version + 1)
+    siblings = accumulator.get_proof(info.version).siblings
     return SnapshotResponse(response.certificate, response.keys, response.values, response.is_last, block, frozen,
-                            history, consistency)
+                            history, consistency, info_bytes, siblings)
 
 
 def get_genesis_consistency_blocks(version: int) -> list[tuple[int, int]]:
@@ -175,7 +181,28 @@ def check_first_chunk(state: CoreState, response: SnapshotResponse, genesis_root
     nodes.put_batch(dict(zip(positions, response.frozen_nodes)))
     if MerkleAccumulator(nodes, info.version + 1).get_root() != info.accumulator_root:
         return SnapshotStatus.BAD_ACCUMULATOR
+    if not is_info_proven(response):
+        return SnapshotStatus.BAD_ACCUMULATOR
     return check_genesis_consistency(genesis_root, info.version, info.accumulator_root, response.genesis_consistency)
+
+
+def is_info_proven(response: SnapshotResponse) -> bool:
+    """Return whether the TransactionInfo at the version is the certified accumulator's last leaf, with its root."""
+    info = response.certificate.ledger_info
+    try:
+        transaction_info = decode_stored_info(response.info)[0]
+    except (DecodeError, ValueError, TypeError):
+        return False
+    return transaction_info.state_root_hash == info.state_root and verify_inclusion(
+        info.accumulator_root, transaction_info.hash(), info.version, info.version + 1,
+        AccumulatorProof(response.info_siblings))
+
+
+def get_info_proof_nodes(version: int, response: SnapshotResponse) -> list[tuple[int, bytes]]:
+    """Return (position, hash) of the last leaf and its left siblings: later proofs of that leaf read them."""
+    nodes = [(get_position(0, version), decode_stored_info(response.info)[0].hash())]
+    return nodes + [(get_position(level, (version >> level) ^ 1), sibling)
+                    for level, sibling in enumerate(response.info_siblings) if version >> level & 1]
 
 
 def check_genesis_consistency(genesis_root: bytes, version: int, root: bytes, nodes: tuple[bytes, ...]) -> SnapshotStatus:
@@ -215,12 +242,13 @@ def make_install(store: Store, progress: SnapshotProgress) -> SnapshotInstall | 
     frozen = tuple((get_position(level, index), node) for (level, index), node in
                    [*zip(get_genesis_consistency_blocks(info.version), first.genesis_consistency),
                     *zip(get_frozen_blocks(info.version + 1), first.frozen_nodes)])
+    frozen += tuple(get_info_proof_nodes(info.version, first))
     block = progress.first.block
     history = tuple((leader_history_key(info.epoch, decode_history_entry(record).round), record)
                     for record in progress.first.history)
     record = LedgerInfoRecord(info.version, info.epoch, encode_ledger_info(certificate), info.is_epoch_ending())
     return SnapshotInstall(record, info.round, info.block_id, encode_block(block), tuple(nodes.items()),  # type: ignore[arg-type]
-                           frozen, values, history)
+                           frozen, values, history, first.info)
 
 
 def get_genesis_accumulator_root(store: Store) -> bytes:

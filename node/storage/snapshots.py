@@ -24,6 +24,7 @@ class SnapshotInstall:
     accumulator_nodes: tuple[tuple[int, bytes], ...]  # the frozen subtrees at the version
     state_values: tuple[StateValueWrite, ...]  # every value at the version, and a tombstone for every other key
     leader_history: tuple[tuple[bytes, bytes], ...] = ()  # (key, record) of the epoch's recent rounds
+    transaction_info: bytes = b""  # the version's TransactionInfo: its state root proves the snapshot to wallets
 
 
 def install_snapshot(store: Store, install: SnapshotInstall) -> None:
@@ -35,15 +36,16 @@ def install_snapshot(store: Store, install: SnapshotInstall) -> None:
                          install.ledger_info, state_nodes=install.state_nodes,
                          accumulator_nodes=install.accumulator_nodes, state_values=install.state_values)
     puts = compute_block_puts(commit) + compute_state_puts(commit) + list(install.leader_history)
+    puts.append((schema.transaction_info_key(version), install.transaction_info))
     puts += [
         (schema.META_LATEST_VERSION_KEY, schema.encode_u64(version)),
         (schema.META_LATEST_BLOCK_KEY, schema.encode_epoch_round(install.ledger_info.epoch, install.round_number)),
-        (schema.META_OLDEST_LEDGER_VERSION_KEY, schema.encode_u64(version + 1)),
+        (schema.META_OLDEST_LEDGER_VERSION_KEY, schema.encode_u64(version)),
         (schema.META_OLDEST_STATE_VERSION_KEY, schema.encode_u64(version)),
     ]
     # Uncommitted blocks seen while syncing hang below no root the node knows any more.
     deletes = [key for key, _ in store.backend.scan(schema.PENDING_BLOCK_PREFIX, schema.PENDING_BLOCK_PREFIX, False)]
     store.backend.write(puts, deletes, sync=True)
-    store.oldest_ledger_version = version + 1
+    store.oldest_ledger_version = version
     store.oldest_state_version = version
     store.state_cache = LatestStateCache(version)
