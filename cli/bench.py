@@ -115,14 +115,33 @@ def bench_sync(
     typer.echo(format_sync_result(result, as_json))
 
 
+def soak(
+    transactions: int = typer.Option(1_000_000, help="Transfers to commit before the run ends."),
+    retention: int = typer.Option(100_000, help="Versions of history and state each validator keeps (0: all)."),
+    accounts: int = typer.Option(64, help="Funded sending accounts."),
+    slice_s: float = typer.Option(60.0, "--slice", help="Seconds between measurements."),
+    base_port: int = typer.Option(28480, help="JSON-RPC base port of the soak devnet."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Run a long saturating load with pruning on; report RSS, database size and throughput over time."""
+    from devnet.soak import format_soak_result, run_soak
+
+    try:
+        result = run_soak(4, transactions, retention, accounts, slice_s, base_port)
+    except (RuntimeError, OSError) as error:
+        fail(f"soak failed: {error}")
+    typer.echo(format_soak_result(result, as_json))
+
+
 def bench_executor(
     block_size: int = typer.Option(1000, help="Transfers per block."),
     blocks: int = typer.Option(10, help="Blocks to execute."),
+    accounts: int = typer.Option(100_000, help="Funded accounts (the state's size)."),
 ) -> None:
     """Measure executed peer-to-peer transfers per second on one core, state root included."""
     import sys
 
     from contracts import bench
 
-    sys.argv = ["contracts.bench", "--block-size", str(block_size), "--blocks", str(blocks)]
+    sys.argv = ["contracts.bench", "--block-size", str(block_size), "--blocks", str(blocks), "--accounts", str(accounts)]
     bench.main()

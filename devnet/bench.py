@@ -248,6 +248,9 @@ async def drive_load(submitter: Submitter, duration_s: float, rate_per_s: float,
         return committed, elapsed
 
 
+FUNDING_CHUNK_TRANSACTIONS = 90
+
+
 def fund_senders(url: str, keys: dict, count: int, chain_id: int) -> list[Account]:
     """Create count parent-VASP senders (signed by treasury compliance) and fund them from the dealer."""
     from primitives.keys import PrivateKey
@@ -258,13 +261,17 @@ def fund_senders(url: str, keys: dict, count: int, chain_id: int) -> list[Accoun
     expiration = int(time.time()) + EXPIRATION_S
     treasury_sequence = get_sequence_number(url, AccountAddress.TREASURY_COMPLIANCE.value)
     dealer_sequence = get_sequence_number(url, dealer.address)
-    for offset, sender in enumerate(senders):
-        payload = compose_create_parent_vasp(sender.address, sender.auth_key_prefix, f"bench {offset}".encode())
-        submit_and_check(url, treasury.sign(payload, treasury_sequence + offset, expiration, chain_id))
-    for offset, sender in enumerate(senders):
-        payload = compose_peer_to_peer(sender.address, FUNDING_MICRO)
-        submit_and_check(url, dealer.sign(payload, dealer_sequence + offset, expiration, chain_id))
-    wait_for_sequence(url, dealer.address, dealer_sequence + count)
+    # An account may have at most capacity_per_account (100) transactions waiting: submit in chunks below it.
+    for first in range(0, count, FUNDING_CHUNK_TRANSACTIONS):
+        chunk = range(first, min(count, first + FUNDING_CHUNK_TRANSACTIONS))
+        for offset in chunk:
+            sender = senders[offset]
+            payload = compose_create_parent_vasp(sender.address, sender.auth_key_prefix, f"bench {offset}".encode())
+            submit_and_check(url, treasury.sign(payload, treasury_sequence + offset, expiration, chain_id))
+        for offset in chunk:
+            payload = compose_peer_to_peer(senders[offset].address, FUNDING_MICRO)
+            submit_and_check(url, dealer.sign(payload, dealer_sequence + offset, expiration, chain_id))
+        wait_for_sequence(url, dealer.address, dealer_sequence + chunk.stop)
     return senders
 
 
