@@ -4,7 +4,9 @@ Four validators, each on a host of its own (a network namespace on one bridge, a
 and a client host whose accounts pay in a closed loop through validators 0-2. Validator 3's link is set down at the bridge:
 its packets go nowhere and nothing is refused, the failure TCP takes longest to notice. The chain must keep at
 least 90 % of the payment rate from 10 s after the cut, and validator 3 must be back at the others' version
-within 10 s of the link coming back.
+within 10 s of the link coming back. The rate with the link cut is compared with the slower of the two windows
+around it (before the cut, after the restore), so other work on a shared machine that slows the whole minute does
+not decide the result, while a stall (the few per cent the chain kept before leader reputation) fails against both.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ RATE_RATIO_MIN = 0.9
 RECOVERY_S = 10
 CATCH_UP_S = 10
 WARMUP_S = 3
+# Seconds after the restore left out of the reference window while the returning validator catches up.
+SETTLE_S = 3
 CUT_VALIDATOR = 3
 CLIENT_START_TIMEOUT_S = 180
 CLIENT_END_SLACK_S = 120
@@ -90,7 +94,11 @@ def test_a_cut_link_costs_under_ten_percent_and_the_validator_catches_up_when_it
     timeline = result["timeline_per_s"]
     before = get_mean(timeline[WARMUP_S:int(cut_s)])
     during = get_mean(timeline[int(cut_s) + RECOVERY_S:int(restore_s)])
-    assert during >= RATE_RATIO_MIN * before, f"{during:.0f}/s with the link cut vs {before:.0f}/s: {timeline}"
+    # The last second of the timeline is cut short by the end of the load.
+    after = get_mean(timeline[int(restore_s) + SETTLE_S:len(timeline) - 1])
+    reference = min(before, after)
+    assert during >= RATE_RATIO_MIN * reference, (
+        f"{during:.0f}/s with the link cut vs {before:.0f}/s before and {after:.0f}/s after: {timeline}")
     catch_up_s = find_catch_up_s(result["versions"], restore_s)
     assert catch_up_s is not None and catch_up_s <= CATCH_UP_S, (
         f"validator {CUT_VALIDATOR} back at the others' version {catch_up_s} s after the restore: {result['versions']}")
