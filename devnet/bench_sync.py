@@ -20,11 +20,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from devnet.bench import Submitter, drive_load, fund_senders, get_sequence_number, read_cpu_s
+from devnet.bench import drive_load, make_bench_layout, make_funded_submitter, read_cpu_s
 from devnet.bench_catchup import get_version, wait_until
 from devnet.launcher import Devnet
-from devnet.layout import NODE_DATA_DIR, compute_waypoint, load_issuer_keys, prepare_devnet
-from devnet.manifest import Manifest
+from devnet.layout import NODE_DATA_DIR, compute_waypoint
 
 # (url, waypoint, chain id, addresses) -> (verified version, per-address reads): a wallet's verifying client,
 # given by the caller (the devnet package does not depend on the wallet).
@@ -72,9 +71,8 @@ def run_sync_bench(validators: int, load_s: float, base_port: int, accounts: int
                    directory: Path | None = None) -> SyncResult:
     """Fill a devnet for load_s, then time a wiped validator's fast sync to its first verified read."""
     root = directory or Path(tempfile.mkdtemp(prefix="stablechain-sync-"))
-    manifest = Manifest(validators=validators, base_port=base_port, network_base_port=base_port - 1900,
-                        rpc_client_rate_per_s=0)
-    layout = prepare_devnet(root, manifest)
+    layout = make_bench_layout(root, validators, base_port)
+    manifest = layout.manifest
     urls = [manifest.get_rpc_url(i) for i in range(validators)]
     joining = validators - 1
     waypoint = compute_waypoint(layout)
@@ -82,16 +80,12 @@ def run_sync_bench(validators: int, load_s: float, base_port: int, accounts: int
     with Devnet(layout) as devnet:
         devnet.start()
         devnet.wait_healthy()
-        senders = fund_senders(urls[0], load_issuer_keys(layout), accounts, manifest.chain_id)
-        submitter = Submitter(urls, senders, manifest.chain_id)
-        for index, sender in enumerate(senders):
-            submitter.next_sequence[index] = submitter.committed_sequence[index] = get_sequence_number(
-                urls[0], sender.address)
+        submitter = make_funded_submitter(layout, accounts)
         asyncio.run(drive_load(submitter, load_s, 0))
         target = get_version(urls[0])
         devnet.stop_node(joining)
         enable_fast_sync(devnet, joining)
-        addresses = [sender.address for sender in senders[:4]]
+        addresses = [sender.address for sender in submitter.senders[:4]]
         started = time.perf_counter()
         devnet.start_node(joining)
         reads: list = []

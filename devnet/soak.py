@@ -16,10 +16,9 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from devnet.bench import Submitter, drive_load, fund_senders, get_sequence_number
+from devnet.bench import drive_load, make_bench_layout, make_funded_submitter
 from devnet.launcher import Devnet
-from devnet.layout import NODE_DATA_DIR, load_issuer_keys, prepare_devnet
-from devnet.manifest import Manifest
+from devnet.layout import NODE_DATA_DIR
 
 BYTES_PER_MB = 1024 * 1024
 
@@ -77,9 +76,8 @@ def run_soak(validators: int, transactions: int, retention_versions: int, accoun
              base_port: int, directory: Path | None = None) -> SoakResult:
     """Load a pruning devnet until `transactions` transfers committed; measure each slice."""
     root = directory or Path(tempfile.mkdtemp(prefix="stablechain-soak-"))
-    manifest = Manifest(validators=validators, base_port=base_port, network_base_port=base_port - 1900,
-                        rpc_client_rate_per_s=0)
-    layout = prepare_devnet(root, manifest)
+    layout = make_bench_layout(root, validators, base_port)
+    manifest = layout.manifest
     urls = [manifest.get_rpc_url(i) for i in range(validators)]
     result = SoakResult(validators, transactions, retention_versions, accounts,
                         machine=f"{platform.machine()} {os.cpu_count()} cores")
@@ -88,11 +86,7 @@ def run_soak(validators: int, transactions: int, retention_versions: int, accoun
             write_pruning_config(devnet, retention_versions)
         devnet.start()
         devnet.wait_healthy()
-        senders = fund_senders(urls[0], load_issuer_keys(layout), accounts, manifest.chain_id)
-        submitter = Submitter(urls, senders, manifest.chain_id)
-        for index, sender in enumerate(senders):
-            submitter.next_sequence[index] = submitter.committed_sequence[index] = get_sequence_number(
-                urls[0], sender.address)
+        submitter = make_funded_submitter(layout, accounts)
         first = sum(submitter.committed_sequence)
         pids = [process.pid for process in devnet.processes.values()]
         while (done := sum(submitter.committed_sequence) - first) < transactions:
