@@ -55,6 +55,7 @@ class SnapshotStatus(IntEnum):
     BAD_ACCUMULATOR = 5
     BAD_CHUNK = 6
     ROOT_MISMATCH = 7
+    LATER_EPOCH = 8  # the chain is past the node's epoch: fast sync gives way to catch-up (epoch by epoch)
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,6 +311,10 @@ class FastSync:
         if self.progress is None:
             if response.block is None:
                 return SnapshotStatus.UNEXPECTED
+            if response.certificate.ledger_info.epoch > state.epoch_state.epoch:
+                # A later epoch's validators signed it: only replaying the epoch changes proves them. Fall back.
+                self.is_active = False
+                return SnapshotStatus.LATER_EPOCH
             status = check_first_chunk(state, response, get_genesis_accumulator_root(self.store))
             if status != SnapshotStatus.ACCEPTED:
                 return status

@@ -84,3 +84,16 @@ def test_a_chunk_whose_leaves_miss_the_root_is_not_installed() -> None:
     status, _, install = laggard.runtime.fast_sync.process_response(b"peer", tampered, laggard.runtime.state)
     assert status == SnapshotStatus.ROOT_MISMATCH and install is None
     assert laggard.store.get_latest_version() == 0
+
+
+def test_a_snapshot_of_a_later_epoch_hands_over_to_catch_up() -> None:
+    cluster, laggard = make_synced_cluster(transfers=2)
+    cluster.start(laggard.address)
+    cluster.queue.clear()
+    first = get_first_chunk(cluster)
+    later = replace(first, certificate=replace(first.certificate, ledger_info=replace(
+        first.certificate.ledger_info, epoch=first.certificate.ledger_info.epoch + 1)))
+    fast_sync = laggard.runtime.fast_sync
+    assert fast_sync.process_response(b"peer", later, laggard.runtime.state)[0] == SnapshotStatus.LATER_EPOCH
+    assert not fast_sync.is_active  # catch-up replays the epoch changes from here
+    assert laggard.runtime.get_catchup_requests(is_startup=True)
