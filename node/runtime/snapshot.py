@@ -22,7 +22,7 @@ from contracts.state.smt_snapshot import Leaf, compute_snapshot_tree, get_leaves
 from node.runtime.wire import CHANNEL_SNAPSHOT_REQUEST, CHANNEL_SNAPSHOT_RESPONSE, BroadcastData, Outbound, SendData
 from node.runtime.wire import encode_envelope
 from node.storage.codecs import decode_block, decode_history_entry, decode_stored_info, encode_block
-from node.storage.records import LedgerInfoRecord, StateValueWrite
+from node.storage.records import LedgerInfoRecord, PrunedVersionError, StateValueWrite
 from node.storage.schema import leader_history_key
 from node.storage.snapshots import SnapshotInstall
 from node.storage.store import SCAN_LIMIT_MAX, Store
@@ -343,4 +343,7 @@ class SnapshotServer:
         if served is not None and served[0] == request and now_usecs - served[1] < SNAPSHOT_REPEAT_INTERVAL_USECS:
             return []
         self.served[sender] = (request, now_usecs)
-        return serve_snapshot(self.store, sender, request)
+        try:
+            return serve_snapshot(self.store, sender, request)
+        except PrunedVersionError:
+            return []  # the pinned version left the retention window: the requester starts again

@@ -97,3 +97,15 @@ def test_a_snapshot_of_a_later_epoch_hands_over_to_catch_up() -> None:
     assert fast_sync.process_response(b"peer", later, laggard.runtime.state)[0] == SnapshotStatus.LATER_EPOCH
     assert not fast_sync.is_active  # catch-up replays the epoch changes from here
     assert laggard.runtime.get_catchup_requests(is_startup=True)
+
+
+def test_a_version_outside_the_retention_window_is_not_served() -> None:
+    cluster, _ = make_synced_cluster(transfers=2)
+    helper = cluster.nodes[list(cluster.nodes)[0]]
+    latest = helper.store.get_latest_version()
+    helper.store.oldest_ledger_version = latest + 1  # as if pruned
+    server = cluster.get_runtime(helper.address).snapshot_server
+    assert server.process_request(b"peer", SnapshotRequest(latest, b"", 10)) == []
+    helper.store.oldest_ledger_version = 0
+    helper.store.oldest_state_version = latest + 1
+    assert server.process_request(b"peer", SnapshotRequest(latest, b"\x00" * 32, 10)) == []
