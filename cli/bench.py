@@ -28,7 +28,7 @@ def bench(
     validators: int = typer.Option(4, help="Validators in the benchmark's own devnet."),
     duration: float = typer.Option(60.0, help="Seconds of load."),
     rate: float = typer.Option(0.0, help="Transfers submitted per second (0 = as fast as possible)."),
-    accounts: int = typer.Option(64, help="Sending accounts."),
+    accounts: int = typer.Option(1_000, help="Sending accounts (each pays the next one: not a hot set)."),
     base_port: int = typer.Option(28080, help="JSON-RPC base port of the benchmark devnet."),
     in_flight: int = typer.Option(32, "--in-flight", min=1, help="Uncommitted transfers per account (1: closed-loop "
                                   "clients that pay again once the previous payment committed)."),

@@ -23,7 +23,8 @@ from devnet.layout import DevnetLayout, load_issuer_keys, prepare_devnet
 from devnet.manifest import Manifest
 from primitives.types.names import AccountAddress
 
-SENDER_ACCOUNTS = 64
+# Not a hot set: every transfer goes from one of these senders to another, so a block touches many accounts.
+SENDER_ACCOUNTS = 1_000
 # A node that fails a request is skipped for this long (a killed or cut-off validator); its batch goes elsewhere.
 NODE_RETRY_INTERVAL_S = 5.0
 REQUEST_TIMEOUT_S = 3.0
