@@ -267,3 +267,6 @@ class SpeculativeExecutor:
         for executed in blocks:
             self.executed.pop(executed.block_id, None)
         self.root_ids = {last.block_id}
+        # Forks that lost hang below no root any more: drop them (each holds a block's write set and tree nodes).
+        self.executed = {block_id: executed for block_id, executed in self.executed.items()
+                         if self.get_ancestry(executed.parent_id) is not None}
