@@ -12,6 +12,7 @@ import asyncio
 import json
 import os
 import platform
+import sys
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -96,6 +97,7 @@ def run_soak(validators: int, transactions: int, retention_versions: int, accoun
             result.slices.append(SoakSlice(total, round((total - done) / elapsed, 1),
                                            [round(read_rss_mb(pid), 1) for pid in pids],
                                            [round(size, 1) for size in databases]))
+            print(json.dumps(asdict(result.slices[-1])), file=sys.stderr, flush=True)  # progress of a long run
     summarize(result)
     return result
 
