@@ -16,19 +16,17 @@ from contracts.application import Application
 from node.keys.ring import describe_missing_consensus_key
 from node.logging import get_logger
 from node.mempool import Mempool, MempoolStatus
-from node.runtime.catchup import CatchUp, CatchUpResponse, CatchUpStatus, get_committed_position
+from node.runtime.catchup import CatchUp, CatchUpResponse, CatchUpStatus, Position, get_committed_position
 from node.runtime.catchup import decode_request, decode_response
 from node.runtime.commit import make_block_commit, make_ledger_info, save_commits
 from node.runtime.config import RuntimeConfig
 from node.runtime.evidence import EvidenceReporter
 from node.runtime.executor import ExecutedBlock, SpeculativeExecutor, compute_payload_hash
-from node.runtime.gossip import GossipBatch, decode_gossip_batch
 from node.runtime.recovery import load_committed_timestamp_usecs, recover_core
 from node.runtime.snapshot import FastSync, SnapshotServer, decode_snapshot_request, decode_snapshot_response
 from node.runtime.submit import SubmitResult, SubmitStatus, admit_transaction, compute_next_sequence_number
 from node.runtime.wire import CHANNEL_CATCHUP_REQUEST, CHANNEL_CATCHUP_RESPONSE, CHANNEL_CONSENSUS, CHANNEL_TRANSACTION
-from node.runtime.wire import CHANNEL_SNAPSHOT_REQUEST, CHANNEL_SNAPSHOT_RESPONSE, CHANNEL_TRANSACTION_BATCH
-from node.runtime.wire import BroadcastData, CommitNotice
+from node.runtime.wire import CHANNEL_SNAPSHOT_REQUEST, CHANNEL_SNAPSHOT_RESPONSE, BroadcastData, CommitNotice
 from node.runtime.wire import DeferPayload, Outbound, SendData, SetPeers, SetTimer, decode_envelope
 from node.runtime.wire import decode_peer_value, encode_envelope
 from node.storage.codecs import encode_block, encode_safety_data, encode_sync_info
@@ -62,7 +60,6 @@ class Runtime:
         is_fresh = (store.get_latest_version() or 0) == 0
         self.fast_sync = FastSync(store, clock_usecs, config.fast_sync and is_fresh)
         self.snapshot_server = SnapshotServer(store, clock_usecs)
-        self.gossip: GossipBatch | None = None  # set: admitted transactions wait for take_gossip(), in batches
         self.state: CoreState = self.recover_core()
         self.pending: deque[ev.Event] = deque()
         self.outbound: list[Outbound] = []
@@ -141,9 +138,8 @@ class Runtime:
             channel, body = decode_envelope(data)
             if channel == CHANNEL_CONSENSUS:
                 return self.process_consensus_message(sender, decode_peer_value(decode_message, body))
-            if channel in (CHANNEL_TRANSACTION, CHANNEL_TRANSACTION_BATCH):
-                for data in decode_gossip_batch(body) if channel == CHANNEL_TRANSACTION_BATCH else [body]:
-                    self.submit_transaction(data, is_from_peer=True)
+            if channel == CHANNEL_TRANSACTION:
+                self.submit_transaction(body, is_from_peer=True)
                 return self.take_outbound()
             if channel == CHANNEL_CATCHUP_REQUEST:
                 request = decode_peer_value(decode_request, body)
@@ -184,11 +180,15 @@ class Runtime:
         outbound, self.outbound = self.outbound, []
         return outbound
 
+    def get_committed_position(self) -> Position:
+        """Return (epoch, round) of the last committed block in the current epoch (round 0: genesis)."""
+        return get_committed_position(self.state)
+
     def get_catchup_requests(self, is_startup: bool = False) -> list[Outbound]:
         """Return the catch-up requests due now: to every peer at start-up, else when a peer showed a newer commit."""
         if self.fast_sync.is_active:
             return self.fast_sync.get_requests()
-        return self.catchup.get_requests(get_committed_position(self.state), is_startup)
+        return self.catchup.get_requests(self.get_committed_position(), is_startup)
 
     def process_snapshot_message(self, sender: bytes, channel: int, body: bytes) -> list[Outbound]:
         """Serve a snapshot chunk, or take one; once the snapshot is verified, install it and restart from it."""
@@ -203,7 +203,7 @@ class Runtime:
         self.committed_timestamp_usecs = load_committed_timestamp_usecs(self.store)
         self.state = self.recover_core()
         log.info("fast sync installed a snapshot", version=self.get_committed_version(), sender=sender.hex())
-        return [*self.catchup.get_requests(get_committed_position(self.state), is_startup=True), *self.start()]
+        return [*self.catchup.get_requests(self.get_committed_position(), is_startup=True), *self.start()]
 
     def process_catchup_response(self, sender: bytes, response: CatchUpResponse) -> list[Outbound]:
         """Commit a peer's blocks once catch-up verified and re-executed them; restart consensus from the new root."""
@@ -256,7 +256,7 @@ class Runtime:
         """Carry out the effects of block retrieval, a new epoch and an equivocation report."""
         kind = type(effect)
         if kind is ev.FetchBlocks:
-            is_far_behind = self.fast_sync.is_active or self.catchup.is_far_behind(get_committed_position(self.state))
+            is_far_behind = self.fast_sync.is_active or self.catchup.is_far_behind(self.get_committed_position())
             if not is_far_behind:  # [SYNC-7] a far gap is catch-up's: retrieval would race it
                 self.send_consensus(effect.peer, BlockRetrievalRequest(effect.block_id, effect.count))
             log.debug("fetch blocks", peer=effect.peer.hex(), count=effect.count, root=self.state.tree.get_root().round,
@@ -375,10 +375,7 @@ class Runtime:
             return result
         if not is_from_peer and result.mempool_status != MempoolStatus.ALREADY_PRESENT:
             data = signed.to_bcs()  # cached: the bytes it was decoded from
-            if self.gossip is not None:  # the service flushes the batch (take_gossip)
-                self.gossip.add(data)
-            else:
-                self.outbound.append(BroadcastData(encode_envelope(CHANNEL_TRANSACTION, data)))
+            self.outbound.append(BroadcastData(encode_envelope(CHANNEL_TRANSACTION, data)))
         if self.deferred_payload is not None:
             produced = self.process_deferred_payload()  # swaps self.outbound: evaluate before extending
             self.outbound.extend(produced)

@@ -22,8 +22,6 @@ CHANNEL_CATCHUP_RESPONSE = 3
 # Fast sync's state snapshot chunks (ADR 0018); a node that does not know them drops them as malformed.
 CHANNEL_SNAPSHOT_REQUEST = 4
 CHANNEL_SNAPSHOT_RESPONSE = 5
-# Admitted transactions shared in batches (node.runtime.gossip); channel 1 carries one each.
-CHANNEL_TRANSACTION_BATCH = 6
 
 Decoded = TypeVar("Decoded")
 

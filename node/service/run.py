@@ -20,7 +20,6 @@ from node.metrics import METRICS_CONTENT_TYPE, NodeMetrics
 from node.rpc.faucet import create_faucet
 from node.rpc.methods import create_dispatcher
 from node.rpc.server import create_app_from_config
-from node.runtime.gossip import GossipBatch
 from node.runtime.submit import SubmitResult, SubmitStatus
 from node.runtime.wire import BroadcastData, CommitNotice, DeferPayload, Outbound, SendData, SetPeers, SetTimer
 from node.service.assembly import NodeParts, build_node, make_peers
@@ -35,8 +34,6 @@ CATCHUP_CHECK_INTERVAL_MS = 1_000
 METRICS_REFRESH_INTERVAL_MS = 1_000
 # Admission times kept for the submit-to-commit histogram; the oldest are forgotten beyond this.
 SUBMIT_TIMES_MAX = 100_000
-# Admitted transactions wait this long for others to share one gossip message with (a latency of its own).
-GOSSIP_FLUSH_DELAY_MS = 5
 MS_PER_SEC = 1_000
 
 invariant(CATCHUP_CHECK_INTERVAL_MS > 0 and LOCAL_INBOX_MAX_EVENTS > 0, "service limits are positive")
@@ -65,8 +62,6 @@ class NodeService:
         self.submit_times: dict[bytes, float] = {}
         self.compliance = build_compliance(config, self.ledger, parts.index)
         self.runtime.commit_listeners.append(self.on_commit)
-        self.gossip = self.runtime.gossip = GossipBatch()
-        self.gossip_flush: asyncio.TimerHandle | None = None
         self.runtime.commit_listeners.append(self.compliance.on_commit)
         epoch_state = self.runtime.state.epoch_state
         self.peer_epoch = epoch_state.epoch  # the epoch whose validator set the network was given (build_node)
@@ -197,14 +192,6 @@ class NodeService:
             elif isinstance(action, DeferPayload):
                 asyncio.get_running_loop().call_later(action.delay_ms / MS_PER_SEC, self.on_timer, None)
         self.follow_epoch()  # catch-up can cross a boundary without a SetPeers
-        if self.gossip_flush is None and self.gossip.pending:
-            self.gossip_flush = asyncio.get_running_loop().call_later(GOSSIP_FLUSH_DELAY_MS / MS_PER_SEC,
-                                                                      self.flush_gossip)
-
-    def flush_gossip(self) -> None:
-        """Share the transactions admitted since the last flush with the other validators, in batch messages."""
-        self.gossip_flush = None
-        self.carry_out(self.gossip.take())
 
     def follow_epoch(self) -> None:
         """At a new epoch: connect to its validator set only, and log whether this node votes in it."""
