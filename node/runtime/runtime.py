@@ -195,7 +195,7 @@ class Runtime:
         if channel == CHANNEL_SNAPSHOT_REQUEST:
             return self.snapshot_server.process_request(sender, decode_peer_value(decode_snapshot_request, body))
         response = decode_peer_value(decode_snapshot_response, body)
-        status, requests, install = self.fast_sync.process_response(sender, response, self.state)
+        _status, requests, install = self.fast_sync.process_response(sender, response, self.state)
         if install is None:
             return requests
         install_snapshot(self.store, install)
