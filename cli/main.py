@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli.bench import bench, bench_catchup, bench_executor, bench_rpc, status
+from cli.bench import bench, bench_catchup, bench_executor, bench_rpc, bench_sync, soak, status
 from cli.devnet import devnet_app
 from cli.explorer import register_web_commands
 from cli.genesis import genesis_app
@@ -48,6 +48,8 @@ app.command("status")(status)
 app.command("bench")(bench)
 app.command("bench-rpc")(bench_rpc)
 app.command("bench-catchup")(bench_catchup)
+app.command("bench-sync")(bench_sync)
+app.command("soak")(soak)
 app.command("bench-executor")(bench_executor)
 
 

@@ -163,6 +163,15 @@ class MempoolConfig(Section):
     capacity_per_account: int = Field(default=100, gt=0)
 
 
+class StorageConfig(Section):
+    """[storage]: how a fresh node starts and how much history it keeps (ADR 0018; 0 keeps everything)."""
+
+    fast_sync: bool = Field(default=False, description="a fresh node installs a verified state snapshot, not history")
+    ledger_retention_versions: int = Field(default=0, ge=0, description="transactions and events kept (0: all)")
+    state_retention_versions: int = Field(default=0, ge=0, description="state versions kept (0: all)")
+    prune_batch_versions: int = Field(default=1_000, gt=0, description="versions pruned per background step")
+
+
 class SanctionsHookConfig(Section):
     """Admission: refuse senders and payees listed in a file of addresses (reloaded when it changes)."""
 
@@ -292,6 +301,7 @@ class NodeConfig(BaseSettings):
     rpc: RpcConfig = RpcConfig()
     consensus: ConsensusConfig = ConsensusConfig()
     mempool: MempoolConfig = MempoolConfig()
+    storage: StorageConfig = StorageConfig()
     faucet: FaucetConfig | None = None
     admission: AdmissionConfig = AdmissionConfig()
     regulator: RegulatorConfig | None = None

@@ -15,6 +15,9 @@ from primitives.types.transactions import SignedTransaction
 MEMPOOL_CAPACITY_TXNS = 100_000
 MEMPOOL_CAPACITY_BYTES = 128 * 1024 * 1024
 MEMPOOL_CAPACITY_PER_ACCOUNT_TXNS = 100
+# The expiry heap keeps a committed transaction's entry until its expiry; past this size it is rebuilt.
+EXPIRATIONS_SLACK_FACTOR = 2
+EXPIRATIONS_SLACK_ENTRIES = 10_000
 
 invariant(MEMPOOL_CAPACITY_PER_ACCOUNT_TXNS <= MEMPOOL_CAPACITY_TXNS, "account cap within total cap")
 invariant(MAX_TRANSACTION_SIZE_BYTES <= MEMPOOL_CAPACITY_BYTES, "one transaction fits the mempool")
@@ -199,6 +202,10 @@ class Mempool:
 
     def gc(self, block_time_secs: int) -> int:
         """Drop every transaction with expiration <= block_time_secs; return how many went."""
+        if len(self.expirations) > EXPIRATIONS_SLACK_FACTOR * len(self.by_hash) + EXPIRATIONS_SLACK_ENTRIES:
+            # Committed transactions leave their entries behind until they would have expired: rebuild.
+            self.expirations = [(txn.expiration_timestamp_secs, txn.txn_hash) for txn in self.by_hash.values()]
+            heapq.heapify(self.expirations)
         dropped = 0
         while self.expirations and self.expirations[0][0] <= block_time_secs:
             _, txn_hash = heapq.heappop(self.expirations)

@@ -23,25 +23,15 @@ from node.runtime.config import RuntimeConfig
 from node.runtime.evidence import EvidenceReporter
 from node.runtime.executor import ExecutedBlock, SpeculativeExecutor, compute_payload_hash
 from node.runtime.recovery import load_committed_timestamp_usecs, recover_core
+from node.runtime.snapshot import FastSync, SnapshotServer, decode_snapshot_request, decode_snapshot_response
 from node.runtime.submit import SubmitResult, SubmitStatus, admit_transaction, compute_next_sequence_number
-from node.runtime.wire import (
-    CHANNEL_CATCHUP_REQUEST,
-    CHANNEL_CATCHUP_RESPONSE,
-    CHANNEL_CONSENSUS,
-    CHANNEL_TRANSACTION,
-    BroadcastData,
-    CommitNotice,
-    DeferPayload,
-    Outbound,
-    SendData,
-    SetPeers,
-    SetTimer,
-    decode_envelope,
-    decode_peer_value,
-    encode_envelope,
-)
+from node.runtime.wire import CHANNEL_CATCHUP_REQUEST, CHANNEL_CATCHUP_RESPONSE, CHANNEL_CONSENSUS, CHANNEL_TRANSACTION
+from node.runtime.wire import CHANNEL_SNAPSHOT_REQUEST, CHANNEL_SNAPSHOT_RESPONSE, BroadcastData, CommitNotice
+from node.runtime.wire import DeferPayload, Outbound, SendData, SetPeers, SetTimer, decode_envelope
+from node.runtime.wire import decode_peer_value, encode_envelope
 from node.storage.codecs import encode_block, encode_safety_data, encode_sync_info
 from node.storage.records import BlockCommit
+from node.storage.snapshots import install_snapshot
 from node.storage.store import Store
 from node.storage.views import StoreStateView
 from primitives.certified.ledger_info import LedgerInfoWithSignatures
@@ -67,6 +57,9 @@ class Runtime:
         self.clock_usecs = clock_usecs
         self.executor = SpeculativeExecutor(store, application, self.get_verified)
         self.catchup = CatchUp(store, self.executor, clock_usecs)
+        is_fresh = (store.get_latest_version() or 0) == 0
+        self.fast_sync = FastSync(store, clock_usecs, config.fast_sync and is_fresh)
+        self.snapshot_server = SnapshotServer(store, clock_usecs)
         self.state: CoreState = self.recover_core()
         self.pending: deque[ev.Event] = deque()
         self.outbound: list[Outbound] = []
@@ -82,8 +75,6 @@ class Runtime:
                                          self.submit_signed, clock_usecs)
         self.is_key_check_due = True  # [EPOCH-6] poll the key ring after the next call
         self.key_missing_epochs: list[int] = []  # epochs whose set lists a consensus key we lacked (logged once)
-
-    # ---- start-up and recovery ----------------------------------------------------------------------
 
     def recover_core(self) -> CoreState:
         """Rebuild the core from what the store holds: safety data, blocks, sync info, last commit."""
@@ -103,8 +94,6 @@ class Runtime:
         """Start (or restart) the core."""
         self.is_key_check_due = True
         return self.process(ev.Start())
-
-    # ---- events -------------------------------------------------------------------------------------
 
     def process(self, event: ev.Event) -> list[Outbound]:
         """Step the core with event and every local event it leads to; return what must be sent."""
@@ -157,6 +146,8 @@ class Runtime:
                 return self.catchup.process_request(sender, request, self.state.epoch_state.epoch)
             if channel == CHANNEL_CATCHUP_RESPONSE:
                 return self.process_catchup_response(sender, decode_peer_value(decode_response, body))
+            if channel in (CHANNEL_SNAPSHOT_REQUEST, CHANNEL_SNAPSHOT_RESPONSE):
+                return self.process_snapshot_message(sender, channel, body)
         except DecodeError:
             pass
         self.rejected_messages += 1
@@ -189,18 +180,35 @@ class Runtime:
         outbound, self.outbound = self.outbound, []
         return outbound
 
-    # ---- catch-up -----------------------------------------------------------------------------------
-
     def get_committed_position(self) -> Position:
         """Return (epoch, round) of the last committed block in the current epoch (round 0: genesis)."""
         return get_committed_position(self.state)
 
     def get_catchup_requests(self, is_startup: bool = False) -> list[Outbound]:
         """Return the catch-up requests due now: to every peer at start-up, else when a peer showed a newer commit."""
+        if self.fast_sync.is_active:
+            return self.fast_sync.get_requests()
         return self.catchup.get_requests(self.get_committed_position(), is_startup)
+
+    def process_snapshot_message(self, sender: bytes, channel: int, body: bytes) -> list[Outbound]:
+        """Serve a snapshot chunk, or take one; once the snapshot is verified, install it and restart from it."""
+        if channel == CHANNEL_SNAPSHOT_REQUEST:
+            return self.snapshot_server.process_request(sender, decode_peer_value(decode_snapshot_request, body))
+        response = decode_peer_value(decode_snapshot_response, body)
+        _status, requests, install = self.fast_sync.process_response(sender, response, self.state)
+        if install is None:
+            return requests
+        install_snapshot(self.store, install)
+        self.executor.load_committed()
+        self.committed_timestamp_usecs = load_committed_timestamp_usecs(self.store)
+        self.state = self.recover_core()
+        log.info("fast sync installed a snapshot", version=self.get_committed_version(), sender=sender.hex())
+        return [*self.catchup.get_requests(self.get_committed_position(), is_startup=True), *self.start()]
 
     def process_catchup_response(self, sender: bytes, response: CatchUpResponse) -> list[Outbound]:
         """Commit a peer's blocks once catch-up verified and re-executed them; restart consensus from the new root."""
+        if self.fast_sync.is_active:
+            return []  # the snapshot comes first; blocks after it are asked for once it is installed
         result = self.catchup.process_response(sender, response, self.state)
         if result.status != CatchUpStatus.APPLIED:
             return []
@@ -215,8 +223,6 @@ class Runtime:
         if status == CatchUpStatus.APPLIED:
             self.commit_blocks(response.certificate, response.blocks)  # type: ignore[arg-type]
         return status
-
-    # ---- effects ------------------------------------------------------------------------------------
 
     def apply(self, effect: ev.Effect) -> None:
         """Carry out one effect; persistence is synced before the next effect runs."""
@@ -250,7 +256,7 @@ class Runtime:
         """Carry out the effects of block retrieval, a new epoch and an equivocation report."""
         kind = type(effect)
         if kind is ev.FetchBlocks:
-            is_far_behind = self.catchup.is_far_behind(self.get_committed_position())
+            is_far_behind = self.fast_sync.is_active or self.catchup.is_far_behind(self.get_committed_position())
             if not is_far_behind:  # [SYNC-7] a far gap is catch-up's: retrieval would race it
                 self.send_consensus(effect.peer, BlockRetrievalRequest(effect.block_id, effect.count))
             log.debug("fetch blocks", peer=effect.peer.hex(), count=effect.count, root=self.state.tree.get_root().round,
@@ -302,8 +308,6 @@ class Runtime:
             if executed.next_validator_set is not None:
                 return
 
-    # ---- commits ------------------------------------------------------------------------------------
-
     def commit_blocks(self, certificate: LedgerInfoWithSignatures, blocks: tuple[Block, ...]) -> None:
         """Write every committed block in one synced batch, then update the mempool and the waiters."""
         executed_blocks: list[ExecutedBlock] = []
@@ -349,8 +353,6 @@ class Runtime:
         notice = CommitNotice(certificate.ledger_info.version, certificate, hashes, len(executed_blocks))
         for listener in list(self.commit_listeners):
             listener(notice)
-
-    # ---- transactions -------------------------------------------------------------------------------
 
     def get_verified(self, txn_hash: bytes) -> SignedTransaction | None:
         """Return a transaction whose signature this node already checked (it sits in the mempool)."""

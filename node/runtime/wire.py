@@ -19,9 +19,12 @@ CHANNEL_CONSENSUS = 0
 CHANNEL_TRANSACTION = 1
 CHANNEL_CATCHUP_REQUEST = 2
 CHANNEL_CATCHUP_RESPONSE = 3
-# What a node outside the validator set (a full node) may send a validator: sync requests and transactions, as a
-# JSON-RPC client may; never consensus messages, nor catch-up responses it was not asked for.
-FULL_NODE_CHANNELS = frozenset({CHANNEL_CATCHUP_REQUEST, CHANNEL_TRANSACTION})
+# Fast sync's state snapshot chunks (ADR 0018); a node that does not know them drops them as malformed.
+CHANNEL_SNAPSHOT_REQUEST = 4
+CHANNEL_SNAPSHOT_RESPONSE = 5
+# What a node outside the validator set (a full node) may send a validator: sync and snapshot requests and
+# transactions, as a JSON-RPC client may; never consensus messages, nor responses it was not asked for.
+FULL_NODE_CHANNELS = frozenset({CHANNEL_CATCHUP_REQUEST, CHANNEL_SNAPSHOT_REQUEST, CHANNEL_TRANSACTION})
 
 Decoded = TypeVar("Decoded")
 

@@ -191,7 +191,8 @@ def make_runtime_config(config: NodeConfig, keys: NodeKeys, author: bytes) -> Ru
     empty_block_delay_ms = min(EMPTY_BLOCK_DELAY_MS, config.consensus.round_timeout_ms // 4)
     return RuntimeConfig(core, block_transactions_max=config.consensus.block_transactions_max,
                          empty_block_delay_ms=empty_block_delay_ms, evidence_account=evidence_account,
-                         keyring=keys.keyring, index_writers=NODE_INDEX_WRITERS)
+                         keyring=keys.keyring, index_writers=NODE_INDEX_WRITERS,
+                         fast_sync=config.storage.fast_sync)
 
 
 def make_network(config: NodeConfig, runtime: Runtime, keys: NodeKeys) -> Network:

@@ -28,6 +28,7 @@ from node.service.follower import ChainFollower
 from node.service.readiness import add_operations_routes, refresh_node_gauges
 from node.service.membership import Membership, log_membership
 from node.service.progress import CatchUpProgress
+from node.service.pruning import make_prune_config, run_pruner
 from primitives.errors import invariant
 from primitives.types.transactions import SignedTransaction
 
@@ -96,6 +97,9 @@ class NodeService:
                 group.create_task(self.check_catchup(), name="catch-up")
                 group.create_task(self.refresh_metrics(), name="metrics")
                 group.create_task(self.follower.run(), name="follower")
+                prune_config = make_prune_config(self.config.storage)
+                if prune_config is not None:
+                    group.create_task(run_pruner(self.runtime.store, prune_config), name="pruner")
                 group.create_task(self.wait_stop(), name="stop")
         except* StopNode:
             pass
