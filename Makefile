@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: test test-slow bench bench-executor bench-devnet bench-rpc bench-catchup bench-liveness sim sim-availability devnet clean
+.PHONY: test test-slow bench bench-executor bench-devnet bench-rpc bench-catchup bench-sync soak bench-liveness sim sim-availability devnet clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,10 +34,10 @@ test: $(STAMP) $(CHROMIUM)
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m "slow" -q
 
-bench: bench-executor bench-rpc bench-devnet bench-catchup
+bench: bench-executor bench-rpc bench-devnet bench-catchup bench-sync
 
 bench-executor: $(STAMP)
-	$(BIN)/python -m contracts.bench --block-size 1000 --blocks 10
+	$(BIN)/python -m contracts.bench --block-size 1000 --blocks 10 --accounts 100000
 
 sim: $(STAMP)
 	$(BIN)/python -m tests.sim --seeds 1000 --validators 4 --byzantine 1 --twins
@@ -59,6 +59,14 @@ bench-rpc: $(STAMP)
 
 bench-catchup: $(STAMP)
 	$(BIN)/stablechain bench-catchup --validators 4 --load 30 --json
+
+# A wiped validator rejoins by fast sync (ADR 0018): time to its first wallet-verified read.
+bench-sync: $(STAMP)
+	$(BIN)/stablechain bench-sync --validators 4 --load 30 --json
+
+# 1,000,000 transfers at a saturating load with pruning on (about 20 minutes here): RSS, disk, throughput drift.
+soak: $(STAMP)
+	$(BIN)/stablechain soak --transactions 1000000 --retention 100000 --json
 
 # One validator of four killed, then cut off by its link, on test hosts in network namespaces (needs root).
 bench-liveness: $(STAMP)

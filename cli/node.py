@@ -9,7 +9,7 @@ from rich.table import Table
 
 from cli.common import console, fail
 
-node_app = typer.Typer(help="Run and set up a validator.", no_args_is_help=True)
+node_app = typer.Typer(help="Set up and run a validator or a full node.", no_args_is_help=True)
 
 
 @node_app.command("start")
@@ -20,13 +20,17 @@ def node_start(config: Path = typer.Option(..., "--config", "-c", help="The node
     from node.config import ConfigError, load_config
     from node.genesis import GenesisFileError
     from node.keys.files import KeyFileError
+    from node.logging import bind_node, configure_logging
+    from node.service.assembly import NodeStartError
 
     try:
         loaded = load_config(config)
+        configure_logging(loaded.log.format, loaded.log.level)
+        bind_node(loaded.name or loaded.role)
         from node.service.run import run_node
 
         asyncio.run(run_node(loaded))
-    except (ConfigError, KeyFileError, GenesisFileError) as error:
+    except (ConfigError, KeyFileError, GenesisFileError, NodeStartError) as error:
         fail(str(error))
     except KeyboardInterrupt:
         pass
@@ -35,37 +39,53 @@ def node_start(config: Path = typer.Option(..., "--config", "-c", help="The node
 @node_app.command("init")
 def node_init(
     directory: Path = typer.Option(..., "--dir", help="Where to create keys and the config."),
-    genesis: Path = typer.Option(..., "--genesis", help="The network's genesis file."),
-    rpc_port: int = typer.Option(8080, help="JSON-RPC port."),
-    network_port: int = typer.Option(6180, help="Validator network port."),
-    passphrase_env: str = typer.Option(None, help="Encrypt the keys with the passphrase in this environment variable."),
+    role: str = typer.Option("validator", "--role", help="validator, or full (a full node: no consensus key)."),
+    name: str = typer.Option(..., "--name", help="The node's name (logs; a validator's on-chain name)."),
+    listen: str = typer.Option(..., "--listen", help="HOST:PORT the node's peer transport listens on."),
+    rpc_listen: str = typer.Option(..., "--rpc-listen", help="HOST:PORT of its JSON-RPC, metrics and probes."),
+    seeds: list[str] = typer.Option([], "--seed", help="NETWORK_PUBLIC_KEY@HOST:PORT of a node to follow (repeat)."),
+    address: str = typer.Option(None, "--address", help="HOST:PORT peers dial, when not the --listen address."),
+    passphrase_env: str = typer.Option(None, help="Encrypt the keys with the passphrase in this variable."),
 ) -> None:
-    """Create a validator's keys and a config skeleton; prints the public keys for genesis."""
-    import os
+    """Create a node's keys and node.toml; a validator also writes its public operator.json for the ceremony."""
+    from cli.genesis import read_passphrase
+    from node.ceremony import CeremonyError
+    from node.operator_setup import ROLE_FULL, ROLE_VALIDATOR, NodeSetup, init_node, parse_listen
 
-    from node.keys.files import save_private_key
-    from primitives.keys import PrivateKey
-
-    import nacl.utils
-
-    if (directory / "node.toml").exists():
-        fail(f"{directory / 'node.toml'} exists; refusing to overwrite a validator's keys")
-    passphrase = os.environ.get(passphrase_env) if passphrase_env else None
-    if passphrase_env and passphrase is None:
-        fail(f"environment variable {passphrase_env} is not set")
-    keys = {name: PrivateKey(nacl.utils.random(32)) for name in ("consensus", "network", "account")}
-    for name, key in keys.items():
-        save_private_key(directory / "keys" / f"{name}.key", key, passphrase)
-    passphrase_line = f'passphrase_env = "{passphrase_env}"\n' if passphrase_env else ""
-    (directory / "node.toml").write_text(
-        f'data_dir = "data"\ngenesis_file = "{genesis.resolve()}"\n\n[keys]\n'
-        f'consensus_key_file = "keys/consensus.key"\nnetwork_key_file = "keys/network.key"\n{passphrase_line}\n'
-        f"[network]\nlisten_port = {network_port}\npeers = []\n\n[rpc]\nlisten_port = {rpc_port}\n"
-    )
-    table = Table(title=f"validator keys in {directory}")
+    if role not in (ROLE_VALIDATOR, ROLE_FULL):
+        fail(f"--role must be {ROLE_VALIDATOR} or {ROLE_FULL}, got {role!r}")
+    passphrase = read_passphrase(passphrase_env)
+    try:
+        setup = NodeSetup(directory, role, name, parse_listen(listen, "--listen"), parse_listen(rpc_listen, "--rpc-listen"),
+                          tuple(seeds), None if address is None else parse_listen(address, "--address"), passphrase_env)
+        keys, operator = init_node(setup, passphrase)
+    except CeremonyError as error:
+        fail(str(error))
+    table = Table(title=f"{role} {name} in {directory}" + (" (publish operator.json)" if operator else ""))
     table.add_column("key")
     table.add_column("public key / address")
-    for name, key in keys.items():
-        table.add_row(name, key.public_key().hex())
-    table.add_row("account address", keys["account"].public_key().address().hex())
+    for key_name, key in keys.items():
+        table.add_row(key_name, key.public_key().hex())
+    if operator is not None:
+        table.add_row("account address", operator.account_address.hex())
     console.print(table)
+    typer.echo(f"seed for others: {keys['network'].public_key().hex()}@{address or listen}")
+
+
+@node_app.command("set-waypoint")
+def node_set_waypoint(config: Path = typer.Option(..., "--config", "-c", help="The node's TOML config."),
+                      waypoint: str = typer.Argument(..., help="The waypoint every operator compared.")) -> None:
+    """Record the agreed waypoint in a node's config after checking its genesis file has it."""
+    from node.ceremony import CeremonyError
+    from node.config import ConfigError, load_config
+    from node.genesis import GenesisFileError, compute_waypoint
+    from node.operator_setup import record_waypoint
+
+    try:
+        actual = compute_waypoint(load_config(config).genesis_file)
+        if actual != waypoint.lower():
+            raise CeremonyError(f"the node's genesis file has waypoint {actual}, not {waypoint}: refusing to record it")
+        record_waypoint(config, actual)
+    except (ConfigError, GenesisFileError, CeremonyError) as error:
+        fail(str(error))
+    console.print(f"{config}: waypoint {actual} recorded; the node refuses any other genesis")

@@ -10,12 +10,14 @@ from rich.console import Console
 
 from cli.treasury import KEY_FILE, PASSPHRASE_ENV, SENDER, URL, WAIT, execute, make_account, parse_micro, parse_target
 from primitives.keys import PrivateKey, is_valid_public_key
+from primitives.network_address import NETWORK_ADDRESSES_MAX, parse_network_address
 from wallet.errors import WalletError
 from wallet.treasury import load_signing_key
 from wallet.validator import (
     compose_add_stake,
     compose_register,
     compose_rotate,
+    compose_set_address,
     compose_simple,
     compose_unlock_stake,
     fetch_status,
@@ -126,6 +128,20 @@ def rotate_network_key(new_key_file: Path = typer.Option(None, "--new-network-ke
                        sender: str = SENDER, wait_s: float = WAIT) -> None:
     """Replace the network key at the next epoch (peers accept the new key from then on)."""
     _rotate(False, new_key_file, new_public_key, url, key_file, passphrase_env, sender, wait_s)
+
+
+@app.command("set-address")
+def set_address(address: list[str] = typer.Option(..., "--address", help="HOST:PORT peers dial (repeat for more)."),
+                url: str = URL, key_file: Path = KEY_FILE, passphrase_env: str = PASSPHRASE_ENV, sender: str = SENDER,
+                wait_s: float = WAIT) -> None:
+    """Move the validator: peers dial these addresses from the next epoch, which this request brings about."""
+    parsed = [parse_network_address(text) for text in address]
+    if any(item is None for item in parsed) or len(address) > NETWORK_ADDRESSES_MAX:
+        _fail(f"--address takes 1 to {NETWORK_ADDRESSES_MAX} HOST:PORT addresses, got {address}")
+    account = make_account(key_file, passphrase_env, sender, None)
+    encoded = tuple(item.encode() for item in parsed if item is not None)
+    execute(f"set the network address to {', '.join(address)} ({NEXT_EPOCH}; listen there before it starts)",
+            url, account, compose_set_address(encoded), wait_s)
 
 
 @app.command("status")

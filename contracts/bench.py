@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import random
 import time
 
 from contracts.executor import execute_block
@@ -26,8 +27,12 @@ from primitives.types.scripts import ScriptFunction
 from primitives.types.transactions import RawTransaction, TransactionPayload, sign_raw_transaction
 from primitives.types.type_tags import ModuleId, currency_type_tag
 
-ACCOUNTS = 200
-FUNDING_MICRO = 10**12
+# A realistic state, not a hot set: 100,000 funded accounts, each block touching ~2,000 distinct ones.
+ACCOUNTS = 100_000
+FUNDING_MICRO = 10**9
+CHILDREN_PER_PARENT = 50_000  # under the framework's MAX_CHILD_ACCOUNTS
+SETUP_BLOCK_TRANSACTIONS = 5_000
+SEED = 20261206
 TRANSFER_MICRO = 1_000
 EXPIRATION_SECS = 10**10
 PROPOSER = AccountAddress(b"\x77" * 16)
@@ -87,24 +92,50 @@ class _Bench:
             raise SystemExit(f"benchmark transaction failed: {failed[0]}")
         return elapsed
 
-    def setup_accounts(self) -> list[tuple[PrivateKey, bytes]]:
-        parent = PrivateKey.from_seed_material(b"bench-parent")
+    def setup_parent(self, index: int, children: int) -> PrivateKey:
+        """Create and fund one parent VASP with enough for its children."""
+        parent = PrivateKey.from_seed_material(b"bench-parent-%d" % index)
         parent_address = parent.public_key().address()
         prefix = parent.public_key().auth_key()[:16]
         self.run([self.sign(self.tc, _payload("AccountCreationScripts", "create_parent_vasp_account",
                                               [bytes(8), parent_address, _vec(prefix), _vec(b"bench"), b"\x00"]),
                             TREASURY_COMPLIANCE)])
         self.run([self.sign(self.dd, _payload("PaymentScripts", "peer_to_peer_with_metadata",
-                                              [parent_address, (FUNDING_MICRO * (ACCOUNTS + 1)).to_bytes(8, "little"),
+                                              [parent_address, (FUNDING_MICRO * (children + 1)).to_bytes(8, "little"),
                                                b"\x00", b"\x00"]), TESTNET_DD)])
-        children = [PrivateKey.from_seed_material(b"bench-child-%d" % i) for i in range(ACCOUNTS)]
-        creations = []
-        for child in children:
-            address = child.public_key().address()
-            args = [address, _vec(child.public_key().auth_key()[:16]), b"\x00", FUNDING_MICRO.to_bytes(8, "little")]
-            creations.append(self.sign(parent, _payload("AccountCreationScripts", "create_child_vasp_account", args)))
-        self.run(creations)
+        return parent
+
+    def setup_accounts(self, count: int) -> list[tuple[PrivateKey, bytes]]:
+        """Create count funded child VASPs under as many parents as the framework's limit needs."""
+        children = [PrivateKey.from_seed_material(b"bench-child-%d" % i) for i in range(count)]
+        for first in range(0, count, CHILDREN_PER_PARENT):
+            group = children[first:first + CHILDREN_PER_PARENT]
+            parent = self.setup_parent(first // CHILDREN_PER_PARENT, len(group))
+            creations = []
+            for child in group:
+                address = child.public_key().address()
+                args = [address, _vec(child.public_key().auth_key()[:16]), b"\x00", FUNDING_MICRO.to_bytes(8, "little")]
+                creations.append(self.sign(parent, _payload("AccountCreationScripts", "create_child_vasp_account",
+                                                            args)))
+            for start in range(0, len(creations), SETUP_BLOCK_TRANSACTIONS):
+                self.run(creations[start:start + SETUP_BLOCK_TRANSACTIONS])
         return [(child, child.public_key().address()) for child in children]
+
+
+def make_blocks(bench: _Bench, accounts: list[tuple[PrivateKey, bytes]], block_size: int, blocks: int) -> list[list]:
+    """Return signed transfer blocks; each block's senders and payees are distinct accounts drawn at random."""
+    rng = random.Random(SEED)
+    result = []
+    for _ in range(blocks):
+        touched = rng.sample(range(len(accounts)), min(len(accounts), 2 * block_size))
+        txns = []
+        for i in range(block_size):
+            key, _ = accounts[touched[i % len(touched)]]
+            _, payee = accounts[touched[(block_size + i) % len(touched)]]
+            txns.append(bench.sign(key, _payload("PaymentScripts", "peer_to_peer_with_metadata",
+                                                 [payee, TRANSFER_MICRO.to_bytes(8, "little"), b"\x00", b"\x00"])))
+        result.append(txns)
+    return result
 
 
 def main() -> None:
@@ -112,19 +143,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--block-size", type=int, default=1000)
     parser.add_argument("--blocks", type=int, default=10)
+    parser.add_argument("--accounts", type=int, default=ACCOUNTS, help="funded accounts (the state's size)")
     parser.add_argument("--json", action="store_true")
     options = parser.parse_args()
     bench = _Bench()
-    accounts = bench.setup_accounts()
-    blocks = []
-    for index in range(options.blocks):
-        txns = []
-        for i in range(options.block_size):
-            key, _ = accounts[(index * options.block_size + i) % len(accounts)]
-            _, payee = accounts[(index * options.block_size + i * 7 + 1) % len(accounts)]
-            txns.append(bench.sign(key, _payload("PaymentScripts", "peer_to_peer_with_metadata",
-                                                 [payee, TRANSFER_MICRO.to_bytes(8, "little"), b"\x00", b"\x00"])))
-        blocks.append(txns)
+    accounts = bench.setup_accounts(options.accounts)
+    blocks = make_blocks(bench, accounts, options.block_size, options.blocks)
     # Long-lived set-up objects (accounts, pre-signed blocks) leave the cyclic GC's working set, as a node
     # would do after start-up; collections still run for everything the timed blocks allocate.
     gc.collect()
@@ -135,11 +159,11 @@ def main() -> None:
     cpu = bench.cpu_seconds
     result = {"transactions": total, "seconds": round(elapsed, 3), "tx_per_second": round(total / elapsed, 1),
               "cpu_seconds": round(cpu, 3), "tx_per_cpu_second": round(total / cpu, 1),
-              "block_size": options.block_size, "blocks": options.blocks}
+              "block_size": options.block_size, "blocks": options.blocks, "accounts": options.accounts}
     print(json.dumps(result) if options.json else
           f"executed {total} p2p transfers in {elapsed:.3f} s wall ({total / elapsed:,.0f} tx/s), "
-          f"{cpu:.3f} s CPU ({total / cpu:,.0f} tx/CPU-s); one core, state root + accumulator included, "
-          f"signatures excluded")
+          f"{cpu:.3f} s CPU ({total / cpu:,.0f} tx/CPU-s) among {options.accounts:,} accounts; one core, "
+          f"state root + accumulator included, signatures excluded")
 
 
 if __name__ == "__main__":

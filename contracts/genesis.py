@@ -51,6 +51,7 @@ class ValidatorConfig:
     network_public_key: bytes
     account_public_key: bytes
     human_name: bytes = b""
+    network_addresses: tuple[bytes, ...] = ()  # `HOST:PORT` in ASCII, where peers dial it (on chain)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +163,7 @@ def _run(ctx: Context, config: GenesisConfig) -> None:
 def _initialize_validators(ctx: Context, dr, tc, config: GenesisConfig) -> tuple:  # noqa: ANN001
     """Return the first validator set: staking's (pools with minted stake, capped powers) or the configured one."""
     if config.staking is None:
-        return tuple((v.address, v.stake, v.consensus_public_key, v.network_public_key, v.human_name)
+        return tuple((v.address, v.stake, v.consensus_public_key, v.network_public_key, v.human_name, v.network_addresses)
                      for v in config.validators)
     # Last in genesis: staking's handle follows every other Diem root handle, its stake mints follow the dealers'.
     return staking_epoch.initialize(ctx, dr, tc, config.staking, config.validators)

@@ -102,7 +102,7 @@ def compute_ledger_update(trees: LedgerTrees, outputs: Sequence[TransactionOutpu
     hashes = [Transaction(metadata).hash()] + [txn.hash() for txn in txns]
     kept = [(h, out) for h, out in zip(hashes, outputs) if out.keep]
     last_version = trees.version + len(kept)
-    root, nodes = trees.tree.compute_update(last_version, write_set)
+    root, nodes, stale = trees.tree.compute_update_with_stale(last_version, write_set)
     infos = []
     for index, (txn_hash, out) in enumerate(kept):
         status_code = get_status_code(out.status)  # type: ignore[arg-type]  # a kept output has a status
@@ -113,7 +113,7 @@ def compute_ledger_update(trees: LedgerTrees, outputs: Sequence[TransactionOutpu
     accumulator_leaves, accumulator_nodes = trees.accumulator.compute_append([info.hash() for info in infos])
     accumulator_root = _root_after(trees.accumulator, accumulator_leaves, accumulator_nodes)
     return LedgerUpdate(tuple(infos), last_version, root, accumulator_root, nodes, accumulator_leaves,
-                        accumulator_nodes)
+                        accumulator_nodes, tuple(stale))
 
 
 def _root_after(accumulator: MerkleAccumulator, num_leaves: int, nodes: dict[int, bytes]) -> bytes:

@@ -51,6 +51,7 @@ class LedgerUpdate:
     state_nodes: dict[bytes, bytes]
     accumulator_leaves: int
     accumulator_nodes: dict[int, bytes]
+    stale_state_nodes: tuple[bytes, ...] = ()  # old tree nodes this block's version replaced (for pruning)
 
 
 @dataclass(frozen=True, slots=True)

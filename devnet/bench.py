@@ -19,11 +19,12 @@ import nacl.signing
 
 from contracts.transaction_builder import Account, compose_create_parent_vasp, compose_peer_to_peer
 from devnet.launcher import Devnet, call_rpc
-from devnet.layout import load_issuer_keys, prepare_devnet
+from devnet.layout import DevnetLayout, load_issuer_keys, prepare_devnet
 from devnet.manifest import Manifest
 from primitives.types.names import AccountAddress
 
-SENDER_ACCOUNTS = 64
+# Not a hot set: every transfer goes from one of these senders to another, so a block touches many accounts.
+SENDER_ACCOUNTS = 1_000
 # A node that fails a request is skipped for this long (a killed or cut-off validator); its batch goes elsewhere.
 NODE_RETRY_INTERVAL_S = 5.0
 REQUEST_TIMEOUT_S = 3.0
@@ -248,6 +249,9 @@ async def drive_load(submitter: Submitter, duration_s: float, rate_per_s: float,
         return committed, elapsed
 
 
+FUNDING_CHUNK_TRANSACTIONS = 90
+
+
 def fund_senders(url: str, keys: dict, count: int, chain_id: int) -> list[Account]:
     """Create count parent-VASP senders (signed by treasury compliance) and fund them from the dealer."""
     from primitives.keys import PrivateKey
@@ -258,14 +262,38 @@ def fund_senders(url: str, keys: dict, count: int, chain_id: int) -> list[Accoun
     expiration = int(time.time()) + EXPIRATION_S
     treasury_sequence = get_sequence_number(url, AccountAddress.TREASURY_COMPLIANCE.value)
     dealer_sequence = get_sequence_number(url, dealer.address)
-    for offset, sender in enumerate(senders):
-        payload = compose_create_parent_vasp(sender.address, sender.auth_key_prefix, f"bench {offset}".encode())
-        submit_and_check(url, treasury.sign(payload, treasury_sequence + offset, expiration, chain_id))
-    for offset, sender in enumerate(senders):
-        payload = compose_peer_to_peer(sender.address, FUNDING_MICRO)
-        submit_and_check(url, dealer.sign(payload, dealer_sequence + offset, expiration, chain_id))
-    wait_for_sequence(url, dealer.address, dealer_sequence + count)
+    # An account may have at most capacity_per_account (100) transactions waiting: submit in chunks below it.
+    for first in range(0, count, FUNDING_CHUNK_TRANSACTIONS):
+        chunk = range(first, min(count, first + FUNDING_CHUNK_TRANSACTIONS))
+        for offset in chunk:
+            sender = senders[offset]
+            payload = compose_create_parent_vasp(sender.address, sender.auth_key_prefix, f"bench {offset}".encode())
+            submit_and_check(url, treasury.sign(payload, treasury_sequence + offset, expiration, chain_id))
+        for offset in chunk:
+            payload = compose_peer_to_peer(senders[offset].address, FUNDING_MICRO)
+            submit_and_check(url, dealer.sign(payload, dealer_sequence + offset, expiration, chain_id))
+        wait_for_sequence(url, dealer.address, dealer_sequence + chunk.stop)
     return senders
+
+
+def make_bench_layout(root: Path, validators: int, base_port: int) -> DevnetLayout:
+    """Lay out a benchmark's own devnet: JSON-RPC from base_port, peers 1,900 ports below, no client rate limit."""
+    manifest = Manifest(validators=validators, base_port=base_port, network_base_port=base_port - 1900,
+                        rpc_client_rate_per_s=0)
+    return prepare_devnet(root, manifest)
+
+
+def make_funded_submitter(layout: DevnetLayout, accounts: int,
+                          in_flight_per_account: int = IN_FLIGHT_PER_ACCOUNT_MAX) -> Submitter:
+    """Fund `accounts` senders through node 0 and return a submitter over every node, at their sequence numbers."""
+    manifest = layout.manifest
+    urls = [manifest.get_rpc_url(i) for i in range(manifest.validators)]
+    senders = fund_senders(urls[0], load_issuer_keys(layout), accounts, manifest.chain_id)
+    submitter = Submitter(urls, senders, manifest.chain_id, in_flight_per_account)
+    for index, sender in enumerate(senders):
+        submitter.next_sequence[index] = submitter.committed_sequence[index] = get_sequence_number(
+            urls[0], sender.address)
+    return submitter
 
 
 def submit_and_check(url: str, signed: Any) -> None:
@@ -290,20 +318,14 @@ def run_bench(validators: int, duration_s: float, rate_per_s: float, base_port: 
               in_flight_per_account: int = IN_FLIGHT_PER_ACCOUNT_MAX) -> BenchResult:
     """Start a devnet, load it (killing the last validator after kill_validator_after_s), return the measurements."""
     root = directory or Path(tempfile.mkdtemp(prefix="stablechain-bench-"))
-    manifest = Manifest(validators=validators, base_port=base_port, network_base_port=base_port - 1900,
-                        rpc_client_rate_per_s=0)
-    layout = prepare_devnet(root, manifest)
-    urls = [manifest.get_rpc_url(i) for i in range(validators)]
+    layout = make_bench_layout(root, validators, base_port)
     result = BenchResult(validators, duration_s, rate_per_s, machine=f"{platform.machine()} {os.cpu_count()} cores",
                          kill_validator_after_s=kill_validator_after_s)
     result.ed25519_verifications_per_s = round(measure_ed25519_verifications_per_s())
     with Devnet(layout) as devnet:
         devnet.start()
         devnet.wait_healthy()
-        senders = fund_senders(urls[0], load_issuer_keys(layout), accounts, manifest.chain_id)
-        submitter = Submitter(urls, senders, manifest.chain_id, in_flight_per_account)
-        for index, sender in enumerate(senders):
-            submitter.next_sequence[index] = submitter.committed_sequence[index] = get_sequence_number(urls[0], sender.address)
+        submitter = make_funded_submitter(layout, accounts, in_flight_per_account)
         pids = [process.pid for process in devnet.processes.values()]
         cpu_before = [read_cpu_s(pid) for pid in pids]
         on_tick = make_killer(devnet, validators - 1, kill_validator_after_s)

@@ -71,15 +71,7 @@ class Devnet:
 
     def stop_node(self, index: int) -> None:
         """Stop validator index gracefully (SIGTERM), killing it after a grace period."""
-        process = self.processes.get(index)
-        if process is None or process.poll() is not None:
-            return
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=STOP_GRACE_S)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=STOP_GRACE_S)
+        stop_process(self.processes.get(index))
 
     def stop(self) -> None:
         """Stop every process this devnet started."""
@@ -99,7 +91,7 @@ class Devnet:
         while pending:
             for index in sorted(pending):
                 self._raise_if_exited(index)
-                if is_healthy(self.layout.manifest.get_rpc_port(index), self.layout.manifest.host):
+                if is_healthy(self.layout.manifest.get_rpc_port(index), self.layout.manifest.get_host(index)):
                     pending.discard(index)
             if pending and time.monotonic() > deadline:
                 raise DevnetError(f"validators {sorted(pending)} not healthy after {timeout_s:.0f} s")
@@ -117,6 +109,18 @@ class Devnet:
 
     def __exit__(self, *_exc: object) -> None:
         self.stop()
+
+
+def stop_process(process: subprocess.Popen | None) -> None:
+    """Stop a node's process group gracefully (SIGTERM), killing it after a grace period."""
+    if process is None or process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=STOP_GRACE_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=STOP_GRACE_S)
 
 
 def is_healthy(port: int, host: str = "127.0.0.1") -> bool:

@@ -1,12 +1,14 @@
-"""Lay a devnet out on disk: keys, the genesis file and one TOML config per validator.
+"""Lay a devnet out on disk with the genesis ceremony's own steps: issuer keys, each node's init, genesis build.
 
 Layout of DATA_DIR:
     manifest.json           the manifest the directory was built from (reuse needs the same one)
-    genesis.json            the genesis config every node rebuilds genesis from
-    keys/{root,treasury,dealer,auditor}.key    issuer keys (the faucet signs with treasury and dealer)
-    node-I/node.toml        node I's config; node-I/keys/{consensus,network,account}.key; node-I/data/ its database
+    genesis.json            the genesis config every node rebuilds genesis from (validators' addresses on chain)
+    keys/{root,treasury,dealer,auditor}.key, keys/issuer.json    `genesis issuer-keys` (the faucet signs with
+                            treasury and dealer)
+    node-I/node.toml        node I's config; node-I/keys/{consensus,network,account}.key and node-I/operator.json
+                            as `node init` writes them; node-I/data/ its database
                             (nodes 0..validators-1 are the genesis validators, then the manifest's standby nodes:
-                            laid out and listed as peers everywhere, they join the set by staking)
+                            listed as peers, since their on-chain config has no address yet; they join by staking)
     node-I/data/<list_file> an empty sanctions list, when the manifest's admission hooks read a relative one
                             that does not exist yet (a missing list would refuse every transaction)
 """
@@ -19,19 +21,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import nacl.utils
-
 from contracts.framework.staking import StakingParams
-from contracts.genesis import NO_PERIODIC_EPOCHS, DealerConfig, GenesisConfig, ValidatorConfig
+from contracts.genesis import NO_PERIODIC_EPOCHS, GenesisConfig
 from devnet.manifest import Manifest
+from node.ceremony import ISSUER_KEY_NAMES, GenesisOptions, IssuerFile, OperatorFile, compose_genesis
+from node.ceremony import create_issuer_keys
 from node.genesis import compute_waypoint as compute_genesis_waypoint
 from node.genesis import save_genesis_file
-from node.keys.files import load_private_key, save_private_key
-from primitives.hashing import sha3_256
+from node.keys.files import load_private_key
+from node.operator_setup import ROLE_VALIDATOR, NodeSetup, init_node
+from primitives.errors import invariant
 from primitives.keys import PrivateKey
-from primitives.types.names import AccountAddress
+from primitives.network_address import NetworkAddress
 
-DEALER_ADDRESS = AccountAddress.TESTNET_DD.value
 INITIAL_RESERVES_MICRO = 2**63
 # The dealer holds the reserves less the genesis stake and this headroom, which the treasury may still mint.
 MINT_HEADROOM_MICRO = 2_000_000_000_001
@@ -45,18 +47,14 @@ DEVNET_STAKING = StakingParams(
 )
 # A devnet never goes stale: the genesis attestation stays valid for a year of block time.
 RESERVE_MAX_AGE_US = 365 * 24 * 3600 * 1_000_000
-GENESIS_RESERVE_REPORT = b"stablechain devnet genesis reserve report"
-SEED_LENGTH = 32
 NODE_DATA_DIR = "data"
 # Client addresses of the machine itself: a devnet on loopback never rate-limits them.
 LOOPBACK_HOSTS = ("127.0.0.1", "::1")
 # Bumped when what a directory holds changes meaning (genesis contents, block id rule): an older devnet
 # directory is then refused with a clear message instead of running yesterday's chain.
-LAYOUT_VERSION = 3  # 2: proof of stake in genesis, block ids over headers; 3: failed authors in blocks
+LAYOUT_VERSION = 4  # 2: proof of stake in genesis, block ids over headers; 3: failed authors; 4: addresses on chain
 LAYOUT_VERSION_KEY = "layout_version"
 
-
-ISSUER_KEY_NAMES = ("root", "treasury", "dealer", "auditor")
 
 
 class LayoutError(ValueError):
@@ -122,60 +120,39 @@ def prepare_devnet(root: Path, manifest: Manifest) -> DevnetLayout:
             raise LayoutError(f"{root} holds a devnet built from another manifest; use another --dir or remove it")
         return layout
     root.mkdir(parents=True, exist_ok=True)
-    keys = {name: _create_key(layout.get_key_path(name)) for name in ISSUER_KEY_NAMES}
-    validator_keys = [_create_validator_keys(files.directory) for files in layout.validators]
-    config = compose_genesis_config(manifest, keys, validator_keys)
-    save_genesis_file(layout.genesis_path, config)
-    for files, keys in zip(layout.validators, validator_keys):
-        files.config_path.write_text(compose_node_toml(manifest, files, validator_keys, layout))
+    issuer = create_issuer_keys(layout.root / "keys")  # `stablechain genesis issuer-keys`
+    operators = [_init_node(manifest, files) for files in layout.validators]  # `stablechain node init`
+    save_genesis_file(layout.genesis_path, compose_genesis_config(manifest, issuer, operators))  # `genesis build`
+    for files in layout.validators:
+        files.config_path.write_text(compose_node_toml(manifest, files, operators, layout))
         create_sanctions_list(manifest, files)
     manifest_path.write_text(json.dumps({**manifest.model_dump(mode="json"), LAYOUT_VERSION_KEY: LAYOUT_VERSION},
                                         indent=2))
     return layout
 
 
-def _create_key(path: Path) -> PrivateKey:
-    key = PrivateKey(nacl.utils.random(SEED_LENGTH))
-    save_private_key(path, key)
-    return key
+def _init_node(manifest: Manifest, files: ValidatorFiles) -> OperatorFile:
+    """Run `node init` for one devnet node: its keys, a config (rewritten below) and its operator.json."""
+    index = files.index
+    setup = NodeSetup(files.directory, ROLE_VALIDATOR, f"validator-{index}",
+                      NetworkAddress(manifest.get_host(index), manifest.get_network_port(index)),
+                      NetworkAddress(manifest.get_host(index), manifest.get_rpc_port(index)))
+    _keys, operator = init_node(setup, None)
+    invariant(operator is not None, "a validator's init writes its operator file")
+    return operator  # type: ignore[return-value]
 
 
-def _create_validator_keys(directory: Path) -> dict[str, PrivateKey]:
-    return {name: _create_key(directory / "keys" / f"{name}.key") for name in ("consensus", "network", "account")}
-
-
-def compose_genesis_config(
-    manifest: Manifest, keys: dict[str, PrivateKey], validator_keys: list[dict[str, PrivateKey]]
-) -> GenesisConfig:
+def compose_genesis_config(manifest: Manifest, issuer: IssuerFile, operators: list[OperatorFile]) -> GenesisConfig:
     """Return the genesis config of a devnet: Diem roles, an auditor, attested reserves, a funded dealer, staking.
 
-    validator_keys lists every node's keys; only the first manifest.validators are in the genesis set.
+    operators lists every node's operator file; only the first manifest.validators are in the genesis set.
     """
-    validators = tuple(
-        ValidatorConfig(
-            address=keys["account"].public_key().address(),
-            stake=manifest.get_stake_micro(index),
-            consensus_public_key=keys["consensus"].public_key().data,
-            network_public_key=keys["network"].public_key().data,
-            account_public_key=keys["account"].public_key().data,
-            human_name=f"validator-{index}".encode(),
-        )
-        for index, keys in enumerate(validator_keys[:manifest.validators])
-    )
-    dealer = DealerConfig(DEALER_ADDRESS, keys["dealer"].public_key().data,
-                          initial_balance=compute_dealer_balance_micro(manifest))
-    auditor = keys["auditor"].public_key()
-    return GenesisConfig(
-        diem_root_key=keys["root"].public_key().data,
-        treasury_compliance_key=keys["treasury"].public_key().data,
-        chain_id=manifest.chain_id,
-        dealers=(dealer,),
-        validators=validators,
-        reserve_auditors=((auditor.address(), auditor.data),),
-        initial_reserves={"XUS": (INITIAL_RESERVES_MICRO, sha3_256(GENESIS_RESERVE_REPORT), 0)},
-        max_reserve_age_us=RESERVE_MAX_AGE_US,
-        staking=DEVNET_STAKING if manifest.staking else None,
-    )
+    in_genesis = operators[:manifest.validators]
+    options = GenesisOptions(
+        manifest.chain_id, tuple(manifest.get_stake_micro(index) for index in range(len(in_genesis))),
+        initial_reserves_micro=INITIAL_RESERVES_MICRO, dealer_balance_micro=compute_dealer_balance_micro(manifest),
+        staking=DEVNET_STAKING if manifest.staking else None, max_reserve_age_us=RESERVE_MAX_AGE_US)
+    return compose_genesis(issuer, in_genesis, options)
 
 
 def compute_dealer_balance_micro(manifest: Manifest) -> int:
@@ -186,18 +163,19 @@ def compute_dealer_balance_micro(manifest: Manifest) -> int:
 
 
 def compose_node_toml(
-    manifest: Manifest, files: ValidatorFiles, validator_keys: list[dict[str, PrivateKey]], layout: DevnetLayout
+    manifest: Manifest, files: ValidatorFiles, operators: list[OperatorFile], layout: DevnetLayout
 ) -> str:
-    """Return validator files.index's TOML config."""
+    """Return validator files.index's TOML config; it names only standby nodes as peers (genesis validators are
+    dialled at their on-chain addresses)."""
     index = files.index
     peers = []
-    for other, keys in enumerate(validator_keys):
-        if other == index:
+    for other, operator in enumerate(operators):
+        if other == index or manifest.is_genesis_validator(other):
             continue
         peers.append(
-            f'{{ address = "{keys["account"].public_key().address().hex()}", host = "{manifest.host}", '
+            f'{{ address = "{operator.account_address.hex()}", host = "{manifest.get_host(other)}", '
             f'port = {manifest.get_network_port(other)}, '
-            f'network_public_key = "{keys["network"].public_key().hex()}" }}'
+            f'network_public_key = "{operator.network_public_key.hex()}" }}'
         )
     faucet_lines = [
         "[faucet]",
@@ -208,6 +186,7 @@ def compose_node_toml(
     ] if manifest.faucet and index == 0 else []
     return "\n".join([
         f"chain_id = {manifest.chain_id}",
+        f'name = "validator-{index}"',
         f'data_dir = "{NODE_DATA_DIR}"',
         f'genesis_file = "{layout.genesis_path.resolve()}"',
         "",
@@ -217,12 +196,12 @@ def compose_node_toml(
         'account_key_file = "keys/account.key"',
         "",
         "[network]",
-        f'listen_host = "{manifest.host}"',
+        f'listen_host = "{manifest.get_host(index)}"',
         f"listen_port = {manifest.get_network_port(index)}",
         "peers = [\n    " + ",\n    ".join(peers) + ",\n]" if peers else "peers = []",
         "",
         "[rpc]",
-        f'listen_host = "{manifest.host}"',
+        f'listen_host = "{manifest.get_host(index)}"',
         f"listen_port = {manifest.get_rpc_port(index)}",
         f"client_rate_per_s = {manifest.rpc_client_rate_per_s}",
         # A devnet's own wallets, explorer and scripts run on this host: never refuse them (docs/json-rpc.md).

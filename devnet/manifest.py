@@ -34,6 +34,8 @@ class Manifest(BaseModel):
     network_base_port: int = Field(default=DEFAULT_NETWORK_BASE_PORT, ge=1, le=PORT_MAX)
     stakes_micro: list[int] = []
     host: str = "127.0.0.1"
+    # One address per node when the nodes run on hosts of their own (network-namespace tests); else `host`.
+    hosts: list[str] = []
     faucet: bool = True
     round_timeout_ms: int = Field(default=1_000, gt=0)
     # Requests per second per client IP on every node's JSON-RPC (0 = unlimited, for local benchmarks).
@@ -55,6 +57,8 @@ class Manifest(BaseModel):
         if self.validators + self.standby_nodes > VALIDATORS_MAX:
             raise ValueError(f"at most {VALIDATORS_MAX} nodes (validators + standby_nodes)")
         nodes = self.get_node_count()
+        if self.hosts and len(self.hosts) != nodes:
+            raise ValueError(f"hosts lists {len(self.hosts)} addresses for {nodes} nodes")
         if self.base_port + nodes > PORT_MAX or self.network_base_port + nodes > PORT_MAX:
             raise ValueError("ports would exceed 65535")
         rpc_ports = set(range(self.base_port, self.base_port + nodes))
@@ -92,9 +96,13 @@ class Manifest(BaseModel):
         """Return validator index's validator-network port."""
         return self.network_base_port + index
 
+    def get_host(self, index: int) -> str:
+        """Return the address node index listens on."""
+        return self.hosts[index] if self.hosts else self.host
+
     def get_rpc_url(self, index: int) -> str:
         """Return validator index's JSON-RPC URL."""
-        return f"http://{self.host}:{self.get_rpc_port(index)}/v1"
+        return f"http://{self.get_host(index)}:{self.get_rpc_port(index)}/v1"
 
     def is_admission_on(self, index: int) -> bool:
         """Return True iff validator index runs the manifest's admission hooks."""

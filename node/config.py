@@ -3,11 +3,31 @@
 from __future__ import annotations
 
 import contextvars
+import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+from node.config_base import PORT_MAX, PORT_MIN, Section, check_hex
+from node.config_compliance import (
+    AdmissionConfig,
+    AmountCapConfig,
+    AmountCapsHookConfig,
+    KycGateConfig,
+    RegulatorConfig,
+    RegulatorKeyConfig,
+    SanctionsHookConfig,
+    VelocityHookConfig,
+    VelocityWindowConfig,
+)
+from node.seeds import parse_seed
+
+# The compliance sections live in node.config_compliance; every section is importable from here.
+__all__ = ["AdmissionConfig", "AmountCapConfig", "AmountCapsHookConfig", "ConfigError", "KycGateConfig", "NodeConfig",
+           "RegulatorConfig", "RegulatorKeyConfig", "SanctionsHookConfig", "VelocityHookConfig", "VelocityWindowConfig",
+           "load_config"]
 
 DEFAULT_CHAIN_ID = 2
 # JSON-RPC limits (Diem's json_rpc_config.rs defaults); node/rpc applies them.
@@ -19,21 +39,19 @@ MAX_PAGE_SIZE = 1000
 FAUCET_AMOUNT_MAX_MICRO = 3_000_000 * 1_000_000
 FAUCET_CLIENT_RATE_PER_S = 1.0
 FAUCET_CLIENT_BURST = 30
-PORT_MIN = 1
-PORT_MAX = 65_535
 ENV_PREFIX = "STABLECHAIN_"
+ROLE_VALIDATOR = "validator"
+ROLE_FULL = "full"
+# Validators accept this many connections from full nodes by default (sync requests and transactions only).
+FULL_NODE_CONNECTIONS_MAX = 16
+WAYPOINT_HEX_LENGTH = 64
+LOG_LEVELS = ("debug", "info", "warning", "error")
 
 _CONFIG_PATH: contextvars.ContextVar[Path | None] = contextvars.ContextVar("config_path", default=None)
 
 
 class ConfigError(ValueError):
     """The configuration file is missing, unreadable or invalid; the message says where."""
-
-
-class Section(BaseModel):
-    """A config section: unknown keys are errors, so typos never pass silently."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class PeerConfig(Section):
@@ -47,21 +65,35 @@ class PeerConfig(Section):
     @field_validator("address")
     @classmethod
     def check_address(cls, value: str) -> str:
-        return _check_hex(value, 16, "address")
+        return check_hex(value, 16, "address")
 
     @field_validator("network_public_key")
     @classmethod
     def check_network_key(cls, value: str) -> str:
-        return _check_hex(value, 32, "network_public_key")
+        return check_hex(value, 32, "network_public_key")
 
 
 class NetworkConfig(Section):
-    """Validator-to-validator transport."""
+    """The authenticated transport: where this node listens, and whom it dials besides the on-chain set."""
 
     listen_host: str = "127.0.0.1"
     listen_port: int = Field(default=6180, ge=PORT_MIN, le=PORT_MAX)
-    peers: list[PeerConfig] = []
+    seeds: list[str] = Field(default=[], description="NETWORK_PUBLIC_KEY@HOST:PORT of nodes to follow the chain from "
+                             "(full nodes and nodes outside the set); validators are found from the on-chain set")
+    peers: list[PeerConfig] = Field(default=[], description="where to dial validators whose on-chain config "
+                                    "lists no address (chains from before addresses were on chain)")
+    full_node_connections_max: int = Field(default=FULL_NODE_CONNECTIONS_MAX, ge=0,
+                                           description="connections accepted from nodes outside the validator set")
     frame_bytes_max: int = Field(default=16 * 1024 * 1024, gt=0)
+
+    @field_validator("seeds")
+    @classmethod
+    def check_seeds(cls, value: list[str]) -> list[str]:
+        for seed in value:
+            if parse_seed(seed) is None:
+                raise ValueError(f"seed {seed!r} is not NETWORK_PUBLIC_KEY@HOST:PORT (64 hex characters, then "
+                                 "an address)")
+        return value
 
     @model_validator(mode="after")
     def check_unique_peers(self) -> NetworkConfig:
@@ -105,7 +137,7 @@ class FaucetConfig(Section):
 class KeysConfig(Section):
     """Where the node's keys live; each key in its own file, optionally passphrase-encrypted."""
 
-    consensus_key_file: Path
+    consensus_key_file: Path | None = Field(default=None, description="a validator's; a full node has none")
     network_key_file: Path
     account_key_file: Path | None = Field(
         default=None,
@@ -157,110 +189,20 @@ class MempoolConfig(Section):
     parked_ttl_s: int = Field(default=600, gt=0, description="a transaction parked behind a gap is dropped after this")
 
 
-class SanctionsHookConfig(Section):
-    """Admission: refuse senders and payees listed in a file of addresses (reloaded when it changes)."""
+class StorageConfig(Section):
+    """[storage]: how a fresh node starts and how much history it keeps (ADR 0018; 0 keeps everything)."""
 
-    list_file: Path = Field(description="one hex address per line, '#' comments; relative to data_dir")
-
-
-class KycGateConfig(Section):
-    """Admission: above threshold_micro, payer and payee need an unexpired on-chain KYC record of tier >= min_tier."""
-
-    min_tier: int = Field(default=1, ge=0)
-    threshold_micro: int = Field(default=0, ge=0)
-    exempt_roles: list[str] = ["diem_root", "treasury_compliance", "designated_dealer"]
+    fast_sync: bool = Field(default=False, description="a fresh node installs a verified state snapshot, not history")
+    ledger_retention_versions: int = Field(default=0, ge=0, description="transactions and events kept (0: all)")
+    state_retention_versions: int = Field(default=0, ge=0, description="state versions kept (0: all)")
+    prune_batch_versions: int = Field(default=1_000, gt=0, description="versions pruned per background step")
 
 
-class VelocityWindowConfig(Section):
-    """At most max_transfers and max_amount_micro sent by one account within window_s (committed + pending)."""
+class LogConfig(Section):
+    """What `stablechain node start` logs, and how: JSON lines for machines, or a console renderer for people."""
 
-    window_s: int = Field(gt=0)
-    max_transfers: int | None = Field(default=None, ge=0)
-    max_amount_micro: int | None = Field(default=None, ge=0)
-    currency: str = "*"
-
-
-class VelocityHookConfig(Section):
-    """Admission: per-account velocity limits over time windows."""
-
-    windows: list[VelocityWindowConfig] = Field(min_length=1)
-    exempt_roles: list[str] = ["diem_root", "treasury_compliance", "designated_dealer"]
-
-
-class AmountCapConfig(Section):
-    """The largest single payment an account of `tier` (or above, up to the next cap) may send."""
-
-    tier: int = Field(ge=0)
-    max_amount_micro: int = Field(ge=0)
-    currency: str = "*"
-
-
-class AmountCapsHookConfig(Section):
-    """Admission: a per-payment cap by the sender's effective KYC tier."""
-
-    caps: list[AmountCapConfig] = Field(min_length=1)
-    exempt_roles: list[str] = ["diem_root", "treasury_compliance", "designated_dealer"]
-
-
-class AdmissionConfig(Section):
-    """Admission hooks run, in `hooks` order, on every JSON-RPC submission before the mempool."""
-
-    hooks: list[str] = Field(default=[], description="built-ins: sanctions, kyc, velocity, amount_caps; or module:factory")
-    hook_budget_ms: int = Field(default=100, gt=0)
-    isolation: str = Field(default="thread", pattern="^(thread|inline)$")
-    rejection_log_entries_max: int = Field(default=10_000, gt=0, description="rejections kept (in data_dir/admission, "
-                                           "across restarts) for the regulator API; older ones are evicted")
-    sanctions: SanctionsHookConfig | None = None
-    kyc: KycGateConfig | None = None
-    velocity: VelocityHookConfig | None = None
-    amount_caps: AmountCapsHookConfig | None = None
-
-    @model_validator(mode="after")
-    def check_hook_sections(self) -> AdmissionConfig:
-        for name in self.hooks:
-            if name in ("sanctions", "kyc", "velocity", "amount_caps") and getattr(self, name) is None:
-                raise ValueError(f"hooks lists {name!r} but the [admission.{name}] section is missing")
-            if name not in ("sanctions", "kyc", "velocity", "amount_caps") and ":" not in name:
-                raise ValueError(f"hook {name!r} is neither a built-in (sanctions, kyc, velocity, amount_caps) "
-                                 "nor module:factory")
-        if len(self.hooks) != len(set(self.hooks)):
-            raise ValueError("hooks lists the same hook twice")
-        return self
-
-
-class RegulatorKeyConfig(Section):
-    """One regulator: its ed25519 public key and what it may ask for."""
-
-    name: str = Field(min_length=1, max_length=64)
-    public_key: str
-    methods: list[str] = Field(min_length=1, description="compliance_* method names, or '*'")
-    currencies: list[str] = Field(default=["*"], min_length=1)
-
-    @field_validator("public_key")
-    @classmethod
-    def check_public_key(cls, value: str) -> str:
-        return _check_hex(value, 32, "public_key")
-
-
-class RegulatorConfig(Section):
-    """The regulator API: its own listener, authenticated and audit-logged; off unless this section exists."""
-
-    listen_host: str = "127.0.0.1"
-    listen_port: int = Field(default=8090, ge=0, le=PORT_MAX)
-    audit_log_file: Path = Field(default=Path("regulator-audit.jsonl"), description="relative to data_dir")
-    freshness_window_ms: int = Field(default=60_000, gt=0)
-    replay_cache_entries_max: int = Field(default=100_000, gt=0)
-    connections_max: int = Field(default=128, gt=0)
-    connections_per_client_max: int = Field(default=16, gt=0)
-    regulators: list[RegulatorKeyConfig] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def check_unique_keys(self) -> RegulatorConfig:
-        keys = [item.public_key for item in self.regulators]
-        names = [item.name for item in self.regulators]
-        if len(keys) != len(set(keys)) or len(names) != len(set(names)):
-            raise ValueError("regulators lists the same key or name twice")
-        return self
+    level: str = Field(default="info", pattern="^(debug|info|warning|error)$")
+    format: str = Field(default="console", pattern="^(json|console)$")
 
 
 class NodeConfig(BaseSettings):
@@ -270,17 +212,38 @@ class NodeConfig(BaseSettings):
         env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", frozen=True
     )
 
-    chain_id: int = Field(default=DEFAULT_CHAIN_ID, ge=0, le=255)
+    chain_id: int = Field(default=-1, ge=-1, le=255, description="the genesis file's when absent (-1)")
+    role: str = Field(default=ROLE_VALIDATOR, pattern="^(validator|full)$")
+    name: str = Field(default="", max_length=64, description="this node's name in logs")
     data_dir: Path
     genesis_file: Path
+    waypoint: str | None = Field(default=None, description="the genesis hash (hex) this node must start from; a "
+                                 "genesis file that does not match it is refused")
     keys: KeysConfig
     network: NetworkConfig = NetworkConfig()
     rpc: RpcConfig = RpcConfig()
     consensus: ConsensusConfig = ConsensusConfig()
     mempool: MempoolConfig = MempoolConfig()
+    storage: StorageConfig = StorageConfig()
     faucet: FaucetConfig | None = None
     admission: AdmissionConfig = AdmissionConfig()
     regulator: RegulatorConfig | None = None
+    log: LogConfig = LogConfig()
+
+    @field_validator("waypoint")
+    @classmethod
+    def check_waypoint(cls, value: str | None) -> str | None:
+        return None if value is None else check_hex(value, WAYPOINT_HEX_LENGTH // 2, "waypoint")
+
+    @model_validator(mode="after")
+    def check_role_keys(self) -> NodeConfig:
+        if self.role == ROLE_VALIDATOR and self.keys.consensus_key_file is None:
+            raise ValueError("a validator needs keys.consensus_key_file (role = \"full\" runs without one)")
+        return self
+
+    def is_full_node(self) -> bool:
+        """Return True for a full node: no consensus key, follows the chain, never votes."""
+        return self.role == ROLE_FULL
 
     @classmethod
     def settings_customise_sources(
@@ -308,7 +271,22 @@ def load_config(path: Path, **overrides: Any) -> NodeConfig:
         raise ConfigError(f"{path}: cannot read config: {error}") from None
     finally:
         _CONFIG_PATH.reset(token)
-    return resolve_paths(config, path.parent)
+    config = resolve_paths(config, path.parent)
+    return config if config.chain_id >= 0 else config.model_copy(update={"chain_id": read_genesis_chain_id(config)})
+
+
+def read_genesis_chain_id(config: NodeConfig) -> int:
+    """Return the chain id the config's genesis file names (a config written before genesis leaves it out).
+
+    An unreadable genesis file gives the default here: loading genesis then refuses it with the reason.
+    """
+    try:
+        chain_id = json.loads(config.genesis_file.read_bytes())["chain_id"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return DEFAULT_CHAIN_ID
+    if type(chain_id) is not int or not 0 <= chain_id <= 255:
+        raise ConfigError(f"{config.genesis_file}: chain_id {chain_id!r} is not a number from 0 to 255")
+    return chain_id
 
 
 def resolve_paths(config: NodeConfig, base: Path) -> NodeConfig:
@@ -318,9 +296,9 @@ def resolve_paths(config: NodeConfig, base: Path) -> NodeConfig:
 
     keys = config.keys.model_copy(
         update={
-            "consensus_key_file": absolute(config.keys.consensus_key_file),
             "network_key_file": absolute(config.keys.network_key_file),
-            **{name: absolute(value) for name in ("account_key_file", "next_consensus_key_file", "next_network_key_file")
+            **{name: absolute(value) for name in ("consensus_key_file", "account_key_file", "next_consensus_key_file",
+                                                  "next_network_key_file")
                if (value := getattr(config.keys, name)) is not None},
         }
     )
@@ -343,13 +321,3 @@ def format_validation_error(path: Path, error: ValidationError) -> str:
         location = ".".join(str(part) for part in problem["loc"]) or "(top level)"
         lines.append(f"  {location}: {problem['msg']}")
     return "\n".join(lines)
-
-
-def _check_hex(value: str, length_bytes: int, name: str) -> str:
-    try:
-        decoded = bytes.fromhex(value)
-    except ValueError:
-        raise ValueError(f"{name} must be hex") from None
-    if len(decoded) != length_bytes:
-        raise ValueError(f"{name} must be {length_bytes} bytes ({2 * length_bytes} hex characters)")
-    return value.lower()

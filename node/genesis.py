@@ -28,6 +28,7 @@ from primitives.certified.blocks import BlockData
 from primitives.certified.ledger_info import LedgerInfo, LedgerInfoWithSignatures, compute_genesis_hash
 from primitives.certified.validators import ValidatorSet
 from primitives.hashing import ZERO_HASH
+from primitives.network_address import parse_network_address
 from primitives.types.events import ContractEvent
 from primitives.types.ledger_transactions import Transaction
 from primitives.types.write_sets import AccessPath, ChangeSet, WriteOp, WriteSet, WriteSetPayload
@@ -67,7 +68,7 @@ def encode_genesis_config(config: GenesisConfig) -> bytes:
         "validators": [
             {"address": v.address.hex(), "stake": v.stake, "consensus_public_key": v.consensus_public_key.hex(),
              "network_public_key": v.network_public_key.hex(), "account_public_key": v.account_public_key.hex(),
-             "human_name": v.human_name.hex()}
+             "human_name": v.human_name.hex(), "network_addresses": [a.decode("ascii") for a in v.network_addresses]}
             for v in config.validators
         ],
         "reserve_auditors": [{"address": a.hex(), "public_key": k.hex()} for a, k in config.reserve_auditors],
@@ -136,7 +137,14 @@ def _decode_validator(item: dict[str, Any]) -> ValidatorConfig:
         network_public_key=_hex(item["network_public_key"], PUBLIC_KEY_LENGTH),
         account_public_key=_hex(item["account_public_key"], PUBLIC_KEY_LENGTH),
         human_name=bytes.fromhex(item["human_name"]),
+        network_addresses=tuple(_decode_address(text) for text in item.get("network_addresses", [])),
     )
+
+
+def _decode_address(text: Any) -> bytes:
+    if not isinstance(text, str) or parse_network_address(text) is None:
+        raise ValueError(f"network address {text!r} is not HOST:PORT")
+    return text.encode("ascii")
 
 
 def _hex(value: Any, length: int) -> bytes:

@@ -12,7 +12,7 @@ DEFAULT_LOG_LEVEL = "info"
 
 
 # The node's current position, added to every log line (one node per process).
-_position: dict[str, int] = {}
+_position: dict[str, int | str] = {}
 
 
 def add_position(_logger: object, _method: str, event_dict: dict) -> dict:
@@ -51,6 +51,16 @@ def bind_position(epoch: int, round_: int) -> None:
     """Attach the current epoch and round to every following log line."""
     _position["epoch"] = epoch
     _position["round"] = round_
+
+
+def bind_node(name: str) -> None:
+    """Attach this node's name to every following log line."""
+    _position["node"] = name
+
+
+def bind_version(version: int) -> None:
+    """Attach the last committed version to every following log line."""
+    _position["version"] = version
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:

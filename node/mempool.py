@@ -23,6 +23,9 @@ MEMPOOL_EXPIRATION_HORIZON_S = 7 * 24 * 3600
 MEMPOOL_PARKED_TTL_S = 600
 # Parked transactions are swept at most this often (a sweep visits every sender).
 MEMPOOL_PARKED_SWEEP_INTERVAL_S = 10
+# The expiry heap keeps a committed transaction's entry until its expiry; past this size it is rebuilt.
+EXPIRATIONS_SLACK_FACTOR = 2
+EXPIRATIONS_SLACK_ENTRIES = 10_000
 
 invariant(MEMPOOL_CAPACITY_PER_ACCOUNT_TXNS <= MEMPOOL_CAPACITY_TXNS, "account cap within total cap")
 invariant(MAX_TRANSACTION_SIZE_BYTES <= MEMPOOL_CAPACITY_BYTES, "one transaction fits the mempool")
@@ -260,6 +263,10 @@ class Mempool:
 
     def gc(self, block_time_secs: int) -> int:
         """Drop every transaction with expiration <= block_time_secs, and parked ones past their TTL; return how many."""
+        if len(self.expirations) > EXPIRATIONS_SLACK_FACTOR * len(self.by_hash) + EXPIRATIONS_SLACK_ENTRIES:
+            # Committed transactions leave their entries behind until they would have expired: rebuild.
+            self.expirations = [(txn.expiration_timestamp_secs, txn.txn_hash) for txn in self.by_hash.values()]
+            heapq.heapify(self.expirations)
         dropped = self._drop_stale_parked(block_time_secs)
         while self.expirations and self.expirations[0][0] <= block_time_secs:
             _, txn_hash = heapq.heappop(self.expirations)

@@ -41,6 +41,28 @@ class NodeMetrics:
                                         "From admission to commit, per transaction", buckets=LATENCY_BUCKETS_S,
                                         registry=registry)
 
+        self.add_operations_metrics(registry)
+
+    def add_operations_metrics(self, registry: CollectorRegistry) -> None:
+        """Add the metrics operators alert on: RPC latency, peers, full nodes, storage, lag."""
+        self.rpc_latency = Histogram("stablechain_rpc_request_seconds", "Time to answer one HTTP request on the RPC "
+                                     "port", ["path"], buckets=LATENCY_BUCKETS_S, registry=registry)
+        self.peer_connected = Gauge("stablechain_peer_connected", "1 while a validator peer is connected, else 0",
+                                    ["peer"], registry=registry)
+        self.peer_messages_by_peer = Counter("stablechain_peer_messages_by_peer", "Peer messages received, by peer",
+                                             ["peer"], registry=registry)
+        self.full_node_connections = Gauge("stablechain_full_node_connections",
+                                           "Connections of nodes outside the validator set", registry=registry)
+        self.refused_full_node_messages = Gauge("stablechain_refused_full_node_messages",
+                                                "Messages full nodes may not send (consensus), refused", registry=registry)
+        self.storage_bytes = Gauge("stablechain_storage_bytes", "Size of the database on disk", registry=registry)
+        self.lag_versions = Gauge("stablechain_lag_versions", "Versions behind the newest certified commit seen",
+                                  registry=registry)
+        self.lag_seconds = Gauge("stablechain_lag_seconds", "Wall clock minus the last committed block's time",
+                                 registry=registry)
+        self.is_ready = Gauge("stablechain_ready", "1 when the node is in sync (see /-/ready), else 0",
+                              registry=registry)
+
     def render(self) -> bytes:
         """Return the text exposition of every metric."""
         return generate_latest(self.registry)

@@ -43,6 +43,11 @@ def compose_rotate(new_key: bytes, *, consensus: bool) -> TransactionPayload:
     return _call("rotate_consensus_key" if consensus else "rotate_network_key", encode_bytes(new_key))
 
 
+def compose_set_address(addresses: tuple[bytes, ...]) -> TransactionPayload:
+    """StakingScripts::set_network_addresses(comma-separated HOST:PORT): where peers dial from the next epoch."""
+    return _call("set_network_addresses", encode_bytes(b",".join(addresses)))
+
+
 def compose_equivocation_evidence(kind: int, author: bytes, data_a: bytes, signature_a: bytes, data_b: bytes,
                                   signature_b: bytes) -> TransactionPayload:
     """StakingScripts::submit_equivocation_evidence: kind 0 = two msgpack VoteData, 1 = two msgpack BlockHeader."""
@@ -82,5 +87,8 @@ def describe_status(address: bytes, pool: Any, state: Any) -> dict[str, Any]:
         "consensus_public_key": pool.consensus_public_key.hex(), "network_public_key": pool.network_public_key.hex(),
         "pending_consensus_key": pool.pending_consensus_key.hex() or None,
         "pending_network_key": pool.pending_network_key.hex() or None,
+        "network_addresses": [bytes(a).decode("ascii", errors="replace") for a in pool.network_addresses],
+        "pending_network_addresses": [bytes(a).decode("ascii", errors="replace")
+                                      for a in pool.pending_network_addresses] or None,
         "pending_join": pool.pending_join, "pending_leave": pool.pending_leave, "slashed": pool.tombstoned,
     }

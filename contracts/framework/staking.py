@@ -45,6 +45,7 @@ ERRORS = ErrorTable(MODULE, {
     "EALLOWLIST": (17, " The operator is already on, or absent from, the allowlist"),
     "ETOO_MANY_VALIDATORS": (18, " The validator set or the pool registry is full"),
     "EINVALID_NAME": (19, " The human name is too long"),
+    "EINVALID_NETWORK_ADDRESS": (20, " A network address is malformed (HOST:PORT), repeated, or there are too many"),
 })
 
 
@@ -113,6 +114,7 @@ class StakePool(Struct):
         ("unbonding_amounts", Vector(U64)), ("unbonding_unlock_us", Vector(U64)),
         ("consensus_public_key", BYTES), ("network_public_key", BYTES), ("human_name", BYTES),
         ("pending_consensus_key", BYTES), ("pending_network_key", BYTES),
+        ("network_addresses", Vector(BYTES)), ("pending_network_addresses", Vector(BYTES)),
         ("is_active", BOOL), ("pending_join", BOOL), ("pending_leave", BOOL), ("tombstoned", BOOL),
         ("voting_power", U64), ("proposals", U64),
     )
@@ -241,16 +243,16 @@ def _check_key(key: bytes) -> None:
         raise ERRORS.abort(Category.INVALID_ARGUMENT, "EINVALID_KEY")
 
 
-def new_pool(consensus_key: bytes, network_key: bytes, name: bytes) -> StakePool:
+def new_pool(consensus_key: bytes, network_key: bytes, name: bytes, addresses: tuple[bytes, ...] = ()) -> StakePool:
     """Return an empty, inactive pool value (staking modules only publish it)."""
     zero = currency.new_stored_zero
     return POOL.pack(
         _W, active=zero(STAKE_CURRENCY), pending_active=zero(STAKE_CURRENCY), unbonding=zero(STAKE_CURRENCY),
         rewards=zero(STAKE_CURRENCY), pending_inactive_micro=0, unbonding_amounts=(), unbonding_unlock_us=(),
         consensus_public_key=consensus_key, network_public_key=network_key, human_name=name,
-        pending_consensus_key=NO_KEY, pending_network_key=NO_KEY, is_active=False, pending_join=False,
-        pending_leave=False, tombstoned=False, voting_power=0, proposals=0,
-    )
+        pending_consensus_key=NO_KEY, pending_network_key=NO_KEY, network_addresses=tuple(addresses),
+        pending_network_addresses=(), is_active=False, pending_join=False, pending_leave=False, tombstoned=False,
+        voting_power=0, proposals=0)
 
 
 def register(ctx: Context, operator: Signer, consensus_key: bytes, network_key: bytes, name: bytes) -> None:

@@ -24,7 +24,8 @@ REASON_SLASHED = 3
 REASON_ABOVE_MAX_STAKE = 4
 REASON_SET_FULL = 5
 
-ValidatorEntry = tuple[bytes, int, bytes, bytes, bytes]  # (address, voting power, consensus key, network key, name)
+# (address, voting power, consensus key, network key, name, network addresses)
+ValidatorEntry = tuple[bytes, int, bytes, bytes, bytes, tuple[bytes, ...]]
 
 
 # ------------------------------------------------------------------ voting power
@@ -65,7 +66,8 @@ def initialize(ctx: Context, dr: Signer, tc: Signer, params: StakingParams, vali
     roles.assert_treasury_compliance(ctx, tc)
     staking.publish_state(ctx, dr, params, tuple(v.address for v in validators))
     for validator in sorted(validators, key=lambda v: v.address):
-        pool = staking.new_pool(validator.consensus_public_key, validator.network_public_key, validator.human_name)
+        pool = staking.new_pool(validator.consensus_public_key, validator.network_public_key, validator.human_name,
+                                tuple(validator.network_addresses))
         if validator.stake:
             cap = currency.borrow_mint_capability(ctx, tc, STAKE_CURRENCY)
             currency.deposit(ctx, pool.active, currency.mint_with_capability(ctx, cap, STAKE_CURRENCY, validator.stake))
@@ -169,7 +171,8 @@ def _install_powers(ctx: Context, members: Sequence[bytes], params: StakingParam
         pool.voting_power = power
         pool.proposals = 0
         pool.is_active = True
-        entries.append((address, power, pool.consensus_public_key, pool.network_public_key, pool.human_name))
+        entries.append((address, power, pool.consensus_public_key, pool.network_public_key, pool.human_name,
+                        pool.network_addresses))
     return tuple(entries)
 
 
@@ -210,11 +213,13 @@ def _apply_pending(ctx: Context, address: bytes, params: StakingParams, next_epo
         currency.deposit(ctx, pool.unbonding, currency.withdraw(ctx, pool.active, unbonding))
         _schedule_unbonding(pool, unbonding, unlock_us)
     pool.pending_inactive_micro = 0
-    rotated = bool(pool.pending_consensus_key or pool.pending_network_key)
+    rotated = bool(pool.pending_consensus_key or pool.pending_network_key or pool.pending_network_addresses)
     if pool.pending_consensus_key:
         pool.consensus_public_key, pool.pending_consensus_key = pool.pending_consensus_key, staking.NO_KEY
     if pool.pending_network_key:
         pool.network_public_key, pool.pending_network_key = pool.pending_network_key, staking.NO_KEY
+    if pool.pending_network_addresses:
+        pool.network_addresses, pool.pending_network_addresses = pool.pending_network_addresses, ()
     if activated or unbonding or rotated:
         emit(ctx, "PoolEpochUpdateEvent", encode_values(
             (ADDRESS, address), (U64, next_epoch), (U64, pool.active.value), (U64, activated), (U64, unbonding),

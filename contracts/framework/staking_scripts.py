@@ -5,7 +5,10 @@ from __future__ import annotations
 from contracts.framework import evidence, staking
 from contracts.scripts import ArgType, script_function
 from contracts.vm.context import Context
+from contracts.vm.errors import Category
 from contracts.vm.structs import Signer
+from contracts.vm.values import ADDRESS, BYTES, encode_values
+from primitives.network_address import is_valid_address_list
 
 MODULE_NAME = "StakingScripts"
 _U64, _ADDR, _BYTES, _U8 = ArgType.U64, ArgType.ADDRESS, ArgType.VECTOR_U8, ArgType.U8
@@ -78,8 +81,29 @@ def rotate_network_key(ctx: Context, signer: Signer, ty_args: tuple, new_key: by
     staking.rotate_key(ctx, signer, new_key, consensus=False)
 
 
+@script_function(MODULE_NAME, "set_network_addresses", 0, (_BYTES,))
+def set_network_addresses(ctx: Context, signer: Signer, ty_args: tuple, addresses: bytes) -> None:
+    """Replace where peers reach the validator (comma-separated `HOST:PORT`), from the next epoch."""
+    set_pool_addresses(ctx, signer, tuple(addresses.split(b",")) if addresses else ())
+
+
 @script_function(MODULE_NAME, "submit_equivocation_evidence", 0, (_U8, _ADDR, _BYTES, _BYTES, _BYTES, _BYTES))
 def submit_equivocation_evidence(ctx: Context, signer: Signer, ty_args: tuple, kind: int, author: bytes,
                                  data_a: bytes, signature_a: bytes, data_b: bytes, signature_b: bytes) -> None:
     """Anyone submits two conflicting signed votes (kind 0) or proposals (kind 1) of one round by author."""
     evidence.submit(ctx, signer, kind, author, data_a, signature_a, data_b, signature_b)
+
+
+def set_pool_addresses(ctx: Context, operator: Signer, addresses: tuple[bytes, ...]) -> None:
+    """Record where peers reach the operator's validator: from the next epoch, which this request brings about."""
+    if not is_valid_address_list(addresses):
+        raise staking.ERRORS.abort(Category.INVALID_ARGUMENT, "EINVALID_NETWORK_ADDRESS")
+    pool = staking.borrow_pool_mut(ctx, operator.address)
+    if pool.is_active:
+        # Peers dial what the certified set lists, so a member's move waits for the next set: end the epoch soon.
+        pool.pending_network_addresses = tuple(addresses)
+        staking.borrow_state_mut(ctx).reconfigure_pending = True
+    else:
+        pool.network_addresses = tuple(addresses)  # not in the set: nobody dials it yet
+    payload = encode_values((ADDRESS, operator.address), (BYTES, b",".join(addresses)))
+    staking.emit(ctx, "SetNetworkAddressesEvent", payload)

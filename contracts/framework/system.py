@@ -57,12 +57,12 @@ class Configuration(Struct):
 
 @struct(MODULE, STORE)
 class ValidatorInfo(Struct):
-    """A validator: address, stake, consensus and network public keys, name."""
+    """A validator: address, stake, consensus and network public keys, name, and where peers reach it."""
 
     __slots__ = ()
     FIELDS = (
         ("addr", ADDRESS), ("stake", U64), ("consensus_public_key", BYTES), ("network_public_key", BYTES),
-        ("human_name", BYTES),
+        ("human_name", BYTES), ("network_addresses", Vector(BYTES)),
     )
 
 
@@ -91,20 +91,20 @@ def initialize(ctx: Context, dr: Signer, chain_id: int, script_allow_list: tuple
     ctx.move_to(_W, dr, Configuration(_W, 0, 0, ctx.new_event_handle(dr)))
 
 
-def _check_validators(validators: tuple[tuple[bytes, int, bytes, bytes, bytes], ...]) -> None:
+def _check_validators(validators: tuple[tuple, ...]) -> None:
     if len(validators) > MAX_VALIDATORS or len({v[0] for v in validators}) != len(validators):
         raise ERRORS.abort(Category.INVALID_ARGUMENT, "EINVALID_VALIDATOR")
 
 
-def set_validators(ctx: Context, dr: Signer, validators: tuple[tuple[bytes, int, bytes, bytes, bytes], ...]) -> None:
-    """Publish the validator set from (address, stake, consensus key, network key, name) tuples."""
+def set_validators(ctx: Context, dr: Signer, validators: tuple[tuple, ...]) -> None:
+    """Publish the validator set from (address, stake, consensus key, network key, name, addresses) tuples."""
     roles.assert_diem_root(ctx, dr)
     _check_validators(validators)
     infos = tuple(ValidatorInfo(_W, *entry) for entry in validators)
     ctx.move_to(_W, dr, ValidatorSet(_W, infos))
 
 
-def reconfigure(ctx: Context, validators: tuple[tuple[bytes, int, bytes, bytes, bytes], ...]) -> int:
+def reconfigure(ctx: Context, validators: tuple[tuple, ...]) -> int:
     """Replace the validator set, bump the epoch and emit NewEpochEvent (only staking_epoch.on_new_epoch calls it)."""
     _check_validators(validators)
     if not validators:

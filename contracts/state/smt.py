@@ -49,6 +49,13 @@ class SparseMerkleTree:
         self, version: int, updates: Mapping[bytes, bytes | None], base_version: int | None = None
     ) -> tuple[bytes, dict[bytes, bytes]]:
         """Return (root hash, new nodes by key) of version without writing anything."""
+        root_hash, nodes, _stale = self.compute_update_with_stale(version, updates, base_version)
+        return root_hash, nodes
+
+    def compute_update_with_stale(
+        self, version: int, updates: Mapping[bytes, bytes | None], base_version: int | None = None
+    ) -> tuple[bytes, dict[bytes, bytes], list[bytes]]:
+        """Return (root hash, new nodes by key, keys of the old nodes version replaces) without writing anything."""
         base = self.latest_version if base_version is None else base_version
         invariant(0 <= version <= U64_MAX, f"version out of range: {version}")
         invariant(base is None or 0 <= base < version, f"version {version} must follow base {base}")
@@ -65,12 +72,12 @@ class SparseMerkleTree:
         root_key = batch.version_bytes
         if entry is None:
             batch.writes[root_key] = NULL_NODE
-            return SPARSE_MERKLE_PLACEHOLDER_HASH, batch.writes
+            return SPARSE_MERKLE_PLACEHOLDER_HASH, batch.writes, batch.get_stale_keys()
         if entry[2] is not None:
             batch.writes[root_key] = entry[2]
         elif entry[1] != root_key:
             batch.writes[root_key] = old_root if entry[1] is None else batch.load(entry[1], b"")
-        return entry[0], batch.writes
+        return entry[0], batch.writes, batch.get_stale_keys()
 
     def get_root_node(self, version: int) -> bytes:
         """Return the encoded root node of an applied version (InvariantViolation if never applied)."""

@@ -31,19 +31,31 @@ _sha3 = hashlib.sha3_256
 class Batch:
     """One versioned batch update: walks the old tree once and records the new nodes."""
 
-    __slots__ = ("get", "writes", "version_bytes")
+    __slots__ = ("get", "writes", "version_bytes", "loaded")
 
     def __init__(self, store: NodeStore, version: int) -> None:
         self.get = store.get
         self.writes: dict[bytes, bytes] = {}
         self.version_bytes = version.to_bytes(VERSION_LENGTH, "big")
+        self.loaded: list[bytes] = []  # keys of old nodes read on the way down (candidates for stale)
 
     def load(self, version_bytes: bytes, path: bytes) -> bytes:
         """Return the node written at version_bytes for path, in this batch or in the store."""
         key = version_bytes + path
         node = self.writes.get(key) or self.get(key)
         invariant(node is not None, f"missing tree node {key.hex()}")
+        self.loaded.append(key)
         return node
+
+    def get_stale_keys(self) -> list[bytes]:
+        """Return the old nodes this version replaced: a node written at the same path supersedes them.
+
+        Nodes orphaned by a deletion (a subtree that collapsed) are not listed: the pruner never reclaims
+        them, which errs on the side of keeping a node.
+        """
+        version_bytes, writes = self.version_bytes, self.writes
+        return [key for key in dict.fromkeys(self.loaded)
+                if key[:VERSION_LENGTH] != version_bytes and version_bytes + key[VERSION_LENGTH:] in writes]
 
     def update(self, node: bytes, path: bytes, depth: int, items: list, lo: int, hi: int, old: tuple):
         """Return the new entry of the subtree at path after applying items[lo:hi] (old: its entry now)."""
@@ -103,7 +115,9 @@ class Batch:
             frames.append((node, path, slot, index, versions_at, at))
             depth += 1
             path = hex_key[:depth]
-            node = self.get(node[at : at + VERSION_LENGTH] + path)
+            child_key = node[at : at + VERSION_LENGTH] + path
+            self.loaded.append(child_key)
+            node = self.get(child_key)
             if node[0] != TAG_INTERNAL:
                 if node[0] == TAG_LEAF and hexlify(node[1 : 1 + KEY_LENGTH]) == hex_key:
                     entry = None if item[1] is None else (item[2], None, item[1])
@@ -148,7 +162,9 @@ class Batch:
                 index = (bitmap & (bit - 1)).bit_count()
                 at = versions_at + VERSION_LENGTH * index
                 before = (node[3 + 32 * index : 35 + 32 * index], node[at : at + VERSION_LENGTH], None)
-                child = self.get(before[1] + child_path)
+                child_key = before[1] + child_path
+                self.loaded.append(child_key)
+                child = self.get(child_key)
                 if child[0] == TAG_INTERNAL:
                     after = self.update_internal(child, child_path, depth + 1, items, start, end, before)
                 else:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from node.network import framing
 from node.network.framing import FrameTooLarge, MalformedMessage
 from node.network.inbound import FairInbound
 from node.network.noise import DecryptError, Session
-from node.network.peers import PENALTY_MALFORMED_FRAME
+from node.network.peers import PENALTY_FORBIDDEN_MESSAGE, PENALTY_MALFORMED_FRAME
 
 WRITE_TIMEOUT_MS = 5_000
 # [NET-1] A connection whose sent data stays unacknowledged for this long is dead (the kernel's own check,
@@ -34,6 +35,7 @@ class Connection:
     )
     local_public_key: bytes = b""  # our static key in its handshake
     remote_public_key: bytes = b""  # the peer's authenticated static key
+    is_full_node: bool = False  # a node outside our peer set that dialled us: it may only ask for sync data
 
     def abort(self) -> None:
         """Drop the TCP connection at once; the reader and writer loops then end."""
@@ -48,8 +50,11 @@ def set_user_timeout(writer: asyncio.StreamWriter) -> None:
 
 
 async def read_messages(connection: Connection, inbound: FairInbound, max_frame_bytes: int,
-                        idle_timeout_secs: float) -> int | None:
-    """Decrypt and deliver frames until the connection ends; return the penalty the peer earned, if any."""
+                        idle_timeout_secs: float, is_allowed: Callable[[bytes], bool] | None = None) -> int | None:
+    """Decrypt and deliver frames until the connection ends; return the penalty the peer earned, if any.
+
+    is_allowed, when given, vets every message first (a full node's); the first refused one ends the connection.
+    """
     cipher = connection.session.receive_cipher
     try:
         while True:
@@ -57,6 +62,8 @@ async def read_messages(connection: Connection, inbound: FairInbound, max_frame_
             async with asyncio.timeout(idle_timeout_secs):
                 frame = await framing.read_frame(connection.reader, max_frame_bytes)
             data = framing.decode_message(cipher.decrypt(b"", frame))
+            if data is not None and is_allowed is not None and not is_allowed(data):
+                return PENALTY_FORBIDDEN_MESSAGE
             if data is not None:
                 await inbound.put((connection.peer_id, data))
     except (FrameTooLarge, DecryptError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -13,6 +14,10 @@ PEER_SCORE_INITIAL = 0
 PEER_SCORE_BAN_THRESHOLD = -50
 PENALTY_MALFORMED_FRAME = 25
 PENALTY_OVERSIZE_FRAME = 25
+# A full node that sends what full nodes may not (a consensus message) is banned at once.
+PENALTY_FORBIDDEN_MESSAGE = -PEER_SCORE_BAN_THRESHOLD
+FULL_NODE_ID_DOMAIN = b"stablechain/full-node-id"
+FULL_NODE_ID_LENGTH = 16
 PEER_BAN_DURATION_MS = 30_000
 
 
@@ -24,6 +29,11 @@ class PeerInfo:
     network_public_key: bytes
     host: str
     port: int
+
+
+def compute_full_node_id(network_public_key: bytes) -> bytes:
+    """Return the id a full node's connection goes by: a hash of its network key (it has no validator address)."""
+    return hashlib.sha3_256(FULL_NODE_ID_DOMAIN + network_public_key).digest()[:FULL_NODE_ID_LENGTH]
 
 
 class PeerSet:
@@ -78,3 +88,19 @@ class PeerScores:
         if not self.is_banned(peer_id):
             return 0.0
         return max(0.0, self.banned_until_ms[peer_id] - time.monotonic() * 1000)
+
+
+@dataclass(slots=True)
+class NetworkStats:
+    """Counters of refused and dropped connections, for metrics and tests."""
+
+    handshake_failures: int = 0
+    refused_unknown_keys: int = 0
+    refused_banned: int = 0
+    refused_replays: int = 0
+    refused_stale_hellos: int = 0
+    refused_busy: int = 0
+    misbehaviours: int = 0
+    dropped_outbound_messages: int = 0
+    refused_full_node_slots: int = 0
+    refused_full_node_messages: int = 0

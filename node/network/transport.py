@@ -6,7 +6,7 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -19,9 +19,11 @@ from node.network.connection import (
     write_messages,
 )
 from node.network.framing import FrameTooLarge
+from node.network.gate import HandshakeSlots, HelloGuard
 from node.network.inbound import PEER_INBOUND_BYTES_MAX, PEER_INBOUND_MESSAGES_MAX, FairInbound
 from node.network.noise import HandshakeError, Initiator, KeyPair, Responder
-from node.network.peers import PeerInfo, PeerScores, PeerSet
+from node.network.peers import PENALTY_FORBIDDEN_MESSAGE, NetworkStats, PeerInfo, PeerScores, PeerSet
+from node.network.peers import compute_full_node_id
 from primitives.errors import invariant
 
 HANDSHAKE_TIMEOUT_MS = 5_000
@@ -36,10 +38,6 @@ IDLE_PINGS_MAX = 3
 # CONNECT_TIMEOUT_MS + RECONNECT_DELAY_MS_MAX (2.5 s).
 RECONNECT_DELAY_MS_MIN = 50
 RECONNECT_DELAY_MS_MAX = 1_000
-# A handshake's hello stamp must be this close to our clock (Diem allows 5 minutes of skew for proposals).
-HELLO_FRESHNESS_MS = 60_000
-# Unauthenticated inbound sockets (each is in its handshake, at most HANDSHAKE_TIMEOUT_MS) held at once.
-PEER_PENDING_HANDSHAKES_MAX = 64
 # The Noise prologue names the chain: `NETWORK_PROLOGUE_PREFIX` followed by the chain id byte.
 NETWORK_PROLOGUE_PREFIX = b"stablechain/network/v1/chain-"
 
@@ -76,20 +74,9 @@ class TransportConfig:
     inbound_peer_bytes_max: int = PEER_INBOUND_BYTES_MAX
     inbound_peer_messages_max: int = PEER_INBOUND_MESSAGES_MAX
     ping_interval_ms: int = PING_INTERVAL_MS
-
-
-@dataclass(slots=True)
-class NetworkStats:
-    """Counters of refused and dropped connections, for metrics and tests."""
-
-    handshake_failures: int = 0
-    refused_unknown_keys: int = 0
-    refused_banned: int = 0
-    refused_replays: int = 0
-    refused_stale_hellos: int = 0
-    refused_busy: int = 0
-    misbehaviours: int = 0
-    dropped_outbound_messages: int = 0
+    # Nodes outside the peer set (full nodes, joiners) this node accepts, and which of their messages it takes.
+    full_node_connections_max: int = 0
+    is_allowed_from_full_node: Callable[[bytes], bool] | None = None
 
 
 class Network:
@@ -101,6 +88,8 @@ class Network:
         # [item 8] A byte budget per peer and round-robin delivery (no single shared queue a fast peer fills).
         self.inbound = FairInbound(config.inbound_peer_bytes_max, config.inbound_peer_messages_max)
         self.connections: dict[bytes, Connection] = {}
+        self.full_nodes: dict[bytes, Connection] = {}  # inbound connections of nodes outside the peer set
+        self.is_follower = False  # outside the set ourselves: dial every peer, expect no dial
         self.scores = PeerScores()
         self.stats = NetworkStats()
         self.listen_port = config.listen_port
@@ -108,10 +97,7 @@ class Network:
         self.tasks: set[asyncio.Task[None]] = set()
         self.handler_tasks: set[asyncio.Task[None]] = set()
         self.handler_writers: set[asyncio.StreamWriter] = set()
-        self.last_hello_ms: dict[bytes, int] = {}
-        self.pending_handshakes = 0
-        # Hellos stamped before this process started were recorded before it: refused as replays.
-        self.started_ms = time.time_ns() // 1_000_000
+        self.hellos, self.handshake_slots = HelloGuard(), HandshakeSlots()
         self.last_sent_hello_ms = 0
         self.dialers: dict[bytes, asyncio.Task[None]] = {}
         self.failures: list[BaseException] = []
@@ -149,19 +135,6 @@ class Network:
         if self.failures:
             raise self.failures[0]
 
-    def _is_hello_acceptable(self, network_public_key: bytes, timestamp_ms: int) -> bool:
-        """[item 12] A hello is fresh (within HELLO_FRESHNESS_MS of our clock), newer than this process's start and
-        than the peer's last accepted one: a recorded message 1 never replays, even after we restart, and a peer
-        whose clock ran ahead is refused (not remembered), so it is welcome again once its clock is corrected."""
-        now_ms = time.time_ns() // 1_000_000
-        if abs(timestamp_ms - now_ms) > HELLO_FRESHNESS_MS:
-            self.stats.refused_stale_hellos += 1
-            return False
-        if timestamp_ms <= self.last_hello_ms.get(network_public_key, -1) or timestamp_ms < self.started_ms:
-            self.stats.refused_replays += 1
-            return False
-        return True
-
     def _get_hello_timestamp_ms(self) -> int:
         """Return a wall-clock stamp in ms, strictly above every stamp this process sent."""
         self.last_sent_hello_ms = max(time.time_ns() // 1_000_000, self.last_sent_hello_ms + 1)
@@ -187,12 +160,28 @@ class Network:
         """Replace the peer set (at an epoch boundary): drop leavers, dial newcomers."""
         old = self.peers
         self.peers = PeerSet(peer for peer in peers if peer.peer_id != self.config.peer_id)
+        for peer_id, connection in list(self.full_nodes.items()):
+            if self.peers.get_by_key(connection.remote_public_key) is not None:  # joined the set: redial as a peer
+                self.full_nodes.pop(peer_id).abort()
         for peer_id, peer in old.by_id.items():
             if self.peers.by_id.get(peer_id) != peer:
                 dialer = self.dialers.pop(peer_id, None)
                 if dialer is not None:
                     dialer.cancel()
                 self._drop_connection(peer_id)
+        if self.server is not None:
+            self._start_dialers()
+
+    def set_follower(self, is_follower: bool) -> None:
+        """Switch between a member (one dialer per pair) and a follower outside the set (dials every peer)."""
+        if is_follower == self.is_follower:
+            return
+        self.is_follower = is_follower
+        for peer_id in list(self.dialers):
+            self.dialers.pop(peer_id).cancel()
+            self._drop_connection(peer_id)
+        for peer_id in list(self.connections):
+            self._drop_connection(peer_id)
         if self.server is not None:
             self._start_dialers()
 
@@ -220,9 +209,9 @@ class Network:
                 and connection.local_public_key == self.config.key_pair.public_key)
 
     def _start_dialers(self) -> None:
-        """Dial every peer with a higher id than ours (so each pair has exactly one dialer)."""
+        """Dial every peer with a higher id than ours (so each pair has exactly one dialer); a follower dials all."""
         for peer_id, peer in self.peers.by_id.items():
-            if peer_id > self.config.peer_id and peer_id not in self.dialers:
+            if (peer_id > self.config.peer_id or self.is_follower) and peer_id not in self.dialers:
                 self.dialers[peer_id] = self._spawn(self._dial_forever(peer), f"dial-{peer_id.hex()}")
 
     def get_connected_peers(self) -> set[bytes]:
@@ -247,7 +236,7 @@ class Network:
     def send(self, peer_id: bytes, data: bytes) -> bool:
         """Queue data for one peer without waiting; False when not connected or its queue is full."""
         invariant(len(data) <= self.max_payload_bytes, f"message of {len(data)} bytes above cap")
-        connection = self.connections.get(peer_id)
+        connection = self.connections.get(peer_id) or self.full_nodes.get(peer_id)
         if connection is None:
             return False
         try:
@@ -258,7 +247,7 @@ class Network:
         return True
 
     def broadcast(self, data: bytes) -> int:
-        """Queue data for every connected peer; return how many accepted it."""
+        """Queue data for every connected peer (never a full node); return how many accepted it."""
         return sum(self.send(peer_id, data) for peer_id in list(self.connections))
 
     # ---- connections --------------------------------------------------------------------------
@@ -309,14 +298,12 @@ class Network:
         self.handler_writers.add(writer)
         set_user_timeout(writer)
         try:
-            if self.pending_handshakes >= PEER_PENDING_HANDSHAKES_MAX:
-                self.stats.refused_busy += 1  # [item 4] strangers cannot hold the descriptors peers need
+            if not self.handshake_slots.take(self.stats):
                 return
-            self.pending_handshakes += 1
             try:
                 connection = await self._accept(reader, writer)
             finally:
-                self.pending_handshakes -= 1
+                self.handshake_slots.release()
             if connection is not None:
                 await self._run_connection(connection)
         finally:
@@ -335,16 +322,15 @@ class Network:
                 if timestamp_ms is None:
                     self.stats.handshake_failures += 1
                     return None
-                peer = self.peers.get_by_key(responder.remote_static_key)
+                peer = self.peers.get_by_key(responder.remote_static_key) or self._admit_full_node(
+                    responder.remote_static_key)
                 if peer is None:
-                    self.stats.refused_unknown_keys += 1
                     return None
                 if self.scores.is_banned(peer.peer_id):
                     self.stats.refused_banned += 1
                     return None
-                if not self._is_hello_acceptable(peer.network_public_key, timestamp_ms):
+                if not self.hellos.is_acceptable(peer.network_public_key, timestamp_ms, self.stats):
                     return None
-                self.last_hello_ms[peer.network_public_key] = timestamp_ms
                 message2, session = responder.write_message2(b"")
                 writer.write(framing.encode_frame(message2))
                 await writer.drain()
@@ -352,17 +338,28 @@ class Network:
             self.stats.handshake_failures += 1
             return None
         return Connection(peer.peer_id, session, reader, writer, local_public_key=local_key.public_key,
-                          remote_public_key=peer.network_public_key)
+                          remote_public_key=peer.network_public_key,
+                          is_full_node=self.peers.get_by_key(peer.network_public_key) is None)
+
+    def _admit_full_node(self, network_public_key: bytes) -> PeerInfo | None:
+        """Return a full node's identity when a full-node slot is free; None (counted) otherwise."""
+        if len(self.full_nodes) >= self.config.full_node_connections_max:
+            self.stats.refused_unknown_keys += 1
+            if self.config.full_node_connections_max > 0:
+                self.stats.refused_full_node_slots += 1
+            return None
+        return PeerInfo(compute_full_node_id(network_public_key), network_public_key, "", 0)
 
     async def _run_connection(self, connection: Connection) -> None:
         """Serve one connection until it fails or is replaced; the newest one per peer wins."""
-        if not self.is_current(connection):
+        table = self.full_nodes if connection.is_full_node else self.connections
+        if not connection.is_full_node and not self.is_current(connection):
             connection.abort()  # a key rotation or a peer set change happened during its handshake
             return
-        previous = self.connections.get(connection.peer_id)
+        previous = table.get(connection.peer_id)
         if previous is not None:
             previous.abort()
-        self.connections[connection.peer_id] = connection
+        table[connection.peer_id] = connection
         self.connections_changed.set()
         reader_task = self._spawn(self._read_loop(connection), f"read-{connection.peer_id.hex()}")
         writer_task = self._spawn(self._write_loop(connection), f"write-{connection.peer_id.hex()}")
@@ -373,14 +370,20 @@ class Network:
             writer_task.cancel()
             await asyncio.gather(reader_task, writer_task, return_exceptions=True)
             connection.abort()
-            if self.connections.get(connection.peer_id) is connection:
-                del self.connections[connection.peer_id]
+            if table.get(connection.peer_id) is connection:
+                del table[connection.peer_id]
             self.connections_changed.set()
 
     async def _read_loop(self, connection: Connection) -> None:
         """Deliver a connection's messages; malformed or oversize input scores the peer down and ends it."""
         idle_timeout_secs = self.config.ping_interval_ms * IDLE_PINGS_MAX / 1000
-        penalty = await read_messages(connection, self.inbound, self.config.max_frame_bytes, idle_timeout_secs)
+        is_allowed = self.config.is_allowed_from_full_node if connection.is_full_node else None
+        penalty = await read_messages(connection, self.inbound, self.config.max_frame_bytes, idle_timeout_secs,
+                                      is_allowed)
+        if penalty == PENALTY_FORBIDDEN_MESSAGE:
+            self.stats.refused_full_node_messages += 1
+            log.warning("full node %s sent a message full nodes may not send (only sync requests and transactions): "
+                        "refused, connection closed", connection.peer_id.hex())
         if penalty is not None:
             self._on_misbehaviour(connection.peer_id, penalty)
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr, ValidationErro
 
 from node.config import MAX_BATCH_SIZE, MAX_REQUEST_BODY_BYTES
 from node.rpc.jsondepth import JSON_DEPTH_MAX, is_nesting_within
+from node.storage.records import PrunedVersionError
 
 # A JSON value as the wire carries it (params, results, views), a JSON object, and a request's id.
 JsonValue: TypeAlias = Union[None, bool, int, float, str, list["JsonValue"], dict[str, "JsonValue"]]
@@ -36,6 +37,8 @@ MEMPOOL_VM_ERROR = -32011
 MEMPOOL_UNKNOWN_ERROR = -32012
 # Ours, in Diem's server range (documented in docs/json-rpc.md and docs/compliance.md).
 RATE_LIMITED = -32020
+# The request reads history this node pruned or never held (it joined by fast sync); data names the oldest version kept.
+VERSION_PRUNED = -32030
 SUBSCRIPTION_LIMIT_EXCEEDED = -32021
 # An admission hook refused the transaction: in the -32000 server range, clear of Diem's -32000..-32012.
 ADMISSION_REJECTED = -32050
@@ -195,6 +198,9 @@ class Dispatcher:
             result = await method.handler(snapshot, list(request.params))
         except JsonRpcError as error:
             return compose_error(snapshot, request.id, error)
+        except PrunedVersionError as error:
+            pruned = JsonRpcError(VERSION_PRUNED, f"Server error: {error}", {"oldest_version": error.oldest_version})
+            return compose_error(snapshot, request.id, pruned)
         except Exception:  # a handler bug or a storage failure must still answer with the envelope
             _log.exception("JSON-RPC method %s failed", method.name)
             return compose_error(snapshot, request.id, JsonRpcError(SERVER_ERROR, "Server error: internal error"))

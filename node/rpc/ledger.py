@@ -154,6 +154,7 @@ class StoreLedgerReader:
 
     def get_state_value_with_proof(self, state_key: bytes, version: int) -> tuple[bytes | None, SparseMerkleProof]:
         """Return the value under state_key at a state checkpoint version, and its tree proof."""
+        self.store.check_state_kept(version)
         tree = SparseMerkleTree(LayeredNodeStore(self.store.get_state_node), self.get_latest_committed_version())
         return tree.get_with_proof(state_key, version)
 
@@ -174,11 +175,14 @@ class StoreLedgerReader:
 
     def get_accumulator_proof(self, version: int, ledger_version: int) -> AccumulatorProof:
         """Return the inclusion proof of leaf version in the accumulator of ledger_version."""
+        self.store.check_ledger_kept(version)
         return self.get_accumulator().get_proof(version, ledger_version + 1)
 
     def get_accumulator_consistency_proof(self, old_num_leaves: int,
                                           new_num_leaves: int) -> AccumulatorConsistencyProof:
         """Return the proof that the accumulator of new_num_leaves extends that of old_num_leaves."""
+        if old_num_leaves > 1:  # from genesis (one leaf) a synced or pruned node still proves it (ADR 0018)
+            self.store.check_ledger_kept(old_num_leaves)
         return self.get_accumulator().get_consistency_proof(old_num_leaves, new_num_leaves)
 
     # ---- transactions and events -----------------------------------------------------------------

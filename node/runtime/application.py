@@ -46,6 +46,7 @@ def compute_installed_validator_set(write_set: Mapping[bytes, bytes | None]) -> 
     data = write_set.get(system.VALIDATOR_SET.state_key(DIEM_ROOT))
     if data is None:
         return None
-    members = [ValidatorInfo(info.addr, info.consensus_public_key, info.network_public_key, info.stake)
+    members = [ValidatorInfo(info.addr, info.consensus_public_key, info.network_public_key, info.stake,
+                             tuple(info.network_addresses))
                for info in system.VALIDATOR_SET.decode(data).validators if info.stake > 0]
     return ValidatorSet.create(members) if members else None

@@ -166,12 +166,14 @@ class CatchUp:
         self.serve_limits = CatchUpServeLimiter()
         self.last_status: CatchUpStatus | None = None
         self.applied_count = 0
+        self.highest_seen_version = 0  # of any verified commit certificate a peer showed or sent (readiness)
 
     # ---- what peers show ------------------------------------------------------------------------------
 
     def on_peer_event(self, sender: bytes, event: Event) -> None:
         """Remember the highest commit certificate a peer showed us (what catch-up aims for)."""
         info = get_shown_commit(event)
+        self.highest_seen_version = max(self.highest_seen_version, 0 if info is None else info.version)
         seen = self.highest_seen_commit
         if info is not None and (seen is None or (info.epoch, info.round) > seen[:2]):
             self.highest_seen_commit = (info.epoch, info.round, sender)
@@ -311,6 +313,7 @@ class CatchUp:
             log.debug("catch-up response refused", status=int(status), sender=sender.hex())
             return CatchUpResult(status)
         self.applied_count += 1
+        self.highest_seen_version = max(self.highest_seen_version, response.certificate.ledger_info.version)  # type: ignore[union-attr]
         return CatchUpResult(status, tuple(pipelined))
 
     def apply_response(self, response: CatchUpResponse, state: CoreState) -> CatchUpStatus:

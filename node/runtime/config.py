@@ -33,3 +33,5 @@ class RuntimeConfig:
     keyring: ConsensusKeySource | None = None
     # What each commit's batch writes besides the chain (node.runtime.commit), given at start-up.
     index_writers: tuple[IndexWriter, ...] = CONSENSUS_INDEX_WRITERS
+    # A fresh node installs a verified state snapshot from a peer instead of replaying history (ADR 0018).
+    fast_sync: bool = False

@@ -63,13 +63,15 @@ class PeerGuard:
         self.failures.pop(sender, None)
         return answer
 
-    def on_refused(self, sender: bytes) -> None:
-        """Count a refused message; a sender over PEER_REFUSALS_PER_WINDOW_MAX in a window is penalised."""
+    def on_refused(self, sender: bytes, count_refused: int = 1) -> None:
+        """Count refused messages; a sender over PEER_REFUSALS_PER_WINDOW_MAX in a window is penalised."""
+        if count_refused <= 0:
+            return
         now_usecs = self.clock_usecs()
         started, count = self.refusals.get(sender, (now_usecs, 0))
         if now_usecs - started >= PEER_REFUSAL_WINDOW_USECS:
             started, count = now_usecs, 0
-        count += 1
+        count += count_refused
         if count <= PEER_REFUSALS_PER_WINDOW_MAX:
             self.refusals[sender] = (started, count)
             return

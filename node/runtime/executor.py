@@ -63,6 +63,7 @@ class ExecutedBlock:
     accumulator_nodes: dict[int, bytes]
     next_validator_set: ValidatorSet | None = None
     skipped_hashes: tuple[bytes, ...] = ()  # payload entries dropped before or at execution
+    stale_tree_nodes: tuple[bytes, ...] = ()  # committed tree nodes this block's version replaced (for pruning)
 
     def get_committed_pairs(self) -> list[tuple[AccountAddress, int]]:
         """Return (sender, sequence number) of every kept user transaction."""
@@ -253,7 +254,7 @@ class SpeculativeExecutor:
         return ExecutedBlock(block.id, block.parent_id, update.last_version, kept, dict(output.write_set),
                              update.state_root, update.accumulator_root, dict(update.state_nodes),
                              dict(update.accumulator_nodes), self.application.get_next_validator_set(output),
-                             tuple(skipped))
+                             tuple(skipped), update.stale_state_nodes)
 
     def on_committed(self, blocks: Sequence[ExecutedBlock]) -> None:
         """Make the last committed block the new root; keep its executed descendants."""
@@ -266,3 +267,6 @@ class SpeculativeExecutor:
         for executed in blocks:
             self.executed.pop(executed.block_id, None)
         self.root_ids = {last.block_id}
+        # Forks that lost hang below no root any more: drop them (each holds a block's write set and tree nodes).
+        self.executed = {block_id: executed for block_id, executed in self.executed.items()
+                         if self.get_ancestry(executed.parent_id) is not None}

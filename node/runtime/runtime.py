@@ -24,25 +24,15 @@ from node.runtime.containment import PeerGuard
 from node.runtime.evidence import EvidenceReporter
 from node.runtime.executor import ExecutedBlock, SpeculativeExecutor, compute_payload_hash
 from node.runtime.recovery import load_committed_timestamp_usecs, recover_core
+from node.runtime.snapshot import FastSync, SnapshotServer, decode_snapshot_request, decode_snapshot_response
 from node.runtime.submit import SubmitResult, SubmitStatus, admit_transaction, compute_next_sequence_number
-from node.runtime.wire import (
-    CHANNEL_CATCHUP_REQUEST,
-    CHANNEL_CATCHUP_RESPONSE,
-    CHANNEL_CONSENSUS,
-    CHANNEL_TRANSACTION,
-    BroadcastData,
-    CommitNotice,
-    DeferPayload,
-    Outbound,
-    SendData,
-    SetPeers,
-    SetTimer,
-    decode_envelope,
-    decode_peer_value,
-    encode_envelope,
-)
+from node.runtime.wire import CHANNEL_CATCHUP_REQUEST, CHANNEL_CATCHUP_RESPONSE, CHANNEL_CONSENSUS, CHANNEL_TRANSACTION
+from node.runtime.wire import CHANNEL_SNAPSHOT_REQUEST, CHANNEL_SNAPSHOT_RESPONSE, BroadcastData, CommitNotice
+from node.runtime.wire import DeferPayload, Outbound, SendData, SetPeers, SetTimer, decode_envelope
+from node.runtime.wire import decode_peer_value, encode_envelope
 from node.storage.codecs import encode_block, encode_safety_data, encode_sync_info
 from node.storage.records import BlockCommit
+from node.storage.snapshots import install_snapshot
 from node.storage.store import Store
 from node.storage.views import StoreStateView
 from primitives.certified.ledger_info import LedgerInfoWithSignatures
@@ -68,6 +58,9 @@ class Runtime:
         self.clock_usecs = clock_usecs
         self.executor = SpeculativeExecutor(store, application, self.get_verified)
         self.catchup = CatchUp(store, self.executor, clock_usecs)
+        is_fresh = (store.get_latest_version() or 0) == 0
+        self.fast_sync = FastSync(store, clock_usecs, config.fast_sync and is_fresh)
+        self.snapshot_server = SnapshotServer(store, clock_usecs)
         self.state: CoreState = self.recover_core()
         self.pending: deque[ev.Event] = deque()
         self.outbound: list[Outbound] = []
@@ -84,8 +77,6 @@ class Runtime:
                                          self.submit_signed, clock_usecs)
         self.is_key_check_due = True  # [EPOCH-6] poll the key ring after the next call
         self.key_missing_epochs: list[int] = []  # epochs whose set lists a consensus key we lacked (logged once)
-
-    # ---- start-up and recovery ----------------------------------------------------------------------
 
     def recover_core(self) -> CoreState:
         """Rebuild the core from what the store holds: safety data, blocks, sync info, last commit."""
@@ -105,8 +96,6 @@ class Runtime:
         """Start (or restart) the core."""
         self.is_key_check_due = True
         return self.process(ev.Start())
-
-    # ---- events -------------------------------------------------------------------------------------
 
     def process(self, event: ev.Event) -> list[Outbound]:
         """Step the core with event and every local event it leads to; return what must be sent."""
@@ -150,12 +139,11 @@ class Runtime:
         rejected_before = self.rejected_messages
         outbound = self.peer_guard.run(sender, lambda: self.dispatch_peer_data(sender, data))
         self.rejected_messages += outbound is None
-        if self.rejected_messages > rejected_before:
-            self.peer_guard.on_refused(sender)
+        self.peer_guard.on_refused(sender, self.rejected_messages - rejected_before)
         return outbound or []
 
     def dispatch_peer_data(self, sender: bytes, data: bytes) -> list[Outbound] | None:
-        """Decode a peer's envelope and hand it to its channel; None for an unknown channel."""
+        """Decode a peer's envelope and hand it to its channel."""
         channel, body = decode_envelope(data)
         if channel == CHANNEL_CONSENSUS:
             return self.process_consensus_message(sender, decode_peer_value(decode_message, body))
@@ -166,7 +154,9 @@ class Runtime:
             return self.catchup.process_request(sender, decode_peer_value(decode_request, body), self.state.epoch_state.epoch)
         if channel == CHANNEL_CATCHUP_RESPONSE:
             return self.process_catchup_response(sender, decode_peer_value(decode_response, body))
-        return None
+        if channel in (CHANNEL_SNAPSHOT_REQUEST, CHANNEL_SNAPSHOT_RESPONSE):
+            return self.process_snapshot_message(sender, channel, body)
+        return None  # an unknown channel
 
     def process_consensus_message(self, sender: bytes, message: WireMessage) -> list[Outbound]:
         """Verify a consensus message at the edge, then step the core with the verified event."""
@@ -195,18 +185,35 @@ class Runtime:
         outbound, self.outbound = self.outbound, []
         return outbound
 
-    # ---- catch-up -----------------------------------------------------------------------------------
-
     def get_committed_position(self) -> Position:
         """Return (epoch, round) of the last committed block in the current epoch (round 0: genesis)."""
         return get_committed_position(self.state)
 
     def get_catchup_requests(self, is_startup: bool = False) -> list[Outbound]:
         """Return the catch-up requests due now: to every peer at start-up, else when a peer showed a newer commit."""
+        if self.fast_sync.is_active:
+            return self.fast_sync.get_requests()
         return self.catchup.get_requests(self.get_committed_position(), is_startup)
+
+    def process_snapshot_message(self, sender: bytes, channel: int, body: bytes) -> list[Outbound]:
+        """Serve a snapshot chunk, or take one; once the snapshot is verified, install it and restart from it."""
+        if channel == CHANNEL_SNAPSHOT_REQUEST:
+            return self.snapshot_server.process_request(sender, decode_peer_value(decode_snapshot_request, body))
+        response = decode_peer_value(decode_snapshot_response, body)
+        _status, requests, install = self.fast_sync.process_response(sender, response, self.state)
+        if install is None:
+            return requests
+        install_snapshot(self.store, install)
+        self.executor.load_committed()
+        self.committed_timestamp_usecs = load_committed_timestamp_usecs(self.store)
+        self.state = self.recover_core()
+        log.info("fast sync installed a snapshot", version=self.get_committed_version(), sender=sender.hex())
+        return [*self.catchup.get_requests(self.get_committed_position(), is_startup=True), *self.start()]
 
     def process_catchup_response(self, sender: bytes, response: CatchUpResponse) -> list[Outbound]:
         """Commit a peer's blocks once catch-up verified and re-executed them; restart consensus from the new root."""
+        if self.fast_sync.is_active:
+            return []  # the snapshot comes first; blocks after it are asked for once it is installed
         result = self.catchup.process_response(sender, response, self.state)
         if result.status != CatchUpStatus.APPLIED:
             return []
@@ -221,8 +228,6 @@ class Runtime:
         if status == CatchUpStatus.APPLIED:
             self.commit_blocks(response.certificate, response.blocks)  # type: ignore[arg-type]
         return status
-
-    # ---- effects ------------------------------------------------------------------------------------
 
     def apply(self, effect: ev.Effect) -> None:
         """Carry out one effect; persistence is synced before the next effect runs."""
@@ -256,7 +261,7 @@ class Runtime:
         """Carry out the effects of block retrieval, a new epoch and an equivocation report."""
         kind = type(effect)
         if kind is ev.FetchBlocks:
-            is_far_behind = self.catchup.is_far_behind(self.get_committed_position())
+            is_far_behind = self.fast_sync.is_active or self.catchup.is_far_behind(self.get_committed_position())
             if not is_far_behind:  # [SYNC-7] a far gap is catch-up's: retrieval would race it
                 self.send_consensus(effect.peer, BlockRetrievalRequest(effect.block_id, effect.count))
             log.debug("fetch blocks", peer=effect.peer.hex(), count=effect.count, root=self.state.tree.get_root().round,
@@ -308,8 +313,6 @@ class Runtime:
             if executed.next_validator_set is not None:
                 return
 
-    # ---- commits ------------------------------------------------------------------------------------
-
     def commit_blocks(self, certificate: LedgerInfoWithSignatures, blocks: tuple[Block, ...]) -> None:
         """Write every committed block in one synced batch, then update the mempool and the waiters."""
         executed_blocks: list[ExecutedBlock] = []
@@ -356,8 +359,6 @@ class Runtime:
         for listener in list(self.commit_listeners):
             listener(notice)
 
-    # ---- transactions -------------------------------------------------------------------------------
-
     def get_verified(self, txn_hash: bytes) -> SignedTransaction | None:
         """Return a transaction whose signature this node already checked (it sits in the mempool)."""
         verified = self.mempool.get(txn_hash)
@@ -374,8 +375,7 @@ class Runtime:
     def submit_signed(self, signed: SignedTransaction, is_from_peer: bool = False) -> SubmitResult:
         """Admit a decoded transaction: verify once, validate on committed state, add to the mempool, share."""
         view = StoreStateView(self.store, self.executor.committed_version)
-        result = admit_transaction(signed, self.mempool, self.application, view, self.get_committed_timestamp_usecs(),
-                                   self.clock_usecs())
+        result = admit_transaction(signed, self.mempool, self.application, view, self.committed_timestamp_usecs, self.clock_usecs())
         if not result.is_accepted:
             return result
         if not is_from_peer and result.mempool_status != MempoolStatus.ALREADY_PRESENT:

@@ -19,6 +19,12 @@ CHANNEL_CONSENSUS = 0
 CHANNEL_TRANSACTION = 1
 CHANNEL_CATCHUP_REQUEST = 2
 CHANNEL_CATCHUP_RESPONSE = 3
+# Fast sync's state snapshot chunks (ADR 0018); a node that does not know them drops them as malformed.
+CHANNEL_SNAPSHOT_REQUEST = 4
+CHANNEL_SNAPSHOT_RESPONSE = 5
+# What a node outside the validator set (a full node) may send a validator: sync and snapshot requests and
+# transactions, as a JSON-RPC client may; never consensus messages, nor responses it was not asked for.
+FULL_NODE_CHANNELS = frozenset({CHANNEL_CATCHUP_REQUEST, CHANNEL_SNAPSHOT_REQUEST, CHANNEL_TRANSACTION})
 
 Decoded = TypeVar("Decoded")
 
@@ -93,3 +99,21 @@ def decode_peer_value(decode: Callable[[bytes], Decoded], body: bytes) -> Decode
         return decode(body)
     except InvariantViolation as error:
         raise DecodeError(f"peer value violates an invariant: {error}") from None
+
+
+def is_full_node_message(data: bytes) -> bool:
+    """Return True iff a full node may send this peer message (its channel is in FULL_NODE_CHANNELS)."""
+    try:
+        channel, _body = decode_envelope(data)
+    except DecodeError:
+        return False
+    return channel in FULL_NODE_CHANNELS
+
+
+def is_consensus_message(data: bytes) -> bool:
+    """Return True iff peer bytes travel on the consensus channel (what a node outside the set never sends)."""
+    try:
+        channel, _body = decode_envelope(data)
+    except DecodeError:
+        return False
+    return channel == CHANNEL_CONSENSUS

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -11,7 +12,8 @@ from consensus.pacemaker import PacemakerConfig
 from consensus.state import CoreConfig
 from node.compliance.index.queries import ComplianceIndex
 from node.compliance.index.writes import write_compliance_indexes
-from node.config import NodeConfig
+from node.config import NodeConfig, PeerConfig
+from node.seeds import parse_seed
 from node.genesis import GenesisFileError, apply_genesis, build_genesis_commit, load_genesis_file
 from node.keys.files import load_passphrase, load_private_key
 from node.keys.ring import NodeKeyring
@@ -19,6 +21,7 @@ from node.logging import get_logger
 from node.mempool import Mempool, MempoolLimits
 from node.network import Network, PeerInfo, TransportConfig
 from node.network.noise import compute_network_public_key, make_network_key_pair
+from node.network.peers import compute_full_node_id
 from node.network.transport import compute_network_prologue
 from node.rpc.ledger import StoreLedgerReader
 from node.runtime.application import ContractsApplication
@@ -26,14 +29,18 @@ from node.runtime.commit import IndexWriter, write_leader_history
 from node.runtime.config import RuntimeConfig
 from node.runtime.evidence import EvidenceAccount
 from node.runtime.runtime import Runtime
+from node.runtime.wire import is_full_node_message
 from node.storage import LevelStore, StoreOpenError
 from node.storage.records import BlockCommit
 from primitives.certified.signatures import Ed25519Scheme, Ed25519Signer
-from primitives.certified.validators import ValidatorSet
+from primitives.certified.validators import ValidatorInfo, ValidatorSet
+from primitives.errors import invariant
 from primitives.keys import PrivateKey
+from primitives.network_address import parse_network_address
 
 # An idle leader proposes an empty block after this long, so the ledger clock advances slowly when idle.
 EMPTY_BLOCK_DELAY_MS = 200
+SEED_BYTES = 32
 DATABASE_DIRECTORY = "db"
 # What every commit's batch writes besides the chain: the compliance indexes and the reputation records.
 NODE_INDEX_WRITERS: tuple[IndexWriter, ...] = (write_compliance_indexes, write_leader_history)
@@ -86,25 +93,49 @@ def find_own_address(validators: ValidatorSet, consensus_public_keys: Collection
     return account_address
 
 
-def make_peers(config: NodeConfig, validators: ValidatorSet, own_address: bytes = b"") -> list[PeerInfo]:
-    """Return the validator set's other members with the listening addresses the config gives for them.
+def make_peers(config: NodeConfig, validators: ValidatorSet, own_address: bytes = b"",
+               is_follower: bool = False) -> list[PeerInfo]:
+    """Return the validator set's other members at the addresses the set lists for them (on chain), and for a
+    follower outside the set the config's seeds too.
 
-    Membership and the pinned network key come from the set (on chain); the config only says where to dial.
+    Membership, the pinned network key and the address come from the set; `network.peers` only stands in for
+    members whose on-chain config lists no address.
     """
     by_address = {bytes.fromhex(peer.address): peer for peer in config.network.peers}
     peers = []
     for member in validators.members:
-        peer = by_address.get(member.address)
         if member.address == own_address:
             continue
-        if peer is None:
-            log.warning("no network.peers entry for a validator: it cannot be dialled", address=member.address.hex())
+        location = get_member_location(member, by_address.get(member.address))
+        if location is None:
+            log.warning("a validator lists no network address on chain: it cannot be dialled",
+                        address=member.address.hex())
             continue
-        if bytes.fromhex(peer.network_public_key) != member.network_public_key:
-            log.warning("network.peers key differs from the validator set's: pinning the set's", address=peer.address)
-        peers.append(PeerInfo(member.address, compute_network_public_key(member.network_public_key), peer.host,
-                              peer.port))
-    return peers
+        peers.append(PeerInfo(member.address, compute_network_public_key(member.network_public_key), *location))
+    return peers + (make_seed_peers(config, peers) if is_follower else [])
+
+
+def get_member_location(member: ValidatorInfo, configured: PeerConfig | None) -> tuple[str, int] | None:
+    """Return (host, port) where a validator listens: its first on-chain address, else the config's entry."""
+    for encoded in member.network_addresses:
+        address = parse_network_address(encoded)
+        if address is not None:
+            return address.host, address.port
+    return None if configured is None else (configured.host, configured.port)
+
+
+def make_seed_peers(config: NodeConfig, known: list[PeerInfo]) -> list[PeerInfo]:
+    """Return the config's seeds that are not already among known (by network key)."""
+    known_keys = {peer.network_public_key for peer in known}
+    seeds = []
+    for seed in config.network.seeds:
+        parsed = parse_seed(seed)
+        invariant(parsed is not None, "seeds are checked when the config is read")
+        key = compute_network_public_key(parsed[0])  # type: ignore[index]
+        if key not in known_keys:
+            known_keys.add(key)
+            seeds.append(PeerInfo(compute_full_node_id(key), key, parsed[1].host, parsed[1].port))  # type: ignore[index]
+    return seeds
 
 
 def open_store(config: NodeConfig, commit: BlockCommit, genesis_hash: bytes) -> LevelStore:
@@ -121,21 +152,29 @@ def open_store(config: NodeConfig, commit: BlockCommit, genesis_hash: bytes) -> 
 
 
 def load_genesis(config: NodeConfig) -> tuple[BlockCommit, bytes, ValidatorSet]:
-    """Return the version-0 commit, the genesis hash and the first validator set of the config's genesis file."""
+    """Return the version-0 commit, the genesis hash and the first validator set of the config's genesis file;
+    refuse a genesis other than the configured waypoint names."""
     try:
         genesis = load_genesis_file(config.genesis_file)
         if genesis.chain_id != config.chain_id:
             raise NodeStartError(f"chain_id {config.chain_id} differs from the genesis file's {genesis.chain_id}")
-        return build_genesis_commit(genesis)
+        commit, genesis_hash, validators = build_genesis_commit(genesis)
     except GenesisFileError as error:
         raise NodeStartError(str(error)) from None
+    if config.waypoint is not None and genesis_hash.hex() != config.waypoint:
+        raise NodeStartError(f"{config.genesis_file} has waypoint {genesis_hash.hex()}, not the configured "
+                             f"{config.waypoint}: refusing a genesis other than the one the network agreed on "
+                             "(compare `stablechain genesis verify` with the other operators)")
+    return commit, genesis_hash, validators
 
 
 def load_node_keys(config: NodeConfig) -> NodeKeys:
     """Load every key the config names ([EPOCH-6]: the next consensus and network keys too, once written)."""
     keys = config.keys
     passphrase = load_passphrase(keys.passphrase_env)
-    consensus_key = load_private_key(keys.consensus_key_file, passphrase)
+    # A full node holds no consensus key: its core signs with a throwaway key no validator set lists.
+    consensus_key = (PrivateKey(os.urandom(SEED_BYTES)) if keys.consensus_key_file is None
+                     else load_private_key(keys.consensus_key_file, passphrase))
     network_key = load_private_key(keys.network_key_file, passphrase)
     keyring = NodeKeyring.from_keys_config(keys, consensus_key, network_key, passphrase)
     account_key = load_private_key(keys.account_key_file, passphrase) if keys.account_key_file is not None else None
@@ -152,7 +191,8 @@ def make_runtime_config(config: NodeConfig, keys: NodeKeys, author: bytes) -> Ru
     empty_block_delay_ms = min(EMPTY_BLOCK_DELAY_MS, config.consensus.round_timeout_ms // 4)
     return RuntimeConfig(core, block_transactions_max=config.consensus.block_transactions_max,
                          empty_block_delay_ms=empty_block_delay_ms, evidence_account=evidence_account,
-                         keyring=keys.keyring, index_writers=NODE_INDEX_WRITERS)
+                         keyring=keys.keyring, index_writers=NODE_INDEX_WRITERS,
+                         fast_sync=config.storage.fast_sync)
 
 
 def make_network(config: NodeConfig, runtime: Runtime, keys: NodeKeys) -> Network:
@@ -163,16 +203,21 @@ def make_network(config: NodeConfig, runtime: Runtime, keys: NodeKeys) -> Networ
     key_pair = keys.keyring.get_network_key_pair(current, author) or make_network_key_pair(keys.network_key)
     transport = TransportConfig(author, key_pair, config.network.listen_host, config.network.listen_port,
                                 prologue=compute_network_prologue(config.chain_id),
-                                max_frame_bytes=config.network.frame_bytes_max)
-    return Network(transport, make_peers(config, current, author))
+                                max_frame_bytes=config.network.frame_bytes_max,
+                                full_node_connections_max=config.network.full_node_connections_max,
+                                is_allowed_from_full_node=is_full_node_message)
+    return Network(transport, make_peers(config, current, author, is_follower=not current.is_member(author)))
 
 
 def build_node(config: NodeConfig) -> NodeParts:
     """Load genesis, keys and the database; recover consensus; build the network (nothing started)."""
     commit, genesis_hash, validators = load_genesis(config)
     keys = load_node_keys(config)
-    account_address = keys.account_key.public_key().address() if keys.account_key is not None else None
-    author = find_own_address(validators, keys.keyring.get_consensus_public_keys(), account_address)
+    if config.is_full_node():  # named by its network key: it has no validator account
+        author = keys.network_key.public_key().address()
+    else:
+        account_address = keys.account_key.public_key().address() if keys.account_key is not None else None
+        author = find_own_address(validators, keys.keyring.get_consensus_public_keys(), account_address)
     store = open_store(config, commit, genesis_hash)
     limits = MempoolLimits(capacity_txns=config.mempool.capacity_total,
                            capacity_per_account_txns=config.mempool.capacity_per_account,

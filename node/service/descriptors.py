@@ -5,7 +5,7 @@ from __future__ import annotations
 import resource
 
 from node.config import NodeConfig
-from node.network.transport import PEER_PENDING_HANDSHAKES_MAX
+from node.network.gate import PEER_PENDING_HANDSHAKES_MAX
 from node.service.assembly import NodeStartError
 from node.storage.backends import LEVELDB_MAX_OPEN_FILES
 

@@ -15,7 +15,7 @@ from consensus.keyring import get_held_public_keys
 from node.compliance.wiring import build_compliance
 from node.config import NodeConfig
 from node.keys.ring import follow_network_key
-from node.logging import bind_position, get_logger
+from node.logging import bind_node, bind_position, bind_version, get_logger
 from node.metrics import METRICS_CONTENT_TYPE, NodeMetrics
 from node.rpc.faucet import create_faucet
 from node.rpc.methods import create_dispatcher
@@ -24,9 +24,13 @@ from node.rpc.server import create_app_from_config
 from node.service.descriptors import ensure_descriptor_budget
 from node.runtime.submit import SubmitResult, SubmitStatus
 from node.runtime.wire import BroadcastData, CommitNotice, DeferPayload, Outbound, SendData, SetPeers, SetTimer
+from node.runtime.wire import is_consensus_message
 from node.service.assembly import NodeParts, build_node, make_peers
+from node.service.follower import ChainFollower
+from node.service.readiness import add_operations_routes, refresh_node_gauges
 from node.service.membership import Membership, log_membership
 from node.service.progress import CatchUpProgress
+from node.service.pruning import make_prune_config, run_pruner
 from primitives.errors import invariant
 from primitives.types.transactions import SignedTransaction
 
@@ -67,6 +71,14 @@ class NodeService:
         epoch_state = self.runtime.state.epoch_state
         self.peer_epoch = epoch_state.epoch  # the epoch whose validator set the network was given (build_node)
         self.membership = self.log_membership()
+        self.follower = ChainFollower(self.runtime, self.network, self.is_follower)
+        self.runtime.commit_listeners.append(self.follower.on_commit)
+        self.network.set_follower(self.is_follower())
+        bind_node(config.name or self.runtime.config.core.author.hex())
+
+    def is_follower(self) -> bool:
+        """Return True outside the current validator set (a full node, a joiner): follow, never take part."""
+        return not self.runtime.state.epoch_state.validators.is_member(self.runtime.config.core.author)
 
     async def run(self, on_ready: Callable[[NodeService], None] | None = None) -> None:
         """Start everything, serve until stopped, then shut down in order (RPC, network, timers)."""
@@ -78,14 +90,18 @@ class NodeService:
                     await self.compliance.start(self.config.regulator.listen_host, self.config.regulator.listen_port)
                 self.carry_out(self.runtime.start())
                 self.carry_out(self.runtime.get_catchup_requests(is_startup=True))
-                log.info("node started", peer_port=self.network.listen_port, rpc_port=self.rpc_port,
-                         version=self.runtime.get_committed_version())
+                log.info("node started", role=self.config.role, peer_port=self.network.listen_port,
+                         rpc_port=self.rpc_port, version=self.runtime.get_committed_version())
                 if on_ready is not None:
                     on_ready(self)
                 group.create_task(self.consume_network(), name="network-inbox")
                 group.create_task(self.consume_local(), name="local-inbox")
                 group.create_task(self.check_catchup(), name="catch-up")
                 group.create_task(self.refresh_metrics(), name="metrics")
+                group.create_task(self.follower.run(), name="follower")
+                prune_config = make_prune_config(self.config.storage)
+                if prune_config is not None:
+                    group.create_task(run_pruner(self.runtime.store, prune_config), name="pruner")
                 group.create_task(self.wait_stop(), name="stop")
         except* StopNode:
             pass
@@ -118,6 +134,7 @@ class NodeService:
         while True:
             sender, data = await self.network.inbound.get()
             self.metrics.peer_messages.inc()
+            self.metrics.peer_messages_by_peer.labels(sender.hex()).inc()
             rejected_before = self.runtime.rejected_messages
             with self.metrics.event_latency.time():
                 self.carry_out(self.runtime.process_peer_data(sender, data))
@@ -159,6 +176,7 @@ class NodeService:
             self.metrics.inbound_queue.set(self.network.inbound.qsize())
             self.metrics.ledger_version.set(self.runtime.get_committed_version())
             self.metrics.catchup_applied.set(self.runtime.catchup.applied_count)
+            refresh_node_gauges(self)
             await asyncio.sleep(METRICS_REFRESH_INTERVAL_MS / MS_PER_SEC)
 
     def submit_signed(self, signed: SignedTransaction) -> SubmitResult:
@@ -176,7 +194,10 @@ class NodeService:
 
     def carry_out(self, outbound: list[Outbound]) -> None:
         """Send what the runtime produced; re-arm the round timer; switch peers at an epoch change."""
+        is_follower = self.is_follower()
         for action in outbound:
+            if is_follower and isinstance(action, SendData | BroadcastData) and is_consensus_message(action.data):
+                continue  # outside the set: consensus messages stay home (validators would refuse them anyway)
             if isinstance(action, SendData):
                 if len(action.data) <= self.network.max_payload_bytes:
                     self.network.send(action.to, action.data)
@@ -200,7 +221,9 @@ class NodeService:
         author = self.runtime.config.core.author
         # Our Noise key first: the set may list the next one (a rotation); peers pinning it accept the re-dials.
         follow_network_key(self.runtime.config.keyring, self.network, epoch_state.validators, author)
-        self.network.update_peers(make_peers(self.config, epoch_state.validators, author))
+        is_follower = self.is_follower()
+        self.network.update_peers(make_peers(self.config, epoch_state.validators, author, is_follower))
+        self.network.set_follower(is_follower)
         self.membership = self.log_membership()
         self.metrics.epoch.set(epoch_state.epoch)
 
@@ -237,6 +260,7 @@ class NodeService:
         self.ledger.notify_commit(notice.version)
         self.metrics.committed_transactions.inc(len(notice.transaction_hashes))
         info = notice.certificate.ledger_info
+        bind_version(notice.version)
         log.debug("committed", version=notice.version, epoch=info.epoch, round=info.round)
 
     # ---- JSON-RPC ------------------------------------------------------------------------------
@@ -255,6 +279,7 @@ class NodeService:
             return web.Response(body=self.metrics.render(), headers={"Content-Type": METRICS_CONTENT_TYPE})
 
         app.router.add_get("/metrics", handle_metrics)
+        add_operations_routes(app, self)
         self.rpc_runner = web.AppRunner(app, access_log=None)
         await self.rpc_runner.setup()
         # Rate-exempt hosts still get the per-client connection cap: 256 sockets serve any local wallet.
@@ -266,6 +291,7 @@ class NodeService:
 
 async def run_node(config: NodeConfig, on_ready: Callable[[NodeService], None] | None = None) -> None:
     """Run a validator until SIGINT/SIGTERM: open storage, recover, connect, serve; close the database."""
+    bind_node(config.name or config.role)  # until the node's address is known (NodeService binds it)
     ensure_descriptor_budget(config)
     parts = build_node(config)
     try:

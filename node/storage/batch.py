@@ -63,6 +63,8 @@ def compute_state_puts(commit: BlockCommit) -> list[tuple[bytes, bytes]]:
     """Return the state-tree, accumulator and state-value entries of a commit."""
     puts = [(schema.state_node_key(key), node) for key, node in commit.state_nodes]
     puts += [(schema.accumulator_node_key(pos), node) for pos, node in commit.accumulator_nodes]
+    version = commit.ledger_info.version
+    puts += [(schema.stale_state_node_key(version, node_key), b"") for node_key in commit.stale_state_nodes]
     for write in commit.state_values:
         value = TOMBSTONE if write.value is None else PRESENT + write.value
         puts.append((schema.state_value_key(write.state_key_hash, write.version), value))

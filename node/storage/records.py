@@ -61,6 +61,7 @@ class BlockCommit:
     state_nodes: tuple[tuple[bytes, bytes], ...] = ()
     accumulator_nodes: tuple[tuple[int, bytes], ...] = ()
     state_values: tuple[StateValueWrite, ...] = ()
+    stale_state_nodes: tuple[bytes, ...] = ()  # tree nodes replaced at ledger_info.version (ADR 0018)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,3 +72,13 @@ class StoredBlock:
     round_number: int
     block_id: bytes
     block: bytes
+
+
+class PrunedVersionError(LookupError):
+    """A read or proof asked for history this node no longer keeps (pruned, or before its fast-sync snapshot)."""
+
+    def __init__(self, version: int, oldest_version: int, what: str) -> None:
+        super().__init__(f"{what} at version {version} is pruned: this node keeps {what} from version "
+                         f"{oldest_version} on (ask an archive node)")
+        self.version = version
+        self.oldest_version = oldest_version

@@ -22,6 +22,10 @@ META_GENESIS_HASH_KEY = _V + b"meta/genesis_hash"
 META_LATEST_VERSION_KEY = _V + b"meta/latest_version"
 META_LATEST_BLOCK_KEY = _V + b"meta/latest_block"
 META_SYNC_INFO_KEY = _V + b"meta/sync_info"
+# The oldest version whose transactions and events are kept, and the oldest whose state is (absent: 0). Pruning
+# and fast sync (ADR 0018) raise them; a database without them is an archive from genesis.
+META_OLDEST_LEDGER_VERSION_KEY = _V + b"meta/oldest_ledger_version"
+META_OLDEST_STATE_VERSION_KEY = _V + b"meta/oldest_state_version"
 SAFETY_DATA_KEY = _V + b"safety"
 
 BLOCK_PREFIX = _V + b"blk/"
@@ -41,12 +45,14 @@ ACCUMULATOR_NODE_PREFIX = _V + b"acn/"
 STATE_VALUE_PREFIX = _V + b"stv/"
 # What leader reputation reads of each committed block ([ELECT-3]), so a restart restores its history cheaply.
 LEADER_HISTORY_PREFIX = _V + b"lh/"
+# Tree nodes a later version replaced: (version that replaced them, node key) -> b"", for the pruner.
+STALE_STATE_NODE_PREFIX = _V + b"sts/"
 
 ALL_PREFIXES = (
     BLOCK_PREFIX, BLOCK_ID_PREFIX, PENDING_BLOCK_PREFIX, QUORUM_CERT_PREFIX, COMMIT_CERT_PREFIX,
     LEDGER_INFO_PREFIX, EPOCH_LEDGER_INFO_PREFIX, TRANSACTION_PREFIX, ACCOUNT_TRANSACTION_PREFIX,
     TRANSACTION_INFO_PREFIX, EVENT_BY_KEY_PREFIX, EVENT_BY_VERSION_PREFIX, STATE_NODE_PREFIX,
-    ACCUMULATOR_NODE_PREFIX, STATE_VALUE_PREFIX, LEADER_HISTORY_PREFIX,
+    ACCUMULATOR_NODE_PREFIX, STATE_VALUE_PREFIX, LEADER_HISTORY_PREFIX, STALE_STATE_NODE_PREFIX,
 )
 
 
@@ -169,6 +175,12 @@ def state_node_key(node_key: bytes) -> bytes:
 def accumulator_node_key(position: int) -> bytes:
     """Key of a node of the transaction accumulator by its position."""
     return ACCUMULATOR_NODE_PREFIX + encode_u64(position)
+
+
+def stale_state_node_key(stale_since_version: int, node_key: bytes) -> bytes:
+    """Key of the entry: the tree node node_key is replaced from stale_since_version on."""
+    invariant(len(node_key) > 0, "a state node key is not empty")
+    return STALE_STATE_NODE_PREFIX + encode_u64(stale_since_version) + node_key
 
 
 def state_value_prefix(state_key_hash: bytes) -> bytes:

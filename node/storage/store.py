@@ -17,6 +17,7 @@ from node.storage.records import (
     BlockCommit,
     EventRecord,
     LedgerInfoRecord,
+    PrunedVersionError,
     StoredBlock,
     TransactionRecord,
 )
@@ -46,6 +47,8 @@ class Store:
             raise
         latest_version = self.get_latest_version()
         self.state_cache = LatestStateCache(-1 if latest_version is None else latest_version)
+        self.oldest_ledger_version = self._get_u64(schema.META_OLDEST_LEDGER_VERSION_KEY) or 0
+        self.oldest_state_version = self._get_u64(schema.META_OLDEST_STATE_VERSION_KEY) or 0
 
     def _check_identity(self, chain_id: int | None, genesis_hash: bytes | None) -> None:
         """Refuse a database of another schema, chain or genesis; stamp a new one."""
@@ -248,8 +251,19 @@ class Store:
         version = self._get_u64(schema.epoch_ledger_info_key(epoch))
         return None if version is None else self.get_ledger_info(version)
 
+    def check_ledger_kept(self, version: int) -> None:
+        """Raise PrunedVersionError when the transactions and events of version are no longer kept."""
+        if version < self.oldest_ledger_version:
+            raise PrunedVersionError(version, self.oldest_ledger_version, "transactions and events")
+
+    def check_state_kept(self, version: int) -> None:
+        """Raise PrunedVersionError when the state (values, tree nodes) of version is no longer kept."""
+        if version < self.oldest_state_version:
+            raise PrunedVersionError(version, self.oldest_state_version, "state")
+
     def get_transaction(self, version: int) -> TransactionRecord | None:
         """Return the committed transaction at a version with its info."""
+        self.check_ledger_kept(version)
         data = self.backend.get(schema.transaction_key(version))
         if data is None:
             return None
@@ -260,6 +274,7 @@ class Store:
 
     def get_transactions(self, start_version: int, limit: int) -> list[TransactionRecord]:
         """Return up to limit committed transactions from start_version on."""
+        self.check_ledger_kept(start_version)
         start = schema.transaction_key(start_version)
         rows = self._scan(schema.TRANSACTION_PREFIX, start, limit)
         return [self._get_present_transaction(key, schema.TRANSACTION_PREFIX) for key, _ in rows]
@@ -282,16 +297,21 @@ class Store:
         prefix = schema.account_transaction_prefix(sender)
         start = schema.account_transaction_key(sender, start_sequence_number)
         rows = self._scan(prefix, start, limit)
+        if rows and self.oldest_ledger_version and schema.decode_u64(rows[0][0][-8:]) != start_sequence_number:
+            # Sequence numbers are contiguous: a gap at the start is history pruned away.
+            self.check_ledger_kept(schema.decode_u64(rows[0][1]) - 1)
         records = [self.get_transaction(schema.decode_u64(value)) for _, value in rows]
         invariant(all(record is not None for record in records), "index points to nothing")
         return records  # type: ignore[return-value]
 
     def get_transaction_info(self, version: int) -> bytes | None:
         """Return the transaction info at a version."""
+        self.check_ledger_kept(version)
         return self.backend.get(schema.transaction_info_key(version))
 
     def get_events_by_version(self, version: int) -> list[EventRecord]:
         """Return the events emitted by the transaction at a version, in emission order."""
+        self.check_ledger_kept(version)
         prefix = schema.event_by_version_prefix(version)
         rows = self._scan(prefix, prefix, SCAN_LIMIT_MAX)
         return [self._decode_event(key, value) for key, value in rows]
@@ -301,7 +321,11 @@ class Store:
         prefix = schema.event_by_key_prefix(event_key)
         start = schema.event_by_key_key(event_key, start_sequence_number)
         events = []
-        for _, location in self._scan(prefix, start, limit):
+        rows = self._scan(prefix, start, limit)
+        if rows and self.oldest_ledger_version and schema.decode_u64(rows[0][0][-8:]) != start_sequence_number:
+            # Event sequence numbers are contiguous: a gap at the start is history pruned away.
+            self.check_ledger_kept(schema.decode_u64(rows[0][1][: schema.U64_LENGTH_BYTES]) - 1)
+        for _, location in rows:
             version = schema.decode_u64(location[: schema.U64_LENGTH_BYTES])
             index = int.from_bytes(location[schema.U64_LENGTH_BYTES:], "big")
             key = schema.event_by_version_key(version, index)
@@ -328,6 +352,8 @@ class Store:
 
     def get_state_value(self, state_key_hash: bytes, version: int) -> bytes | None:
         """Return a state value as of a version (the latest write at or before it), or None."""
+        if version < self.oldest_state_version:
+            self.check_state_kept(version)
         cached = self.state_cache.get(state_key_hash, version)
         if cached is not MISSING:
             return cached  # type: ignore[return-value]

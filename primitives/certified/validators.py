@@ -15,12 +15,13 @@ MAX_VALIDATORS = 256
 
 @dataclass(frozen=True, slots=True)
 class ValidatorInfo:
-    """One validator: account address, consensus and network public keys, voting power."""
+    """One validator: account address, consensus and network public keys, voting power, where peers dial it."""
 
     address: bytes
     consensus_public_key: bytes
     network_public_key: bytes
     voting_power: int
+    network_addresses: tuple[bytes, ...] = ()  # `HOST:PORT` in ASCII, from its on-chain config
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,8 @@ from node.network import framing
 from node.network.inbound import FairInbound
 from node.network.noise import Initiator
 from node.network.peers import PeerInfo
-from node.network.transport import HELLO_FRESHNESS_MS, Network, TransportConfig, generate_key_pair
+from node.network.gate import HELLO_FRESHNESS_MS
+from node.network.transport import Network, TransportConfig, generate_key_pair
 from tests.node.test_network import (
     HELLO_STAMPS_MS,
     assert_closed_by_server,

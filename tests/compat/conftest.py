@@ -12,6 +12,7 @@ from devnet.launcher import Devnet
 from devnet.layout import prepare_devnet
 from devnet.manifest import Manifest
 from tests.devnet.cluster import NETWORK_PORT_OFFSET, find_base_port
+from tests.devnet.full_node import running_full_node
 
 VALIDATORS = 4
 PORT_SEARCH_START = 20_080
@@ -22,6 +23,7 @@ class DevnetEndpoints:
     rpc_urls: list[str]
     faucet_url: str
     devnet: Devnet
+    full_node_url: str  # a full node following the devnet, serving JSON-RPC and the faucet
 
 
 @pytest.fixture(scope="session")
@@ -34,4 +36,5 @@ def endpoints(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevnetEndpoi
         devnet.start()
         devnet.wait_healthy()
         urls = [manifest.get_rpc_url(i) for i in range(VALIDATORS)]
-        yield DevnetEndpoints(urls, f"http://127.0.0.1:{base}/mint", devnet)
+        with running_full_node(devnet, Path(tmp_path_factory.mktemp("compat-full-node")), with_faucet=True) as full:
+            yield DevnetEndpoints(urls, f"http://127.0.0.1:{base}/mint", devnet, full)

@@ -149,3 +149,19 @@ def test_account_identifiers_decode_to_addresses(endpoints: DevnetEndpoints) -> 
     account = LocalAccount.generate()
     encoded = identifier.encode_account(account.account_address, None, identifier.TDM)
     assert identifier.decode_account(encoded, identifier.TDM)[0] == account.account_address
+
+
+def test_the_sdk_works_unchanged_against_a_full_node(endpoints: DevnetEndpoints) -> None:
+    client = jsonrpc.Client(endpoints.full_node_url + "/v1")
+    assert client.get_metadata().chain_id == 2
+    faucet = testnet.Faucet(client, url=endpoints.full_node_url + "/mint")  # the faucet runs on the full node
+    sender, receiver = faucet.gen_account(), faucet.gen_account()
+    script = stdlib.encode_peer_to_peer_with_metadata_script(
+        currency=utils.currency_code(XUS), payee=receiver.account_address, amount=PAYMENT_MICRO,
+        metadata=b"", metadata_signature=b"")
+    executed = sender.submit_and_wait_for_txn(client, script)  # submitted to the full node, forwarded, followed
+    assert executed.vm_status.type == "executed"
+    balances = client.must_get_account(receiver.account_address).balances
+    assert [(b.amount, b.currency) for b in balances] == [(FUNDING_MICRO + PAYMENT_MICRO, XUS)]
+    validator = make_client(endpoints)
+    assert validator.get_account_transaction(sender.account_address, 0, False).hash == executed.hash

@@ -7,8 +7,9 @@ from primitives.certified.domains import COMMIT_VOTE_DOMAIN, compute_signing_byt
 from primitives.certified.ledger_info import LedgerInfo
 from tests.consensus.harness import make_validators
 
-# sha3(salt("stablechain::consensus::sign::CommitVote") || chain_id u8 || msgpack(plain ledger info))
-COMMIT_VOTE_SIGNING_BYTES_HEX = "cb9e689e2416cb3c00994dff86048a2be5c43aba64ab96885965250072841819"
+# sha3(salt("stablechain::consensus::sign::CommitVote") || chain_id u8 || msgpack(plain ledger info)); the set's
+# members carry their network addresses since ADR 0013.
+COMMIT_VOTE_SIGNING_BYTES_HEX = "4b88fdf3891fde4fe72d7d76a793a93029eb26f13e9d43663985a94253f63068"
 GENESIS_EPOCH_1_BLOCK_ID_HEX = "e7c0553ff7f72e5f9d7da7c2093e0bee516b35784d97a81f01019560eb9bd2e5"
 
 

@@ -15,9 +15,9 @@ KEY = b"\x03" * 32
 @pytest.mark.parametrize(
     "members",
     [
-        [[ADDRESS_B, KEY, KEY, 1], [ADDRESS_A, KEY, KEY, 1]],  # unsorted addresses
-        [[ADDRESS_A, KEY, KEY, 1], [ADDRESS_A, KEY, KEY, 1]],  # duplicate member
-        [[ADDRESS_A, KEY, KEY, 0]],  # zero voting power
+        [[ADDRESS_B, KEY, KEY, 1, []], [ADDRESS_A, KEY, KEY, 1, []]],  # unsorted addresses
+        [[ADDRESS_A, KEY, KEY, 1, []], [ADDRESS_A, KEY, KEY, 1, []]],  # duplicate member
+        [[ADDRESS_A, KEY, KEY, 0, []]],  # zero voting power
         [],  # no members
     ],
 )
@@ -27,5 +27,5 @@ def test_a_validator_set_violating_its_invariants_is_a_decode_error(members: lis
 
 
 def test_a_valid_validator_set_decodes() -> None:
-    decoded = from_plain(ValidatorSet, [[[ADDRESS_A, KEY, KEY, 1], [ADDRESS_B, KEY, KEY, 2]]])
+    decoded = from_plain(ValidatorSet, [[[ADDRESS_A, KEY, KEY, 1, []], [ADDRESS_B, KEY, KEY, 2, [b"198.18.0.2:6180"]]]])
     assert decoded.get_total_power() == 3

@@ -121,7 +121,8 @@ def test_all_four_restarted_resume_from_disk(cluster: Devnet, issuer: Issuer) ->
     check_black_box(cluster)
 
 
-def test_a_stranger_with_a_valid_key_is_refused(cluster: Devnet) -> None:
+def test_a_stranger_with_a_valid_key_is_only_a_full_node_and_its_consensus_message_is_refused(
+        cluster: Devnet) -> None:
     urls = get_urls(cluster.layout)
     before = get_version(urls[0])
     assert asyncio.run(try_stranger_connection(cluster))
@@ -129,26 +130,31 @@ def test_a_stranger_with_a_valid_key_is_refused(cluster: Devnet) -> None:
 
 
 async def try_stranger_connection(cluster: Devnet) -> bool:
-    """Dial validator 0 with a fresh key outside the validator set; True iff it never lets us in."""
+    """Dial validator 0 with a fresh key outside the validator set and send it a consensus message; True iff it
+    let us in only as a full node and dropped us for that message."""
     import nacl.bindings
 
     from node.genesis import load_genesis_file
     from node.network import Network, TransportConfig, PeerInfo, generate_key_pair
     from node.network.transport import compute_network_prologue
+    from node.runtime.wire import CHANNEL_CONSENSUS, encode_envelope
 
     manifest = cluster.layout.manifest
     validator = load_genesis_file(cluster.layout.genesis_path).validators[0]
     node_key = nacl.bindings.crypto_sign_ed25519_pk_to_curve25519(validator.network_public_key)
     target = PeerInfo(validator.address, node_key, manifest.host, manifest.get_network_port(0))
     config = TransportConfig(peer_id=b"\x42" * 16, key_pair=generate_key_pair(),
-                           prologue=compute_network_prologue(manifest.chain_id))
+                             prologue=compute_network_prologue(manifest.chain_id))
     network = Network(config, [target])
+    network.set_follower(True)
     await network.start()
     try:
-        await asyncio.wait_for(network.wait_connected([target.peer_id]), timeout=3)
-        return False
-    except (TimeoutError, asyncio.TimeoutError):
+        await asyncio.wait_for(network.wait_connected([target.peer_id]), timeout=10)
+        network.send(target.peer_id, encode_envelope(CHANNEL_CONSENSUS, b"\x90"))
+        await asyncio.wait_for(network.wait_disconnected(target.peer_id), timeout=10)
         return True
+    except (TimeoutError, asyncio.TimeoutError):
+        return False
     finally:
         await network.close()
 

@@ -23,12 +23,14 @@ def test_a_four_validator_devnet_gets_keys_genesis_and_configs(tmp_path: Path) -
         assert config.rpc.listen_port == 18080 + files.index
         assert config.network.listen_port == 16180 + files.index
         assert (config.faucet is not None) == (files.index == 0)
-        peer_ports = sorted(peer.port for peer in config.network.peers)
-        assert peer_ports == [16180 + i for i in range(4) if i != files.index]
+        assert config.network.peers == [], "genesis validators are dialled at their on-chain addresses"
+        assert genesis.validators[files.index].network_addresses == (f"127.0.0.1:{16180 + files.index}".encode(),)
+        assert (files.directory / "operator.json").exists(), "laid out by the ceremony's `node init`"
         network_key = load_private_key(config.keys.network_key_file).public_key().data
         assert network_key == genesis.validators[files.index].network_public_key
         consensus_key = load_private_key(config.keys.consensus_key_file).public_key().data
         assert consensus_key == genesis.validators[files.index].consensus_public_key
+    assert (layout.root / "keys" / "issuer.json").exists(), "laid out by the ceremony's `genesis issuer-keys`"
     faucet = load_config(layout.validators[0].config_path).faucet
     assert load_private_key(faucet.dealer_key_file) == load_issuer_keys(layout)["dealer"]
     keys = load_issuer_keys(layout)

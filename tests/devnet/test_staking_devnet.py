@@ -145,7 +145,7 @@ def run_scenario(devnet: Devnet, latecomer: int | None) -> None:
     leaver = get_operator(devnet, LEAVER)
     started = time.monotonic()
 
-    # Pre-state: four equal genesis validators; the standby node follows nothing yet (no validator lets it in).
+    # Pre-state: four equal genesis validators; the standby node, outside the set, follows the chain as a full node.
     before = get_status(url, operator.address)
     assert before["epoch"] == 1 and not before["allowlisted"] and not before["registered"]
     assert get_status(url, leaver.address)["voting_power"] == GENESIS_STAKE_MICRO
@@ -157,6 +157,11 @@ def run_scenario(devnet: Devnet, latecomer: int | None) -> None:
     sign_and_wait(url, treasury, compose_create_parent_vasp(operator.address, operator.auth_key_prefix, b"operator-4"),
                   chain_id)
     sign_and_wait(url, dealer, compose_peer_to_peer(operator.address, OPERATOR_FUNDS_MICRO), chain_id)
+    # Before its epoch, the joiner already serves verified reads of what the validators committed.
+    funded_at = get_version(url)
+    wait_until(lambda: get_version(get_url(devnet, JOINER)) >= funded_at, CATCH_UP_TIMEOUT_S, "the joiner follows")
+    trusted = asyncio.run(verify_from_genesis(get_url(devnet, JOINER), compute_waypoint(devnet.layout), chain_id))
+    assert trusted.epoch == 1 and trusted.latest.version >= funded_at
     sign_and_wait(url, treasury, compose_script_function("StakingScripts", "allow_validator_operator", (),
                                                          (operator.address,)), chain_id)
 

@@ -1,8 +1,10 @@
 """Clients inside the client host's namespace: wait for nodes, or fund senders, pay steadily and sample versions.
 
 `python -m tests.netns.client wait URL ...` exits 0 once every node answers (1 after WAIT_TIMEOUT_S).
+`python -m tests.netns.client ready URL ...` prints every node's readiness report as a JSON list ({} if silent).
 `python -m tests.netns.client sample RESULT.json --watch URL ... --duration S` records rounds and versions.
-`python -m tests.netns.client load RESULT.json --submit URL ... --watch URL ... --keys DIR --duration S --rate R`
+`python -m tests.netns.client load RESULT.json --submit URL ... [--pay-through URL ...] --watch URL ... --keys DIR
+--duration S --rate R` funds senders through the first --submit URL, pays through --pay-through (default --submit),
 writes RESULT.started (the wall clock when the load starts, after funding) and, at the end, RESULT.json:
 {"started_wall_s", "timeline_per_s", "versions": [[t_s, [version or null per watched node]], ...]}.
 """
@@ -29,6 +31,7 @@ WAIT_POLL_INTERVAL_S = 0.2
 CHAIN_ID = 2
 ISSUER_KEY_NAMES = ("treasury", "dealer")
 ROUND_METRIC = "stablechain_round"
+PEER_CONNECTED_METRIC = "stablechain_peer_connected"
 
 
 async def get_version(session: aiohttp.ClientSession, url: str, timeout_s: float = VERSION_TIMEOUT_S) -> int | None:
@@ -66,6 +69,25 @@ async def sample_rounds(urls: list[str], duration_s: float) -> tuple[float, list
             samples.append([round(time.time() - started, 2), list(rounds), list(versions)])
             await asyncio.sleep(VERSION_SAMPLE_INTERVAL_S)
     return started, samples
+
+
+async def get_readiness(urls: list[str]) -> list[dict]:
+    """Return each node's `/-/ready` report ({} when it does not answer), its peers' connection gauges added."""
+    async def read(session: aiohttp.ClientSession, url: str) -> dict:
+        base = url.rsplit("/v1", 1)[0]
+        try:
+            async with session.get(base + "/-/ready", timeout=aiohttp.ClientTimeout(total=2.0)) as response:
+                report = await response.json(content_type=None)
+            async with session.get(base + "/metrics", timeout=aiohttp.ClientTimeout(total=2.0)) as response:
+                lines = (await response.text()).splitlines()
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
+            return {}
+        report["peers"] = {line.split('"')[1]: float(line.split()[-1]) for line in lines
+                           if line.startswith(PEER_CONNECTED_METRIC + "{")}
+        return report
+
+    async with aiohttp.ClientSession() as session:
+        return list(await asyncio.gather(*(read(session, url) for url in urls)))
 
 
 async def wait_for_nodes(urls: list[str]) -> bool:
@@ -112,7 +134,7 @@ def load(args: argparse.Namespace) -> int:
     """Fund senders through the first submit URL, then pay for the duration and write the result."""
     keys = {name: load_private_key(args.keys / f"{name}.key") for name in ISSUER_KEY_NAMES}
     senders = fund_senders(args.submit[0], keys, SENDER_ACCOUNTS, CHAIN_ID)
-    submitter = Submitter(args.submit, senders, CHAIN_ID, args.in_flight)
+    submitter = Submitter(args.pay_through or args.submit, senders, CHAIN_ID, args.in_flight)
     for index, sender in enumerate(senders):
         submitter.next_sequence[index] = submitter.committed_sequence[index] = get_sequence_number(
             args.submit[0], sender.address)
@@ -131,9 +153,12 @@ def main(argv: list[str]) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     wait = commands.add_parser("wait")
     wait.add_argument("urls", nargs="+")
+    ready = commands.add_parser("ready")
+    ready.add_argument("urls", nargs="+")
     run = commands.add_parser("load")
     run.add_argument("result", type=Path)
     run.add_argument("--submit", nargs="+", required=True)
+    run.add_argument("--pay-through", nargs="+", default=None, help="where the payments go (default: --submit)")
     run.add_argument("--watch", nargs="+", required=True)
     run.add_argument("--keys", type=Path, required=True, help="the devnet's issuer key directory")
     run.add_argument("--duration", type=float, required=True)
@@ -147,6 +172,9 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if args.command == "wait":
         return 0 if asyncio.run(wait_for_nodes(args.urls)) else 1
+    if args.command == "ready":
+        print(json.dumps(asyncio.run(get_readiness(args.urls))))
+        return 0
     if args.command == "sample":
         args.result.with_suffix(".started").write_text(str(time.time()))
         started, samples = asyncio.run(sample_rounds(args.watch, args.duration))

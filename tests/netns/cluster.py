@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 from contextlib import contextmanager
@@ -21,7 +20,6 @@ CLIENT_HOST = "client"
 # Every node listens on its own address, so the ports can be the same on every host.
 BASE_PORT = 18080
 CLIENT_TIMEOUT_S = 300
-LOCALHOST = "127.0.0.1"
 
 
 @dataclass
@@ -63,18 +61,6 @@ class NetnsDevnet:
             raise FabricError(f"nodes did not answer: {completed.stderr[-2000:]}\n{logs}")
 
 
-def place_on_hosts(layout: DevnetLayout, hosts: list[Host]) -> None:
-    """Rewrite each node's config to listen on its host's address and dial its peers at theirs."""
-    manifest = layout.manifest
-    address_of_port = {manifest.get_network_port(i): host.address for i, host in enumerate(hosts)}
-    for files, host in zip(layout.validators, hosts):
-        text = files.config_path.read_text()
-        text = text.replace(f'listen_host = "{LOCALHOST}"', f'listen_host = "{host.address}"')
-        text = re.sub(r'host = "127\.0\.0\.1", port = (\d+)',
-                      lambda match: f'host = "{address_of_port[int(match.group(1))]}", port = {match.group(1)}', text)
-        files.config_path.write_text(text)
-
-
 @contextmanager
 def start_netns_devnet(root: Path, validators: int = 4) -> Iterator[NetnsDevnet]:
     """Create the hosts, lay the devnet out on them and start every node; remove all of it on the way out."""
@@ -82,10 +68,10 @@ def start_netns_devnet(root: Path, validators: int = 4) -> Iterator[NetnsDevnet]
     with fabric:
         hosts = [fabric.add_host(f"v{index}") for index in range(validators)]
         client = fabric.add_host(CLIENT_HOST)
+        # Each node listens on its host's address, which genesis puts on chain: peers dial it there.
         manifest = Manifest(validators=validators, base_port=BASE_PORT, network_base_port=BASE_PORT - NETWORK_PORT_OFFSET,
-                            rpc_client_rate_per_s=0)
+                            rpc_client_rate_per_s=0, hosts=[host.address for host in hosts])
         layout = prepare_devnet(root, manifest)
-        place_on_hosts(layout, hosts)
         prefixes = {index: host.get_command([]) for index, host in enumerate(hosts)}
         with Devnet(layout, command_prefixes=prefixes) as devnet:
             devnet.start()

@@ -11,10 +11,12 @@ not decide the result, while a stall (the few per cent the chain kept before lea
 
 from __future__ import annotations
 
+import subprocess
 import time
 from pathlib import Path
 
 from tests.netns.cluster import read_client_result, start_netns_devnet
+from tests.netns.fabric import Fabric
 
 # Closed-loop clients (each account pays again once its payment committed), so every stall shows in the rate.
 RATE_PER_S = 0
@@ -70,6 +72,27 @@ def find_catch_up_s(versions: list, restore_s: float) -> float | None:
     return None
 
 
+def cut_link_under_load(fabric: Fabric, host: str, client: subprocess.Popen, result_path: Path,
+                        schedule: tuple[float, float, float]) -> tuple[float, float]:
+    """Once the load client started: cut host's link after cut_after_s for cut_for_s, restore it, wait for the
+    client (load_s long); return the cut and restore moments in seconds of the load. Kills the client on failure."""
+    cut_after_s, cut_for_s, load_s = schedule
+    try:
+        started = wait_for_file(result_path.with_suffix(".started"), CLIENT_START_TIMEOUT_S)
+        sleep_until(started + cut_after_s)
+        fabric.set_link(host, False)
+        cut_s = time.time() - started
+        sleep_until(started + cut_after_s + cut_for_s)
+        fabric.set_link(host, True)
+        restore_s = time.time() - started
+        _, errors = client.communicate(timeout=load_s + CLIENT_END_SLACK_S)
+        assert client.returncode == 0, errors[-3000:]
+    finally:
+        if client.poll() is None:
+            client.kill()
+    return cut_s, restore_s
+
+
 def test_a_cut_link_costs_under_ten_percent_and_the_validator_catches_up_when_it_returns(tmp_path: Path) -> None:
     with start_netns_devnet(tmp_path / "devnet") as net:
         urls = net.get_rpc_urls()
@@ -77,21 +100,25 @@ def test_a_cut_link_costs_under_ten_percent_and_the_validator_catches_up_when_it
         client = net.start_client("load", str(result_path), "--submit", *urls[:CUT_VALIDATOR], "--watch", *urls,
                                   "--keys", str(net.layout.root / "keys"), "--duration", str(LOAD_S),
                                   "--rate", str(RATE_PER_S))
-        try:
-            started = wait_for_file(result_path.with_suffix(".started"), CLIENT_START_TIMEOUT_S)
-            sleep_until(started + CUT_AFTER_S)
-            net.fabric.set_link(f"v{CUT_VALIDATOR}", False)
-            cut_s = time.time() - started
-            sleep_until(started + CUT_AFTER_S + CUT_FOR_S)
-            net.fabric.set_link(f"v{CUT_VALIDATOR}", True)
-            restore_s = time.time() - started
-            _, errors = client.communicate(timeout=LOAD_S + CLIENT_END_SLACK_S)
-            assert client.returncode == 0, errors[-3000:]
-        finally:
-            if client.poll() is None:
-                client.kill()
+        cut_s, restore_s = cut_link_under_load(net.fabric, f"v{CUT_VALIDATOR}", client, result_path,
+                                               (CUT_AFTER_S, CUT_FOR_S, LOAD_S))
         result = read_client_result(result_path)
+    assert_rate_kept_and_caught_up(result, cut_s, restore_s)
     timeline = result["timeline_per_s"]
+    assert min(timeline[int(restore_s):LOAD_S]) > 0, f"a second without a payment after the restore: {timeline}"
+
+
+def assert_rate_kept_and_caught_up(result: dict, cut_s: float, restore_s: float) -> None:
+    """The rate from RECOVERY_S after the cut is at least RATE_RATIO_MIN of the slower window around it, and the cut
+    validator is back at the others' version within CATCH_UP_S of the restore."""
+    assert_rate_kept(result["timeline_per_s"], cut_s, restore_s)
+    catch_up_s = find_catch_up_s(result["versions"], restore_s)
+    assert catch_up_s is not None and catch_up_s <= CATCH_UP_S, (
+        f"validator {CUT_VALIDATOR} back at the others' version {catch_up_s} s after the restore: {result['versions']}")
+
+
+def assert_rate_kept(timeline: list[int], cut_s: float, restore_s: float) -> None:
+    """The rate from RECOVERY_S after the cut is at least RATE_RATIO_MIN of the slower window around it."""
     before = get_mean(timeline[WARMUP_S:int(cut_s)])
     during = get_mean(timeline[int(cut_s) + RECOVERY_S:int(restore_s)])
     # The last second of the timeline is cut short by the end of the load.
@@ -99,7 +126,3 @@ def test_a_cut_link_costs_under_ten_percent_and_the_validator_catches_up_when_it
     reference = min(before, after)
     assert during >= RATE_RATIO_MIN * reference, (
         f"{during:.0f}/s with the link cut vs {before:.0f}/s before and {after:.0f}/s after: {timeline}")
-    catch_up_s = find_catch_up_s(result["versions"], restore_s)
-    assert catch_up_s is not None and catch_up_s <= CATCH_UP_S, (
-        f"validator {CUT_VALIDATOR} back at the others' version {catch_up_s} s after the restore: {result['versions']}")
-    assert min(timeline[int(restore_s):LOAD_S]) > 0, f"a second without a payment after the restore: {timeline}"

@@ -8,6 +8,7 @@ import hypothesis.strategies as st
 from hypothesis import given, settings
 
 from node.mempool import (
+    EXPIRATIONS_SLACK_ENTRIES,
     Mempool,
     MempoolLimits,
     MempoolStatus,
@@ -130,6 +131,18 @@ def test_gc_drops_transactions_expired_by_block_time() -> None:
     assert mempool.get_batch(10, 10_000) == []
     assert mempool.gc(NOW_SECS + 20) == 1
     assert len(mempool) == 0 and mempool.total_bytes == 0 and mempool.accounts == {}
+
+
+def test_committed_transactions_do_not_keep_their_expiry_entries_for_long() -> None:
+    mempool = Mempool()
+    senders = [f"sender-{index}" for index in range(EXPIRATIONS_SLACK_ENTRIES // 50)]
+    for round_number in range(60):  # far more committed transactions than the slack
+        for sender in senders:
+            mempool.add(make_txn(sender, round_number), round_number, NOW_SECS)
+        mempool.commit([(sender, round_number) for sender in senders])
+        mempool.gc(NOW_SECS)  # nothing has expired yet
+    assert len(mempool) == 0
+    assert len(mempool.expirations) <= EXPIRATIONS_SLACK_ENTRIES
 
 
 def test_a_replaced_transaction_does_not_expire_its_successor() -> None:

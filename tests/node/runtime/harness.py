@@ -126,13 +126,15 @@ class Cluster:
         self.delivered = 0
         self.effect_hooks: dict[bytes, Callable[[object], None]] = {}
         self.application_factory: Callable[[], object] = ContractsApplication
+        self.fast_sync_nodes: set[bytes] = set()  # nodes whose runtime starts with fast sync on (ADR 0018)
 
     def make_runtime(self, node: Node) -> Runtime:
         """Build a runtime from the node's store only (a start or a restart after a crash)."""
         public_key = node.key.public_key().data
         core = CoreConfig(node.address, InsecureHashSigner(public_key), InsecureHashScheme(), CHAIN_ID,
                           pacemaker=self.pacemaker)
-        config = RuntimeConfig(core, empty_block_delay_ms=self.empty_block_delay_ms)
+        config = RuntimeConfig(core, empty_block_delay_ms=self.empty_block_delay_ms,
+                               fast_sync=node.address in self.fast_sync_nodes)
         runtime = Runtime(config, node.store, self.application_factory(), Mempool(), self.clock)
         runtime.effect_hook = self.effect_hooks.pop(node.address, None)
         return runtime

@@ -334,3 +334,25 @@ def test_restart_from_leveldb_on_disk(tmp_path) -> None:  # noqa: ANN001
     assert cluster.run_until(lambda: cluster.is_committed_everywhere(second.txn_hash))
     for node in cluster.nodes.values():
         node.store.close()
+
+
+def test_a_commit_forgets_executed_blocks_of_forks_that_lost() -> None:
+    from node.runtime.executor import ExecutedBlock
+
+    cluster = Cluster()
+    cluster.start()
+    executor = cluster.get_runtime(list(cluster.nodes)[0]).executor
+
+    def make_executed(block_id: bytes, parent_id: bytes) -> ExecutedBlock:
+        return ExecutedBlock(block_id, parent_id, 0, (), {}, bytes(32), bytes(32), {}, {})
+
+    old_root = next(iter(executor.root_ids))
+    committed = make_executed(b"c" * 32, old_root)
+    executor.executed = {
+        committed.block_id: committed,
+        b"d" * 32: make_executed(b"d" * 32, committed.block_id),  # extends what commits: kept
+        b"f" * 32: make_executed(b"f" * 32, old_root),  # a sibling of what commits: its fork lost
+        b"g" * 32: make_executed(b"g" * 32, b"f" * 32),  # and its child
+    }
+    executor.on_committed([committed])
+    assert set(executor.executed) == {b"d" * 32}

@@ -1,0 +1,124 @@
+"""`stablechain soak`: a long run at a saturating load with pruning on; memory, disk and throughput over time.
+
+The run commits `transactions` transfers in slices of `slice_s` seconds. After each slice it records the
+committed rate, every validator's current RSS and the size of every validator's database. The verdict compares
+the last slice's rate with the first's (target: within 10 %), the largest RSS (target: 500 MB) and the largest
+database (which must stop growing once the retention window is full).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import sys
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from devnet.bench import drive_load, make_bench_layout, make_funded_submitter
+from devnet.launcher import Devnet
+from devnet.layout import NODE_DATA_DIR
+
+BYTES_PER_MB = 1024 * 1024
+
+
+@dataclass
+class SoakSlice:
+    """One slice of the soak: committed so far, its rate, validators' RSS and database sizes."""
+
+    committed_total: int
+    committed_per_s: float
+    rss_mb: list[float]
+    database_mb: list[float]
+
+
+@dataclass
+class SoakResult:
+    """What one soak measured."""
+
+    validators: int
+    transactions: int
+    retention_versions: int
+    accounts: int
+    machine: str
+    slices: list[SoakSlice] = field(default_factory=list)
+    rss_max_mb: float = 0.0
+    database_max_mb: float = 0.0
+    first_rate_per_s: float = 0.0
+    last_rate_per_s: float = 0.0
+    last_to_first_ratio: float = 0.0
+
+
+def read_rss_mb(pid: int) -> float:
+    """Return a process's current resident set size in MB (VmRSS); 0 once it is gone."""
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except FileNotFoundError:
+        return 0.0
+    return next((int(line.split()[1]) / 1024 for line in lines if line.startswith("VmRSS:")), 0.0)
+
+
+def get_directory_mb(path: Path) -> float:
+    """Return the bytes under path, in MB."""
+    return sum(entry.stat().st_size for entry in path.rglob("*") if entry.is_file()) / BYTES_PER_MB
+
+
+def write_pruning_config(devnet: Devnet, retention_versions: int) -> None:
+    """Switch pruning on in every validator's config."""
+    for files in devnet.layout.validators:
+        with files.config_path.open("a") as config:
+            config.write(f"\n[storage]\nledger_retention_versions = {retention_versions}\n"
+                         f"state_retention_versions = {retention_versions}\n")
+
+
+def run_soak(validators: int, transactions: int, retention_versions: int, accounts: int, slice_s: float,
+             base_port: int, directory: Path | None = None) -> SoakResult:
+    """Load a pruning devnet until `transactions` transfers committed; measure each slice."""
+    root = directory or Path(tempfile.mkdtemp(prefix="stablechain-soak-"))
+    layout = make_bench_layout(root, validators, base_port)
+    manifest = layout.manifest
+    urls = [manifest.get_rpc_url(i) for i in range(validators)]
+    result = SoakResult(validators, transactions, retention_versions, accounts,
+                        machine=f"{platform.machine()} {os.cpu_count()} cores")
+    with Devnet(layout) as devnet:
+        if retention_versions:
+            write_pruning_config(devnet, retention_versions)
+        devnet.start()
+        devnet.wait_healthy()
+        submitter = make_funded_submitter(layout, accounts)
+        first = sum(submitter.committed_sequence)
+        pids = [process.pid for process in devnet.processes.values()]
+        while (done := sum(submitter.committed_sequence) - first) < transactions:
+            _, elapsed = asyncio.run(drive_load(submitter, slice_s, 0))
+            total = sum(submitter.committed_sequence) - first
+            databases = [get_directory_mb(files.directory / NODE_DATA_DIR) for files in layout.validators]
+            result.slices.append(SoakSlice(total, round((total - done) / elapsed, 1),
+                                           [round(read_rss_mb(pid), 1) for pid in pids],
+                                           [round(size, 1) for size in databases]))
+            print(json.dumps(asdict(result.slices[-1])), file=sys.stderr, flush=True)  # progress of a long run
+    summarize(result)
+    return result
+
+
+def summarize(result: SoakResult) -> None:
+    """Fill the verdict fields from the slices."""
+    if not result.slices:
+        return
+    result.rss_max_mb = max(max(item.rss_mb) for item in result.slices)
+    result.database_max_mb = max(max(item.database_mb) for item in result.slices)
+    result.first_rate_per_s = result.slices[0].committed_per_s
+    result.last_rate_per_s = result.slices[-1].committed_per_s
+    if result.first_rate_per_s:
+        result.last_to_first_ratio = round(result.last_rate_per_s / result.first_rate_per_s, 3)
+
+
+def format_soak_result(result: SoakResult, as_json: bool) -> str:
+    """Render the result as JSON or as a short human summary."""
+    if as_json:
+        return json.dumps(asdict(result), indent=2)
+    return (f"soak: {result.slices[-1].committed_total if result.slices else 0} transfers committed; "
+            f"rate first {result.first_rate_per_s} tx/s, last {result.last_rate_per_s} tx/s "
+            f"({result.last_to_first_ratio:.0%}); max RSS {result.rss_max_mb} MB; max database "
+            f"{result.database_max_mb} MB (retention {result.retention_versions} versions) [{result.machine}]")
