@@ -58,12 +58,16 @@ def process_retrieved_blocks(work: Work, event: VerifiedBlocks) -> None:
     """Insert fetched blocks (oldest first) and replay the certificates that waited for them."""
     state = work.state
     tree = state.tree
+    # [SYNC-8] Only a block we asked for (a certified id) and its linked ancestors are inserted.
+    is_requested = event.blocks[0].id in state.requested_blocks
     state.requested_blocks = state.requested_blocks - {block.id for block in event.blocks}
     for block in reversed(event.blocks):
-        check_proposal(work, block)  # [EVIDENCE-1] fetched blocks are signature-checked too
-        if tree.is_known(block.id) or not tree.is_insertable(block):
+        check_proposal(work, block)  # [EVIDENCE-1] fetched blocks are signature-checked too, solicited or not
+        if not is_requested or tree.is_known(block.id) or not tree.is_insertable(block):
             continue
         insert_block(work, block)
+    if not is_requested:
+        return
     oldest = event.blocks[-1]
     if not tree.is_known(oldest.id) and oldest.round > tree.get_root().round:
         request_blocks(work, event.sender, oldest.parent_id, oldest.round)

@@ -43,6 +43,7 @@ MAX_BLOCK_PAYLOAD_BYTES = 8 * 1024 * 1024
 MAX_BLOCKS_PER_RETRIEVAL = 100
 # An honest proposer's clock may run ahead of ours by at most this much (Diem: 5 minutes).
 MAX_PROPOSAL_CLOCK_SKEW_USECS = 5 * 60 * 1_000_000
+FUTURE_ROUND_WINDOW = 100  # rounds a vote or timeout may be past its sync info's highest (honest: 1)
 _SIGNATURE_CACHE_LIMIT = 65_536
 _QC_CACHE_LIMIT = 8_192
 
@@ -68,6 +69,7 @@ class RejectReason(IntEnum):
     DUPLICATE_SIGNER = 16
     TIMESTAMP_IN_FUTURE = 17
     BAD_FAILED_AUTHORS = 18
+    UNJUSTIFIED_ROUND = 19
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,10 +293,13 @@ def _verify_vote(msg: VoteMsg, sender: bytes, ctx: VerifyContext) -> ev.Verified
     data = vote.vote_data
     _require(data.parent.epoch == data.proposed.epoch and data.proposed.round > data.parent.round,
              RejectReason.MALFORMED, "vote data rounds")
+    # [VERIFY-6] no round far past what the vote's own sync info certifies
+    _require(data.proposed.round <= msg.sync_info.get_highest_round() + FUTURE_ROUND_WINDOW, RejectReason.UNJUSTIFIED_ROUND)
     public_key = _check_signer(ctx.epoch_state.validators, vote.author)
     _check_signature(ctx.scheme, public_key, compute_signing_bytes(VOTE_DOMAIN, ctx.chain_id, data), vote.signature)
     check_sync_info(msg.sync_info, ctx)
     return ev.VerifiedVote(sender, msg)
+
 
 
 def _verify_timeout(msg: TimeoutMsg, sender: bytes, ctx: VerifyContext) -> ev.VerifiedTimeout:
@@ -303,6 +308,7 @@ def _verify_timeout(msg: TimeoutMsg, sender: bytes, ctx: VerifyContext) -> ev.Ve
     _require(signed.author == sender, RejectReason.SENDER_MISMATCH)
     _check_epoch(ctx, timeout.epoch)
     _require(timeout.high_qc.round < timeout.round, RejectReason.MALFORMED, "high QC not below round")
+    _require(timeout.round <= msg.sync_info.get_highest_round() + FUTURE_ROUND_WINDOW, RejectReason.UNJUSTIFIED_ROUND)
     public_key = _check_signer(ctx.epoch_state.validators, signed.author)
     signed_repr = TimeoutSigningRepr(timeout.epoch, timeout.round, timeout.high_qc.round)
     message = compute_signing_bytes(TIMEOUT_DOMAIN, ctx.chain_id, signed_repr)

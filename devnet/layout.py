@@ -48,6 +48,8 @@ DEVNET_STAKING = StakingParams(
 # A devnet never goes stale: the genesis attestation stays valid for a year of block time.
 RESERVE_MAX_AGE_US = 365 * 24 * 3600 * 1_000_000
 NODE_DATA_DIR = "data"
+# Client addresses of the machine itself: a devnet on loopback never rate-limits them.
+LOOPBACK_HOSTS = ("127.0.0.1", "::1")
 # Bumped when what a directory holds changes meaning (genesis contents, block id rule): an older devnet
 # directory is then refused with a clear message instead of running yesterday's chain.
 LAYOUT_VERSION = 4  # 2: proof of stake in genesis, block ids over headers; 3: failed authors; 4: addresses on chain
@@ -179,6 +181,7 @@ def compose_node_toml(
         "[faucet]",
         f'treasury_key_file = "{layout.get_key_path("treasury").resolve()}"',
         f'dealer_key_file = "{layout.get_key_path("dealer").resolve()}"',
+        *(["client_rate_per_s = 0"] if manifest.rpc_client_rate_per_s == 0 else []),
         "",
     ] if manifest.faucet and index == 0 else []
     return "\n".join([
@@ -201,6 +204,8 @@ def compose_node_toml(
         f'listen_host = "{manifest.get_host(index)}"',
         f"listen_port = {manifest.get_rpc_port(index)}",
         f"client_rate_per_s = {manifest.rpc_client_rate_per_s}",
+        # A devnet's own wallets, explorer and scripts run on this host: never refuse them (docs/json-rpc.md).
+        f"client_rate_exempt_hosts = {json.dumps(list(LOOPBACK_HOSTS))}" if manifest.host in LOOPBACK_HOSTS else "",
         "",
         *faucet_lines,
         "[consensus]",

@@ -7,18 +7,38 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
+from node.config_base import PORT_MAX, PORT_MIN, Section, check_hex
+from node.config_compliance import (
+    AdmissionConfig,
+    AmountCapConfig,
+    AmountCapsHookConfig,
+    KycGateConfig,
+    RegulatorConfig,
+    RegulatorKeyConfig,
+    SanctionsHookConfig,
+    VelocityHookConfig,
+    VelocityWindowConfig,
+)
 from node.seeds import parse_seed
+
+# The compliance sections live in node.config_compliance; every section is importable from here.
+__all__ = ["AdmissionConfig", "AmountCapConfig", "AmountCapsHookConfig", "ConfigError", "KycGateConfig", "NodeConfig",
+           "RegulatorConfig", "RegulatorKeyConfig", "SanctionsHookConfig", "VelocityHookConfig", "VelocityWindowConfig",
+           "load_config"]
 
 DEFAULT_CHAIN_ID = 2
 # JSON-RPC limits (Diem's json_rpc_config.rs defaults); node/rpc applies them.
 MAX_REQUEST_BODY_BYTES = 32 * 1024
 MAX_BATCH_SIZE = 20
 MAX_PAGE_SIZE = 1000
-PORT_MIN = 1
-PORT_MAX = 65_535
+# Faucet defaults: one request may mint up to 3,000,000 XUS (the Diem SDK's test flows ask for up to that); a
+# client IP may ask once a second on average, in bursts of 30 (an SDK test run creates a few dozen accounts).
+FAUCET_AMOUNT_MAX_MICRO = 3_000_000 * 1_000_000
+FAUCET_CLIENT_RATE_PER_S = 1.0
+FAUCET_CLIENT_BURST = 30
 ENV_PREFIX = "STABLECHAIN_"
 ROLE_VALIDATOR = "validator"
 ROLE_FULL = "full"
@@ -34,12 +54,6 @@ class ConfigError(ValueError):
     """The configuration file is missing, unreadable or invalid; the message says where."""
 
 
-class Section(BaseModel):
-    """A config section: unknown keys are errors, so typos never pass silently."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
 class PeerConfig(Section):
     """Another validator this node connects to."""
 
@@ -51,12 +65,12 @@ class PeerConfig(Section):
     @field_validator("address")
     @classmethod
     def check_address(cls, value: str) -> str:
-        return _check_hex(value, 16, "address")
+        return check_hex(value, 16, "address")
 
     @field_validator("network_public_key")
     @classmethod
     def check_network_key(cls, value: str) -> str:
-        return _check_hex(value, 32, "network_public_key")
+        return check_hex(value, 32, "network_public_key")
 
 
 class NetworkConfig(Section):
@@ -103,6 +117,10 @@ class RpcConfig(Section):
     stream_subscriptions_per_connection_max: int = Field(default=16, gt=0)
     stream_subscriptions_max: int = Field(default=1024, gt=0)
     stream_connections_max: int = Field(default=256, gt=0)
+    stream_connections_per_client_max: int = Field(default=16, gt=0, description="WebSocket connections per client IP")
+    connections_max: int = Field(default=1_024, gt=0, description="open connections of the listener; more are "
+                                 "closed at once (the node keeps descriptors for storage and peers)")
+    connections_per_client_max: int = Field(default=256, gt=0, description="open connections per client IP")
 
 
 class FaucetConfig(Section):
@@ -110,6 +128,10 @@ class FaucetConfig(Section):
 
     treasury_key_file: Path
     dealer_key_file: Path
+    amount_max_micro: int = Field(default=FAUCET_AMOUNT_MAX_MICRO, gt=0, description="the most one request may mint")
+    client_rate_per_s: float = Field(default=FAUCET_CLIENT_RATE_PER_S, ge=0, description="mint requests a client IP may make per second; "
+                                     "0 = unlimited; rpc.client_rate_exempt_hosts are never limited")
+    client_burst: int = Field(default=FAUCET_CLIENT_BURST, gt=0, description="mint requests a client IP may make at once")
 
 
 class KeysConfig(Section):
@@ -161,6 +183,10 @@ class MempoolConfig(Section):
 
     capacity_total: int = Field(default=100_000, gt=0)
     capacity_per_account: int = Field(default=100, gt=0)
+    sequence_window: int = Field(default=100, gt=0, description="how far ahead of its on-chain sequence number a "
+                                 "sender may park transactions (Diem: 100)")
+    expiration_horizon_s: int = Field(default=7 * 24 * 3600, gt=0, description="expirations further ahead are refused")
+    parked_ttl_s: int = Field(default=600, gt=0, description="a transaction parked behind a gap is dropped after this")
 
 
 class StorageConfig(Section):
@@ -170,109 +196,6 @@ class StorageConfig(Section):
     ledger_retention_versions: int = Field(default=0, ge=0, description="transactions and events kept (0: all)")
     state_retention_versions: int = Field(default=0, ge=0, description="state versions kept (0: all)")
     prune_batch_versions: int = Field(default=1_000, gt=0, description="versions pruned per background step")
-
-
-class SanctionsHookConfig(Section):
-    """Admission: refuse senders and payees listed in a file of addresses (reloaded when it changes)."""
-
-    list_file: Path = Field(description="one hex address per line, '#' comments; relative to data_dir")
-
-
-class KycGateConfig(Section):
-    """Admission: above threshold_micro, payer and payee need an unexpired on-chain KYC record of tier >= min_tier."""
-
-    min_tier: int = Field(default=1, ge=0)
-    threshold_micro: int = Field(default=0, ge=0)
-    exempt_roles: list[str] = ["diem_root", "treasury_compliance", "designated_dealer"]
-
-
-class VelocityWindowConfig(Section):
-    """At most max_transfers and max_amount_micro sent by one account within window_s (committed + pending)."""
-
-    window_s: int = Field(gt=0)
-    max_transfers: int | None = Field(default=None, ge=0)
-    max_amount_micro: int | None = Field(default=None, ge=0)
-    currency: str = "*"
-
-
-class VelocityHookConfig(Section):
-    """Admission: per-account velocity limits over time windows."""
-
-    windows: list[VelocityWindowConfig] = Field(min_length=1)
-    exempt_roles: list[str] = ["diem_root", "treasury_compliance", "designated_dealer"]
-
-
-class AmountCapConfig(Section):
-    """The largest single payment an account of `tier` (or above, up to the next cap) may send."""
-
-    tier: int = Field(ge=0)
-    max_amount_micro: int = Field(ge=0)
-    currency: str = "*"
-
-
-class AmountCapsHookConfig(Section):
-    """Admission: a per-payment cap by the sender's effective KYC tier."""
-
-    caps: list[AmountCapConfig] = Field(min_length=1)
-    exempt_roles: list[str] = ["diem_root", "treasury_compliance", "designated_dealer"]
-
-
-class AdmissionConfig(Section):
-    """Admission hooks run, in `hooks` order, on every JSON-RPC submission before the mempool."""
-
-    hooks: list[str] = Field(default=[], description="built-ins: sanctions, kyc, velocity, amount_caps; or module:factory")
-    hook_budget_ms: int = Field(default=100, gt=0)
-    isolation: str = Field(default="thread", pattern="^(thread|inline)$")
-    rejection_log_entries_max: int = Field(default=10_000, gt=0)
-    sanctions: SanctionsHookConfig | None = None
-    kyc: KycGateConfig | None = None
-    velocity: VelocityHookConfig | None = None
-    amount_caps: AmountCapsHookConfig | None = None
-
-    @model_validator(mode="after")
-    def check_hook_sections(self) -> AdmissionConfig:
-        for name in self.hooks:
-            if name in ("sanctions", "kyc", "velocity", "amount_caps") and getattr(self, name) is None:
-                raise ValueError(f"hooks lists {name!r} but the [admission.{name}] section is missing")
-            if name not in ("sanctions", "kyc", "velocity", "amount_caps") and ":" not in name:
-                raise ValueError(f"hook {name!r} is neither a built-in (sanctions, kyc, velocity, amount_caps) "
-                                 "nor module:factory")
-        if len(self.hooks) != len(set(self.hooks)):
-            raise ValueError("hooks lists the same hook twice")
-        return self
-
-
-class RegulatorKeyConfig(Section):
-    """One regulator: its ed25519 public key and what it may ask for."""
-
-    name: str = Field(min_length=1, max_length=64)
-    public_key: str
-    methods: list[str] = Field(min_length=1, description="compliance_* method names, or '*'")
-    currencies: list[str] = Field(default=["*"], min_length=1)
-
-    @field_validator("public_key")
-    @classmethod
-    def check_public_key(cls, value: str) -> str:
-        return _check_hex(value, 32, "public_key")
-
-
-class RegulatorConfig(Section):
-    """The regulator API: its own listener, authenticated and audit-logged; off unless this section exists."""
-
-    listen_host: str = "127.0.0.1"
-    listen_port: int = Field(default=8090, ge=0, le=PORT_MAX)
-    audit_log_file: Path = Field(default=Path("regulator-audit.jsonl"), description="relative to data_dir")
-    freshness_window_ms: int = Field(default=60_000, gt=0)
-    replay_cache_entries_max: int = Field(default=100_000, gt=0)
-    regulators: list[RegulatorKeyConfig] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def check_unique_keys(self) -> RegulatorConfig:
-        keys = [item.public_key for item in self.regulators]
-        names = [item.name for item in self.regulators]
-        if len(keys) != len(set(keys)) or len(names) != len(set(names)):
-            raise ValueError("regulators lists the same key or name twice")
-        return self
 
 
 class LogConfig(Section):
@@ -310,7 +233,7 @@ class NodeConfig(BaseSettings):
     @field_validator("waypoint")
     @classmethod
     def check_waypoint(cls, value: str | None) -> str | None:
-        return None if value is None else _check_hex(value, WAYPOINT_HEX_LENGTH // 2, "waypoint")
+        return None if value is None else check_hex(value, WAYPOINT_HEX_LENGTH // 2, "waypoint")
 
     @model_validator(mode="after")
     def check_role_keys(self) -> NodeConfig:
@@ -398,13 +321,3 @@ def format_validation_error(path: Path, error: ValidationError) -> str:
         location = ".".join(str(part) for part in problem["loc"]) or "(top level)"
         lines.append(f"  {location}: {problem['msg']}")
     return "\n".join(lines)
-
-
-def _check_hex(value: str, length_bytes: int, name: str) -> str:
-    try:
-        decoded = bytes.fromhex(value)
-    except ValueError:
-        raise ValueError(f"{name} must be hex") from None
-    if len(decoded) != length_bytes:
-        raise ValueError(f"{name} must be {length_bytes} bytes ({2 * length_bytes} hex characters)")
-    return value.lower()

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import rfc8785
 
 from primitives.bcs import encode_uleb128
 from primitives.hashing import sha3_256
@@ -42,7 +43,7 @@ class RegulatorRefused(WalletError):
 
 
 def canonical_json(value: Any) -> bytes:
-    """Sorted keys, no spaces, ASCII-escaped: the canonical JSON of params and audit entries."""
+    """Sorted keys, no spaces, ASCII-escaped: the canonical JSON of audit entries (params are signed in JCS)."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("utf-8")
 
 
@@ -52,7 +53,7 @@ def compute_signing_message(chain_id: int, public_key: bytes, method: str, param
     method_bytes = method.encode("utf-8")
     return b"".join((
         SIGNING_SALT, bytes([chain_id]), public_key, encode_uleb128(len(method_bytes)), method_bytes,
-        sha3_256(canonical_json(params)), timestamp_ms.to_bytes(8, "little"), encode_uleb128(len(nonce)), nonce,
+        sha3_256(rfc8785.dumps(params)), timestamp_ms.to_bytes(8, "little"), encode_uleb128(len(nonce)), nonce,
     ))
 
 

@@ -47,7 +47,8 @@ class Compliance:
         if self.pipeline is None:
             return submit
         history = self.tracker if self.tracker is not None else NO_TRANSFERS
-        return make_admitting_submit(self.pipeline, make_view_provider(ledger, history), submit, self.tracker)
+        return make_admitting_submit(self.pipeline, make_view_provider(ledger, history), submit, self.tracker,
+                                     ledger.chain_id)
 
     def on_commit(self, _notice: CommitNotice | None = None) -> None:
         """Runtime commit listener: count newly committed payments (from any node) for velocity limits."""
@@ -68,6 +69,8 @@ class Compliance:
         if self.regulator_runner is not None:
             await self.regulator_runner.cleanup()
             self.regulator_runner = None
+        if self.regulator is not None:
+            await self.regulator.flush_throttled(is_forced=True)  # counts of throttled refusals are not lost
         if self.pipeline is not None:
             self.pipeline.close()
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from node.network import framing
 from node.network.framing import FrameTooLarge, MalformedMessage
+from node.network.inbound import FairInbound
 from node.network.noise import DecryptError, Session
-from collections.abc import Callable
-
-from node.network.peers import PENALTY_FORBIDDEN_MESSAGE, PENALTY_MALFORMED_FRAME, PENALTY_OVERSIZE_FRAME
+from node.network.peers import PENALTY_FORBIDDEN_MESSAGE, PENALTY_MALFORMED_FRAME
 
 WRITE_TIMEOUT_MS = 5_000
 # [NET-1] A connection whose sent data stays unacknowledged for this long is dead (the kernel's own check,
@@ -49,7 +49,7 @@ def set_user_timeout(writer: asyncio.StreamWriter) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, TCP_USER_TIMEOUT_MS)
 
 
-async def read_messages(connection: Connection, inbound: asyncio.Queue[tuple[bytes, bytes]], max_frame_bytes: int,
+async def read_messages(connection: Connection, inbound: FairInbound, max_frame_bytes: int,
                         idle_timeout_secs: float, is_allowed: Callable[[bytes], bool] | None = None) -> int | None:
     """Decrypt and deliver frames until the connection ends; return the penalty the peer earned, if any.
 
@@ -66,10 +66,12 @@ async def read_messages(connection: Connection, inbound: asyncio.Queue[tuple[byt
                 return PENALTY_FORBIDDEN_MESSAGE
             if data is not None:
                 await inbound.put((connection.peer_id, data))
-    except FrameTooLarge:
-        return PENALTY_OVERSIZE_FRAME
-    except (DecryptError, MalformedMessage):
-        return PENALTY_MALFORMED_FRAME
+    except (FrameTooLarge, DecryptError):
+        # [item 12] Not attributable: the length prefix is unauthenticated and a frame that fails to decrypt may
+        # have been injected on the path, so the connection ends but the peer's identity is not scored down.
+        return None
+    except MalformedMessage:
+        return PENALTY_MALFORMED_FRAME  # it decrypted: the peer itself sent it
     except CONNECTION_ERRORS:
         return None
 

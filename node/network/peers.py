@@ -98,6 +98,8 @@ class NetworkStats:
     refused_unknown_keys: int = 0
     refused_banned: int = 0
     refused_replays: int = 0
+    refused_stale_hellos: int = 0
+    refused_busy: int = 0
     misbehaviours: int = 0
     dropped_outbound_messages: int = 0
     refused_full_node_slots: int = 0

@@ -19,6 +19,8 @@ from node.network.connection import (
     write_messages,
 )
 from node.network.framing import FrameTooLarge
+from node.network.gate import HandshakeSlots, HelloGuard
+from node.network.inbound import PEER_INBOUND_BYTES_MAX, PEER_INBOUND_MESSAGES_MAX, FairInbound
 from node.network.noise import HandshakeError, Initiator, KeyPair, Responder
 from node.network.peers import PENALTY_FORBIDDEN_MESSAGE, NetworkStats, PeerInfo, PeerScores, PeerSet
 from node.network.peers import compute_full_node_id
@@ -36,7 +38,6 @@ IDLE_PINGS_MAX = 3
 # CONNECT_TIMEOUT_MS + RECONNECT_DELAY_MS_MAX (2.5 s).
 RECONNECT_DELAY_MS_MIN = 50
 RECONNECT_DELAY_MS_MAX = 1_000
-INBOUND_QUEUE_MAX_MESSAGES = 10_000
 # The Noise prologue names the chain: `NETWORK_PROLOGUE_PREFIX` followed by the chain id byte.
 NETWORK_PROLOGUE_PREFIX = b"stablechain/network/v1/chain-"
 
@@ -70,7 +71,8 @@ class TransportConfig:
     listen_port: int = 0
     prologue: bytes = b"stablechain/network/v1"
     max_frame_bytes: int = framing.MAX_FRAME_BYTES
-    inbound_queue_max_messages: int = INBOUND_QUEUE_MAX_MESSAGES
+    inbound_peer_bytes_max: int = PEER_INBOUND_BYTES_MAX
+    inbound_peer_messages_max: int = PEER_INBOUND_MESSAGES_MAX
     ping_interval_ms: int = PING_INTERVAL_MS
     # Nodes outside the peer set (full nodes, joiners) this node accepts, and which of their messages it takes.
     full_node_connections_max: int = 0
@@ -83,9 +85,8 @@ class Network:
     def __init__(self, config: TransportConfig, peers: Iterable[PeerInfo] = ()) -> None:
         self.config = config
         self.peers = PeerSet(peer for peer in peers if peer.peer_id != config.peer_id)
-        self.inbound: asyncio.Queue[tuple[bytes, bytes]] = asyncio.Queue(
-            maxsize=config.inbound_queue_max_messages
-        )
+        # [item 8] A byte budget per peer and round-robin delivery (no single shared queue a fast peer fills).
+        self.inbound = FairInbound(config.inbound_peer_bytes_max, config.inbound_peer_messages_max)
         self.connections: dict[bytes, Connection] = {}
         self.full_nodes: dict[bytes, Connection] = {}  # inbound connections of nodes outside the peer set
         self.is_follower = False  # outside the set ourselves: dial every peer, expect no dial
@@ -96,7 +97,7 @@ class Network:
         self.tasks: set[asyncio.Task[None]] = set()
         self.handler_tasks: set[asyncio.Task[None]] = set()
         self.handler_writers: set[asyncio.StreamWriter] = set()
-        self.last_hello_ms: dict[bytes, int] = {}
+        self.hellos, self.handshake_slots = HelloGuard(), HandshakeSlots()
         self.last_sent_hello_ms = 0
         self.dialers: dict[bytes, asyncio.Task[None]] = {}
         self.failures: list[BaseException] = []
@@ -297,7 +298,12 @@ class Network:
         self.handler_writers.add(writer)
         set_user_timeout(writer)
         try:
-            connection = await self._accept(reader, writer)
+            if not self.handshake_slots.take(self.stats):
+                return
+            try:
+                connection = await self._accept(reader, writer)
+            finally:
+                self.handshake_slots.release()
             if connection is not None:
                 await self._run_connection(connection)
         finally:
@@ -323,11 +329,8 @@ class Network:
                 if self.scores.is_banned(peer.peer_id):
                     self.stats.refused_banned += 1
                     return None
-                # A replayed message 1 must not replace the peer's live connection.
-                if timestamp_ms <= self.last_hello_ms.get(peer.network_public_key, -1):
-                    self.stats.refused_replays += 1
+                if not self.hellos.is_acceptable(peer.network_public_key, timestamp_ms, self.stats):
                     return None
-                self.last_hello_ms[peer.network_public_key] = timestamp_ms
                 message2, session = responder.write_message2(b"")
                 writer.write(framing.encode_frame(message2))
                 await writer.drain()

@@ -24,11 +24,12 @@ from contracts.transaction_builder import (
     compose_peer_to_peer,
 )
 from contracts.vm.storage import StateView
-from node.config import NodeConfig
+from node.config import FAUCET_AMOUNT_MAX_MICRO, NodeConfig
 from node.keys.files import load_private_key
 from node.rpc.accounts import compute_account_view, compute_currency_views, read_resource
 from node.rpc.jsonrpc import JsonObject
 from node.rpc.ledger import LedgerReader
+from node.rpc.ratelimit import RateLimiter
 from node.rpc.submit import compose_submit_error
 from node.runtime.submit import SubmitResult
 from primitives.bcs import Serializer
@@ -39,7 +40,6 @@ from primitives.types.transactions import SignedTransaction
 AUTH_KEY_HEX_LENGTH = 64
 DOMAIN_LENGTH_MAX = 63
 EXPIRATION_S = 30
-AMOUNT_MAX_MICRO = 2**63
 TRUE_VALUES = ("true", "1")
 DEALER_ADDRESS = AccountAddress.TESTNET_DD.value
 
@@ -66,8 +66,9 @@ class MintRequest:
         return self.auth_key[16:]
 
 
-def parse_mint_request(query: Mapping[str, str], known_currencies: set[str]) -> MintRequest:
-    """Validate the query parameters of a mint request."""
+def parse_mint_request(query: Mapping[str, str], known_currencies: set[str],
+                       amount_max_micro: int = FAUCET_AMOUNT_MAX_MICRO) -> MintRequest:
+    """Validate the query parameters of a mint request (FaucetRefusal says what is wrong)."""
     try:
         amount = int(query.get("amount", ""))
         auth_key = bytes.fromhex(query.get("auth_key", ""))
@@ -75,14 +76,14 @@ def parse_mint_request(query: Mapping[str, str], known_currencies: set[str]) -> 
         raise FaucetRefusal("amount must be an integer and auth_key 64 hex characters") from None
     if len(auth_key) * 2 != AUTH_KEY_HEX_LENGTH:
         raise FaucetRefusal("auth_key must be 64 hex characters")
-    if not 0 < amount <= AMOUNT_MAX_MICRO:
-        raise FaucetRefusal(f"amount must be between 1 and {AMOUNT_MAX_MICRO}")
+    if not 0 < amount <= amount_max_micro:
+        raise FaucetRefusal(f"amount must be between 1 and {amount_max_micro} (this faucet's cap per request)")
     currency = query.get("currency_code", "")
     if currency not in known_currencies:
         raise FaucetRefusal(f"unknown currency_code {currency!r}")
     domain = query.get("diem_id_domain")
-    if domain is not None and (not domain or len(domain) > DOMAIN_LENGTH_MAX or not domain.replace(".", "").isalnum()):
-        raise FaucetRefusal("diem_id_domain must be 1 to 63 letters, digits or dots")
+    if domain is not None and not is_valid_domain(domain):
+        raise FaucetRefusal("diem_id_domain must be 1 to 63 ASCII letters, digits or dots")
     return MintRequest(
         amount, auth_key, currency, query.get("return_txns", "").lower() in TRUE_VALUES,
         query.get("is_designated_dealer", "").lower() in TRUE_VALUES,
@@ -90,25 +91,37 @@ def parse_mint_request(query: Mapping[str, str], known_currencies: set[str]) -> 
     )
 
 
+def is_valid_domain(domain: str) -> bool:
+    """Return whether a Diem ID domain is 1 to 63 ASCII letters, digits or dots (str.isalnum alone admits 'é')."""
+    return 0 < len(domain) <= DOMAIN_LENGTH_MAX and domain.isascii() and domain.replace(".", "").isalnum()
+
+
 class Faucet:
     """Signs with the treasury-compliance and dealer keys; one request at a time."""
 
     def __init__(self, ledger: LedgerReader, submit: Callable[[SignedTransaction], SubmitResult], treasury: Account,
-                 dealer: Account, chain_id: int) -> None:
+                 dealer: Account, chain_id: int, amount_max_micro: int = FAUCET_AMOUNT_MAX_MICRO,
+                 limiter: RateLimiter | None = None) -> None:
         self.ledger, self.submit, self.treasury, self.dealer, self.chain_id = ledger, submit, treasury, dealer, chain_id
+        self.amount_max_micro = amount_max_micro
+        # Its own per-client limit (a mint costs two synced commits' worth of chain space, a read does not).
+        self.limiter = limiter
         self.lock = asyncio.Lock()
+        # Next sequence number per signer, past what the mempool accepted from us; only sent transactions move it.
         self.next_sequence: dict[bytes, int] = {}
+        # Sequence numbers handed out while composing one request, kept only once its transactions are sent.
+        self._pending: dict[bytes, int] = {}
 
     def get_next_sequence(self, view: StateView, version: int, account: Account) -> int:
         """Return the signer's next sequence number, counting transactions still in the mempool."""
         on_chain = compute_account_view(view, account.address, version)
         committed = 0 if on_chain is None else on_chain["sequence_number"]
-        return max(committed, self.next_sequence.get(account.address, 0))
+        return max(committed, self.next_sequence.get(account.address, 0), self._pending.get(account.address, 0))
 
     def sign(self, signer: Account, payload: TransactionPayload, view: StateView, version: int) -> SignedTransaction:
-        """Sign payload with the signer's next sequence number."""
+        """Sign payload with the signer's next sequence number (reserved for this request only)."""
         sequence = self.get_next_sequence(view, version, signer)
-        self.next_sequence[signer.address] = sequence + 1
+        self._pending[signer.address] = sequence + 1
         return signer.sign(payload, sequence, int(time.time()) + EXPIRATION_S, chain_id=self.chain_id)
 
     def compose_transactions(self, request: MintRequest) -> list[SignedTransaction]:
@@ -146,20 +159,31 @@ class Faucet:
         present = domains is not None and any(item.domain == request.diem_id_domain for item in domains.domains)
         return present if request.is_remove_domain else not present
 
+    def send(self, transactions: list[SignedTransaction]) -> None:
+        """Submit in order; a sequence number counts as used only once the mempool took its transaction."""
+        for transaction in transactions:
+            try:
+                error = compose_submit_error(self.submit(transaction), transaction.raw_txn.gas_unit_price)
+            except Exception:
+                self.next_sequence.clear()  # resync from the chain: we no longer know what the mempool holds
+                raise
+            if error is not None:
+                self.next_sequence.clear()
+                raise FaucetRefusal(f"submission refused: {error.message}")
+            self.next_sequence[transaction.sender.value] = transaction.sequence_number + 1
+
     async def handle(self, request: web.Request) -> web.Response:
         """Serve POST /mint."""
         known = {info["code"] for info in _get_currency_codes(self.ledger)}
         async with self.lock:
             try:
-                mint = parse_mint_request(request.query, known)
+                mint = parse_mint_request(request.query, known, self.amount_max_micro)
                 transactions = self.compose_transactions(mint)
-                for transaction in transactions:
-                    error = compose_submit_error(self.submit(transaction), transaction.raw_txn.gas_unit_price)
-                    if error is not None:
-                        self.next_sequence.clear()
-                        raise FaucetRefusal(f"submission refused: {error.message}")
+                self.send(transactions)
             except FaucetRefusal as refusal:
                 return web.Response(status=400, text=str(refusal))
+            finally:
+                self._pending.clear()
         if not mint.return_txns:
             return web.Response(text=str(self.next_sequence.get(self.dealer.address, 0)))
         return web.Response(text=encode_transaction_list(transactions).hex())
@@ -187,4 +211,6 @@ def create_faucet(config: NodeConfig, ledger: LedgerReader,
         return None
     treasury = Account(load_private_key(config.faucet.treasury_key_file), AccountAddress.TREASURY_COMPLIANCE.value)
     dealer = Account(load_private_key(config.faucet.dealer_key_file), DEALER_ADDRESS)
-    return Faucet(ledger, submit, treasury, dealer, config.chain_id)
+    limiter = RateLimiter(config.faucet.client_rate_per_s, config.faucet.client_burst,
+                          exempt=frozenset(config.rpc.client_rate_exempt_hosts))
+    return Faucet(ledger, submit, treasury, dealer, config.chain_id, config.faucet.amount_max_micro, limiter)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -11,6 +12,7 @@ from typing import Any, TypeAlias, Union
 from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr, ValidationError
 
 from node.config import MAX_BATCH_SIZE, MAX_REQUEST_BODY_BYTES
+from node.rpc.jsondepth import JSON_DEPTH_MAX, is_nesting_within
 from node.storage.records import PrunedVersionError
 
 # A JSON value as the wire carries it (params, results, views), a JSON object, and a request's id.
@@ -42,6 +44,11 @@ SUBSCRIPTION_LIMIT_EXCEEDED = -32021
 ADMISSION_REJECTED = -32050
 
 JSONRPC_VERSION = "2.0"
+# Paged reads and the position of their limit param: a request costs by the items it asks for.
+PAGE_LIMIT_PARAM_INDEX = {"get_transactions": 1, "get_account_transactions": 2, "get_events": 2}
+PAGE_ITEMS_PER_TOKEN = 100
+# Items one body may ask for over all its paged reads (a batch of 20 full pages would be 20,000).
+BATCH_PAGE_ITEMS_MAX = 2_000
 
 _log = logging.getLogger(__name__)
 
@@ -141,14 +148,21 @@ class Dispatcher:
         if len(body) > self.body_bytes_max:
             detail = f"request body of {len(body)} bytes exceeds limit {self.body_bytes_max}"
             return compose_error(snapshot, None, invalid_request(detail))
+        if not is_nesting_within(body):
+            return compose_error(snapshot, None, invalid_request(f"JSON nests deeper than {JSON_DEPTH_MAX} levels"))
         try:
             decoded = json.loads(body)
         except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
             return compose_error(snapshot, None, JsonRpcError(PARSE_ERROR, "Parse error"))
+        items = decoded if isinstance(decoded, list) else [decoded]
+        if sum(compute_page_items(item) for item in items) > BATCH_PAGE_ITEMS_MAX:
+            return compose_error(snapshot, None, invalid_request(f"more than {BATCH_PAGE_ITEMS_MAX} items asked at once"))
+        # [item 6] A body costs what it asks for: one token per request, plus one per PAGE_ITEMS_PER_TOKEN items.
+        cost = sum(compute_request_cost(item) for item in items)
+        retry_after_ms = None if charge is None or cost <= 1 else charge(cost - 1)
+        if retry_after_ms is not None:
+            return compose_error(snapshot, None, compose_rate_limited(retry_after_ms))
         if isinstance(decoded, list):
-            retry_after_ms = None if charge is None or len(decoded) <= 1 else charge(len(decoded) - 1)
-            if retry_after_ms is not None:
-                return compose_error(snapshot, None, compose_rate_limited(retry_after_ms))
             return await self._dispatch_batch(snapshot, decoded)
         return await self._dispatch_one(snapshot, decoded)
 
@@ -158,7 +172,11 @@ class Dispatcher:
         if len(requests) > self.batch_size_max:
             detail = f"batch size = {len(requests)}, exceed limit {self.batch_size_max}"
             return compose_error(snapshot, None, invalid_request(detail))
-        return [await self._dispatch_one(snapshot, request) for request in requests]
+        answers = []
+        for request in requests:
+            answers.append(await self._dispatch_one(snapshot, request))
+            await asyncio.sleep(0)  # [item 5] consensus events run between the items of a batch
+        return answers
 
     async def _dispatch_one(self, snapshot: LedgerSnapshot, raw: JsonValue) -> JsonObject:
         request_id = raw.get("id") if isinstance(raw, dict) else None
@@ -187,6 +205,22 @@ class Dispatcher:
             _log.exception("JSON-RPC method %s failed", method.name)
             return compose_error(snapshot, request.id, JsonRpcError(SERVER_ERROR, "Server error: internal error"))
         return compose_result(snapshot, request.id, result)
+
+
+def compute_page_items(raw: JsonValue) -> int:
+    """Return how many items a paged read asks for (its limit param), 0 for any other request."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("params"), list):
+        return 0
+    index = PAGE_LIMIT_PARAM_INDEX.get(raw.get("method"))  # type: ignore[arg-type]
+    params = raw["params"]
+    if index is None or len(params) <= index or not isinstance(params[index], int):
+        return 0
+    return max(0, params[index])
+
+
+def compute_request_cost(raw: JsonValue) -> int:
+    """Return the rate-limit tokens one request costs: 1, plus 1 per PAGE_ITEMS_PER_TOKEN items it asks for."""
+    return 1 + compute_page_items(raw) // PAGE_ITEMS_PER_TOKEN
 
 
 def _json_id(value: JsonValue) -> RequestId:

@@ -73,7 +73,7 @@ def create_app(dispatcher: Dispatcher, faucet: Faucet | None = None, *, ledger: 
         app.router.add_route("OPTIONS", path, handle_options)
     app.router.add_get("/-/healthy", handle_healthy)
     if faucet is not None:
-        app.router.add_post("/mint", _limit_faucet(faucet.handle, rate_limiter))
+        app.router.add_post("/mint", _limit_faucet(faucet.handle, faucet.limiter or rate_limiter))
     if ledger is not None:
         _add_streams(app, StreamHub(ledger, stream_limits or StreamLimits(),
                                     None if rate_limiter is None else rate_limiter.charge))
@@ -85,7 +85,7 @@ def create_app_from_config(rpc: RpcConfig, dispatcher: Dispatcher, faucet: Fauce
     """Return the app with the limits of an RpcConfig (node/config.py)."""
     limiter = RateLimiter(rpc.client_rate_per_s, rpc.client_burst, exempt=frozenset(rpc.client_rate_exempt_hosts))
     limits = StreamLimits(rpc.stream_subscriptions_per_connection_max, rpc.stream_subscriptions_max,
-                          rpc.stream_connections_max)
+                          rpc.stream_connections_max, rpc.stream_connections_per_client_max)
     return create_app(dispatcher, faucet, ledger=ledger, rate_limiter=limiter, stream_limits=limits)
 
 

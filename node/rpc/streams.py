@@ -28,6 +28,7 @@ from node.rpc.jsonrpc import (
     invalid_params,
     invalid_request,
 )
+from node.rpc.jsondepth import JSON_DEPTH_MAX, is_nesting_within
 from node.rpc.ledger import LedgerReader
 from node.rpc.methods import render_transaction
 from node.rpc.params import U64_MAX, parse_bool, parse_event_key, parse_u64
@@ -36,6 +37,11 @@ STREAM_PATH = "/v1/stream/ws"
 STREAM_SUBSCRIPTIONS_PER_CONNECTION_MAX = 16
 STREAM_SUBSCRIPTIONS_MAX = 1024
 STREAM_CONNECTIONS_MAX = 256
+STREAM_CONNECTIONS_PER_CLIENT_MAX = 16
+# History replays read the ledger a page at a time: at most this many pages are read at once node-wide, and a
+# subscription pauses this long between pages, so replays never monopolise the event loop consensus runs on.
+STREAM_REPLAY_READS_CONCURRENT_MAX = 2
+STREAM_REPLAY_PAGE_PAUSE_S = 0.005
 # Messages waiting for one client; a client that keeps it full for STREAM_SEND_TIMEOUT_S is dropped.
 STREAM_QUEUE_MESSAGES_MAX = 256
 STREAM_SEND_TIMEOUT_S = 5.0
@@ -60,6 +66,7 @@ class StreamLimits:
     subscriptions_per_connection_max: int = STREAM_SUBSCRIPTIONS_PER_CONNECTION_MAX
     subscriptions_max: int = STREAM_SUBSCRIPTIONS_MAX
     connections_max: int = STREAM_CONNECTIONS_MAX
+    connections_per_client_max: int = STREAM_CONNECTIONS_PER_CLIENT_MAX
     queue_messages_max: int = STREAM_QUEUE_MESSAGES_MAX
     send_timeout_s: float = STREAM_SEND_TIMEOUT_S
     poll_interval_s: float = STREAM_POLL_INTERVAL_S
@@ -85,6 +92,7 @@ class StreamHub:
         self.charge = charge
         self.connections: set[StreamConnection] = set()
         self.subscription_count = 0
+        self.replay_reads = asyncio.Semaphore(STREAM_REPLAY_READS_CONCURRENT_MAX)
         self._commit_event = asyncio.Event()
         self._unsubscribe_commits: Callable[[], None] | None = None
 
@@ -121,6 +129,11 @@ class StreamHub:
         if len(self.connections) >= self.limits.connections_max:
             error = subscription_limit(f"too many stream connections (limit {self.limits.connections_max})")
             return web.json_response(compose_error(self.ledger.get_snapshot(), None, error), status=503)
+        client = request.remote or ""
+        if sum(1 for item in self.connections if item.client == client) >= self.limits.connections_per_client_max:
+            error = subscription_limit(f"too many stream connections from one client "
+                                       f"(limit {self.limits.connections_per_client_max})")
+            return web.json_response(compose_error(self.ledger.get_snapshot(), None, error), status=429)
         ws = web.WebSocketResponse(max_msg_size=STREAM_MESSAGE_BYTES_MAX, heartbeat=STREAM_HEARTBEAT_S)
         await ws.prepare(request)
         connection = StreamConnection(self, ws.send_str, make_closer(ws, request), request.remote or "")
@@ -217,6 +230,9 @@ class StreamConnection:
             if retry_after_ms is not None:
                 await self.enqueue(compose_error(snapshot, None, compose_rate_limited(retry_after_ms)))
                 return
+        if not is_nesting_within(data):
+            await self.enqueue(compose_error(snapshot, None, invalid_request(f"JSON nests deeper than {JSON_DEPTH_MAX} levels")))
+            return
         try:
             request = json.loads(data)
         except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
@@ -311,13 +327,15 @@ class StreamConnection:
             snapshot = ledger.get_snapshot()
             found = []
             if next_version <= snapshot.version:
-                found = ledger.get_transactions(next_version, min(STREAM_PAGE_SIZE, snapshot.version - next_version + 1))
+                async with self.hub.replay_reads:
+                    found = ledger.get_transactions(next_version,
+                                                    min(STREAM_PAGE_SIZE, snapshot.version - next_version + 1))
             for committed in found:
                 if not await self.enqueue(compose_result(snapshot, request_id, render_transaction(committed, include_events))):
                     return
                 next_version = committed.version + 1
             if found and next_version <= snapshot.version:
-                await asyncio.sleep(0)
+                await asyncio.sleep(STREAM_REPLAY_PAGE_PAUSE_S)
             else:
                 await self.hub.wait_for_commit(event)
 
@@ -327,15 +345,16 @@ class StreamConnection:
         while next_sequence <= U64_MAX:
             event = self.hub.get_commit_event()
             snapshot = ledger.get_snapshot()
-            found = [item for item in ledger.get_events(key, next_sequence, STREAM_PAGE_SIZE)
-                     if item.transaction_version <= snapshot.version]
+            async with self.hub.replay_reads:
+                found = [item for item in ledger.get_events(key, next_sequence, STREAM_PAGE_SIZE)
+                         if item.transaction_version <= snapshot.version]
             for item in found:
                 view = compute_event_view(item.event, item.transaction_version)
                 if not await self.enqueue(compose_result(snapshot, request_id, view)):
                     return
                 next_sequence = item.event.sequence_number + 1
             if len(found) == STREAM_PAGE_SIZE:
-                await asyncio.sleep(0)
+                await asyncio.sleep(STREAM_REPLAY_PAGE_PAUSE_S)
             else:
                 await self.hub.wait_for_commit(event)
 

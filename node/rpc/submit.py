@@ -30,6 +30,8 @@ MEMPOOL_ERROR_CODES = {
     MempoolStatus.INVALID_UPDATE: MEMPOOL_INVALID_UPDATE,
     MempoolStatus.EXPIRED: MEMPOOL_UNKNOWN_ERROR,
     MempoolStatus.TRANSACTION_TOO_LARGE: MEMPOOL_UNKNOWN_ERROR,
+    MempoolStatus.SEQUENCE_NUMBER_TOO_NEW: MEMPOOL_INVALID_SEQUENCE_NUMBER,
+    MempoolStatus.EXPIRATION_TOO_FAR: MEMPOOL_UNKNOWN_ERROR,
 }
 
 
@@ -58,7 +60,9 @@ def compose_mempool_message(status: MempoolStatus, gas_unit_price: int) -> str:
         MempoolStatus.INVALID_UPDATE: f"Failed to update gas price to {gas_unit_price}",
         MempoolStatus.EXPIRED: "Transaction expired",
         MempoolStatus.TRANSACTION_TOO_LARGE: "Transaction too large",
-    }[status]
+        MempoolStatus.SEQUENCE_NUMBER_TOO_NEW: "Invalid sequence number: too far ahead of the account's",
+        MempoolStatus.EXPIRATION_TOO_FAR: "Transaction expiration too far in the future",
+    }.get(status, status.name)
     return f'Server error: Mempool submission error: "{detail}"'
 
 

@@ -15,6 +15,7 @@ from consensus.state import CoreState
 from consensus.types import Block
 from consensus.verify import MAX_BLOCKS_PER_RETRIEVAL
 from node.logging import get_logger
+from node.runtime.catchup_limits import CACHED_RESPONSE_COST_BLOCKS, CatchUpServeLimiter
 from node.runtime.executor import SpeculativeExecutor
 from node.runtime.wire import (
     CHANNEL_CATCHUP_REQUEST,
@@ -157,10 +158,12 @@ class CatchUp:
         self.store = store
         self.executor = executor
         self.clock_usecs = clock_usecs
-        self.highest_seen_commit: SeenCommit | None = None
+        self.highest_seen_commit: SeenCommit | None = None  # from verified messages only
+        self.probe_peer: bytes | None = None  # a peer that claimed a later epoch, to ask once
         self.last_position: Position | None = None  # our committed position at the last check
         self.in_flight_usecs: int | None = None  # when the outstanding request was sent
         self.served: dict[bytes, tuple[CatchUpRequest, int]] = {}  # peer -> (last request, when served)
+        self.serve_limits = CatchUpServeLimiter()
         self.last_status: CatchUpStatus | None = None
         self.applied_count = 0
         self.highest_seen_version = 0  # of any verified commit certificate a peer showed or sent (readiness)
@@ -176,10 +179,12 @@ class CatchUp:
             self.highest_seen_commit = (info.epoch, info.round, sender)
 
     def on_future_epoch(self, sender: bytes, epoch: int) -> None:
-        """Remember that a peer is in a later epoch (catch-up aims there)."""
-        seen = self.highest_seen_commit
-        if seen is None or (epoch, 0) > seen[:2]:
-            self.highest_seen_commit = (epoch, 0, sender)
+        """Note that a peer claims a later epoch: ask it once for certified blocks, but believe nothing yet.
+
+        The claim is unverified (a Byzantine peer may claim epoch 2**64 - 1), so it never moves
+        highest_seen_commit; only the certified blocks it answers with move us on."""
+        del epoch  # unverified: only used to decide that a probe is worth sending
+        self.probe_peer = sender
 
     def is_behind(self, position: Position) -> bool:
         """Return True when a peer showed a commit certificate above our committed position."""
@@ -211,7 +216,7 @@ class CatchUp:
         is_stuck = position == self.last_position
         self.last_position = position
         if seen is None or not self.is_behind(position):
-            return []
+            return self.get_probe(position, now_usecs)
         if is_stuck:
             # Ask everyone: the peer that showed the newer epoch or commit may not answer (or may have lied).
             self.in_flight_usecs = now_usecs
@@ -221,15 +226,25 @@ class CatchUp:
         self.in_flight_usecs = now_usecs
         return [SendData(seen[2], make_request(position))]
 
+    def get_probe(self, position: Position, now_usecs: int) -> list[Outbound]:
+        """Return one request to the peer that claimed a later epoch, if any (then forget the claim)."""
+        peer, self.probe_peer = self.probe_peer, None
+        if peer is None:
+            return []
+        self.in_flight_usecs = now_usecs
+        return [SendData(peer, make_request(position))]
+
     def request_next(self, sender: bytes, response: CatchUpResponse, root_id: bytes) -> list[Outbound]:
         """Ask the sender for the blocks after this response's last one when it extends our root and we stay behind."""
         blocks = response.blocks
         seen = self.highest_seen_commit
-        if not blocks or blocks[0].parent_id != root_id or seen is None:
+        if not blocks or blocks[0].parent_id != root_id:
             return []
         last = (blocks[-1].epoch, blocks[-1].round)
         certificate = response.certificate
-        if seen[:2] <= last or (certificate is not None and certificate.ledger_info.is_epoch_ending()):
+        # Without a verified target (an answer to a probe), keep asking while answers extend our root.
+        is_reached = seen is not None and seen[:2] <= last
+        if is_reached or (certificate is not None and certificate.ledger_info.is_epoch_ending()):
             self.in_flight_usecs = None
             return []
         self.in_flight_usecs = self.clock_usecs()
@@ -244,11 +259,21 @@ class CatchUp:
         if served is not None and served[0] == request and now_usecs - served[1] < CATCHUP_REPEAT_INTERVAL_USECS:
             return []
         self.served[sender] = (request, now_usecs)
-        blocks, certificate = self.get_certified_blocks(request, current_epoch)
-        if certificate is None:
+        # [item 9] Repeats (whatever field varies) come from the cache; fresh reads cost the peer its block budget.
+        key = (request.epoch, request.round, min(request.block_count_max, CATCHUP_BLOCKS_PER_RESPONSE_MAX), current_epoch)
+        if not self.serve_limits.is_allowed(sender, now_usecs):
             return []
-        response = CatchUpResponse(tuple(blocks), certificate)
-        return [SendData(sender, encode_envelope(CHANNEL_CATCHUP_RESPONSE, encode_response(response)))]
+        data = self.serve_limits.get_cached(key)
+        if data is None:
+            blocks, certificate = self.get_certified_blocks(request, current_epoch)
+            self.serve_limits.charge(sender, max(1, len(blocks)), now_usecs)
+            if certificate is None:
+                return []
+            data = encode_envelope(CHANNEL_CATCHUP_RESPONSE, encode_response(CatchUpResponse(tuple(blocks), certificate)))
+            self.serve_limits.keep(key, data)
+        else:
+            self.serve_limits.charge(sender, CACHED_RESPONSE_COST_BLOCKS, now_usecs)
+        return [SendData(sender, data)]
 
     def get_certified_blocks(self, request: CatchUpRequest,
                              current_epoch: int) -> tuple[list[Block], LedgerInfoWithSignatures | None]:

@@ -20,6 +20,7 @@ from node.runtime.catchup import CatchUp, CatchUpResponse, CatchUpStatus, Positi
 from node.runtime.catchup import decode_request, decode_response
 from node.runtime.commit import make_block_commit, make_ledger_info, save_commits
 from node.runtime.config import RuntimeConfig
+from node.runtime.containment import PeerGuard
 from node.runtime.evidence import EvidenceReporter
 from node.runtime.executor import ExecutedBlock, SpeculativeExecutor, compute_payload_hash
 from node.runtime.recovery import load_committed_timestamp_usecs, recover_core
@@ -68,6 +69,7 @@ class Runtime:
         self.effect_hook: Callable[[ev.Effect], None] | None = None
         self.committed_block_count = 0
         self.rejected_messages = 0
+        self.peer_guard = PeerGuard(clock_usecs)
         self.deferred_payload: ev.RequestPayload | None = None
         self.committed_timestamp_usecs = load_committed_timestamp_usecs(store)
         self.pending_block_ids: set[bytes] = {block_id for block_id, _ in self.store.get_pending_blocks()}
@@ -133,25 +135,28 @@ class Runtime:
                                                        get_held_public_keys(self.state)))
 
     def process_peer_data(self, sender: bytes, data: bytes) -> list[Outbound]:
-        """Handle bytes from an authenticated peer; anything malformed is counted and dropped."""
-        try:
-            channel, body = decode_envelope(data)
-            if channel == CHANNEL_CONSENSUS:
-                return self.process_consensus_message(sender, decode_peer_value(decode_message, body))
-            if channel == CHANNEL_TRANSACTION:
-                self.submit_transaction(body, is_from_peer=True)
-                return self.take_outbound()
-            if channel == CHANNEL_CATCHUP_REQUEST:
-                request = decode_peer_value(decode_request, body)
-                return self.catchup.process_request(sender, request, self.state.epoch_state.epoch)
-            if channel == CHANNEL_CATCHUP_RESPONSE:
-                return self.process_catchup_response(sender, decode_peer_value(decode_response, body))
-            if channel in (CHANNEL_SNAPSHOT_REQUEST, CHANNEL_SNAPSHOT_RESPONSE):
-                return self.process_snapshot_message(sender, channel, body)
-        except DecodeError:
-            pass
-        self.rejected_messages += 1
-        return []
+        """Handle bytes from an authenticated peer; a message that is malformed or fails is counted and dropped."""
+        rejected_before = self.rejected_messages
+        outbound = self.peer_guard.run(sender, lambda: self.dispatch_peer_data(sender, data))
+        self.rejected_messages += outbound is None
+        self.peer_guard.on_refused(sender, self.rejected_messages - rejected_before)
+        return outbound or []
+
+    def dispatch_peer_data(self, sender: bytes, data: bytes) -> list[Outbound] | None:
+        """Decode a peer's envelope and hand it to its channel."""
+        channel, body = decode_envelope(data)
+        if channel == CHANNEL_CONSENSUS:
+            return self.process_consensus_message(sender, decode_peer_value(decode_message, body))
+        if channel == CHANNEL_TRANSACTION:
+            self.submit_transaction(body, is_from_peer=True)
+            return self.take_outbound()
+        if channel == CHANNEL_CATCHUP_REQUEST:
+            return self.catchup.process_request(sender, decode_peer_value(decode_request, body), self.state.epoch_state.epoch)
+        if channel == CHANNEL_CATCHUP_RESPONSE:
+            return self.process_catchup_response(sender, decode_peer_value(decode_response, body))
+        if channel in (CHANNEL_SNAPSHOT_REQUEST, CHANNEL_SNAPSHOT_RESPONSE):
+            return self.process_snapshot_message(sender, channel, body)
+        return None  # an unknown channel
 
     def process_consensus_message(self, sender: bytes, message: WireMessage) -> list[Outbound]:
         """Verify a consensus message at the edge, then step the core with the verified event."""
@@ -370,7 +375,7 @@ class Runtime:
     def submit_signed(self, signed: SignedTransaction, is_from_peer: bool = False) -> SubmitResult:
         """Admit a decoded transaction: verify once, validate on committed state, add to the mempool, share."""
         view = StoreStateView(self.store, self.executor.committed_version)
-        result = admit_transaction(signed, self.mempool, self.application, view, self.get_committed_timestamp_usecs())
+        result = admit_transaction(signed, self.mempool, self.application, view, self.committed_timestamp_usecs, self.clock_usecs())
         if not result.is_accepted:
             return result
         if not is_from_peer and result.mempool_status != MempoolStatus.ALREADY_PRESENT:

@@ -40,7 +40,7 @@ class SubmitResult:
 
 
 def admit_transaction(signed: SignedTransaction, mempool: Mempool, application: Application, view: StateView,
-                      block_time_us: int) -> SubmitResult:
+                      block_time_us: int, now_us: int | None = None) -> SubmitResult:
     """Verify a transaction once, validate it on committed state, and add it to the mempool."""
     txn_hash = signed.hash()
     if mempool.get(txn_hash) is not None:
@@ -52,7 +52,8 @@ def admit_transaction(signed: SignedTransaction, mempool: Mempool, application: 
     if code != 0:
         return SubmitResult(SubmitStatus.VM_REJECTED, txn_hash, code)
     sequence_number = application.get_sequence_number(view, signed.sender)
-    status = mempool.add(verified, sequence_number, block_time_us // USECS_PER_SEC)
+    now_secs = None if now_us is None else now_us // USECS_PER_SEC
+    status = mempool.add(verified, sequence_number, block_time_us // USECS_PER_SEC, now_secs)
     if not is_accepted(status):
         return SubmitResult(SubmitStatus.MEMPOOL_REJECTED, txn_hash, 0, status)
     return SubmitResult(SubmitStatus.ACCEPTED, txn_hash, 0, status)

@@ -220,7 +220,10 @@ def build_node(config: NodeConfig) -> NodeParts:
         author = find_own_address(validators, keys.keyring.get_consensus_public_keys(), account_address)
     store = open_store(config, commit, genesis_hash)
     limits = MempoolLimits(capacity_txns=config.mempool.capacity_total,
-                           capacity_per_account_txns=config.mempool.capacity_per_account)
+                           capacity_per_account_txns=config.mempool.capacity_per_account,
+                           sequence_window=config.mempool.sequence_window,
+                           expiration_horizon_s=config.mempool.expiration_horizon_s,
+                           parked_ttl_s=config.mempool.parked_ttl_s)
     runtime = Runtime(make_runtime_config(config, keys, author), store, ContractsApplication(), Mempool(limits),
                       get_real_clock_usecs)
     network = make_network(config, runtime, keys)

@@ -19,7 +19,9 @@ from node.logging import bind_node, bind_position, bind_version, get_logger
 from node.metrics import METRICS_CONTENT_TYPE, NodeMetrics
 from node.rpc.faucet import create_faucet
 from node.rpc.methods import create_dispatcher
+from node.rpc.connlimit import ConnectionLimits, LimitedSite
 from node.rpc.server import create_app_from_config
+from node.service.descriptors import ensure_descriptor_budget
 from node.runtime.submit import SubmitResult, SubmitStatus
 from node.runtime.wire import BroadcastData, CommitNotice, DeferPayload, Outbound, SendData, SetPeers, SetTimer
 from node.runtime.wire import is_consensus_message
@@ -280,16 +282,17 @@ class NodeService:
         add_operations_routes(app, self)
         self.rpc_runner = web.AppRunner(app, access_log=None)
         await self.rpc_runner.setup()
-        site = web.TCPSite(self.rpc_runner, rpc.listen_host, rpc.listen_port)
+        # Rate-exempt hosts still get the per-client connection cap: 256 sockets serve any local wallet.
+        limits = ConnectionLimits(rpc.connections_max, rpc.connections_per_client_max)
+        site = LimitedSite(self.rpc_runner, rpc.listen_host, rpc.listen_port, limits)
         await site.start()
-        sockets = site._server.sockets if site._server is not None else []  # type: ignore[union-attr]
-        if sockets:
-            self.rpc_port = sockets[0].getsockname()[1]
+        self.rpc_port = site.get_port()
 
 
 async def run_node(config: NodeConfig, on_ready: Callable[[NodeService], None] | None = None) -> None:
     """Run a validator until SIGINT/SIGTERM: open storage, recover, connect, serve; close the database."""
     bind_node(config.name or config.role)  # until the node's address is known (NodeService binds it)
+    ensure_descriptor_budget(config)
     parts = build_node(config)
     try:
         service = NodeService(config, parts)

@@ -145,6 +145,7 @@ def test_a_late_second_vote_after_the_qc_formed_is_still_reported():
     state = make_core(chain, collector)
     block_a, block_b = two_blocks(chain)
     helper = voter_other_than(chain, collector)
+    state.requested_blocks = frozenset({block_a.id})  # the collector asked for block_a ([SYNC-8])
     state, _ = deliver(state, BlockRetrievalResponse(0, (block_a,)), helper)  # the collector knows block_a
     voters = []
     for voter in (i for i in range(4) if i != collector):

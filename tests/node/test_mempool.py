@@ -87,7 +87,7 @@ def test_status_codes_are_stable() -> None:
     assert [(status.name, int(status)) for status in MempoolStatus] == [
         ("ACCEPTED", 0), ("ALREADY_PRESENT", 1), ("REPLACED", 2), ("SEQUENCE_NUMBER_TOO_OLD", 3),
         ("MEMPOOL_FULL", 4), ("TOO_MANY_TRANSACTIONS_FOR_ACCOUNT", 5), ("INVALID_UPDATE", 6),
-        ("EXPIRED", 7), ("TRANSACTION_TOO_LARGE", 8),
+        ("EXPIRED", 7), ("TRANSACTION_TOO_LARGE", 8), ("SEQUENCE_NUMBER_TOO_NEW", 9), ("EXPIRATION_TOO_FAR", 10),
     ]
 
 

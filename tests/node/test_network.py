@@ -20,7 +20,15 @@ pytestmark = pytest.mark.timeout(30)
 WAIT_SECS = 10
 SMALL_FRAME_BYTES = 4096
 # Hand-made hellos carry strictly rising stamps, as a real dialer's do.
-HELLO_STAMPS_MS = itertools.count(time.time_ns() // 1_000_000)
+def generate_hello_stamps_ms():  # noqa: ANN201
+    """Yield wall-clock stamps, strictly increasing (a listener refuses stale, future and repeated ones)."""
+    last = 0
+    while True:
+        last = max(time.time_ns() // 1_000_000, last + 1)
+        yield last
+
+
+HELLO_STAMPS_MS = generate_hello_stamps_ms()
 
 
 def make_peer_id(number: int) -> bytes:
@@ -131,7 +139,7 @@ async def test_a_stranger_network_never_connects() -> None:
             await stranger.close()
 
 
-async def test_garbage_frame_disconnects_and_scores_the_sender_while_others_keep_talking() -> None:
+async def test_garbage_frame_disconnects_without_scoring_the_identity_while_others_keep_talking() -> None:
     mallory_keys = generate_key_pair()
     mallory_id = make_peer_id(9)
     async with running_networks(2) as (alice, bob):
@@ -141,8 +149,8 @@ async def test_garbage_frame_disconnects_and_scores_the_sender_while_others_keep
         await writer.drain()
         await assert_closed_by_server(reader)
         writer.close()
-        assert alice.scores.get_score(mallory_id) == -PENALTY_MALFORMED_FRAME
-        assert alice.stats.misbehaviours == 1
+        # Anyone on the path could have injected it: the connection ends, the identity keeps its score.
+        assert alice.scores.get_score(mallory_id) == 0 and alice.stats.misbehaviours == 0
         bob.send(alice.config.peer_id, b"still here")
         assert await receive(alice) == (bob.config.peer_id, b"still here")
 
@@ -170,7 +178,7 @@ async def test_oversize_frame_disconnects_the_sender_without_reading_it() -> Non
         await writer.drain()
         await assert_closed_by_server(reader)
         writer.close()
-        assert alice.scores.get_score(mallory_id) < 0
+        assert alice.scores.get_score(mallory_id) == 0, "an unauthenticated length prefix is not the peer's doing"
         bob.send(alice.config.peer_id, b"x" * (alice.max_payload_bytes))  # the largest legal message
         assert await receive(alice) == (bob.config.peer_id, b"x" * alice.max_payload_bytes)
 
@@ -237,8 +245,8 @@ async def test_repeated_misbehaviour_bans_the_peer() -> None:
     async with running_networks(1) as (alice,):
         alice.update_peers([PeerInfo(mallory_id, mallory_keys.public_key, "127.0.0.1", 1)])
         while alice.scores.get_score(mallory_id) > PEER_SCORE_BAN_THRESHOLD:
-            reader, writer, _ = await raw_handshake(mallory_keys, alice)
-            writer.write(framing.encode_frame(b"junk"))
+            reader, writer, session = await raw_handshake(mallory_keys, alice)
+            writer.write(framing.encode_frame(session.send_cipher.encrypt(b"", b"\xc1 not msgpack")))
             await assert_closed_by_server(reader)
             writer.close()
         with pytest.raises((asyncio.IncompleteReadError, ConnectionError)):

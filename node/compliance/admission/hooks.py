@@ -258,10 +258,15 @@ def build_hook(name: str, config: AdmissionConfig, data_dir: Path) -> AdmissionH
                      f"nor module:factory")
 
 
+# Where the rejection log is kept, under the node's data_dir.
+REJECTIONS_DIR = "admission"
+
+
 def build_pipeline(config: AdmissionConfig, data_dir: Path) -> AdmissionPipeline:
     """Return the pipeline of an [admission] config section."""
     hooks = [build_hook(name, config, data_dir) for name in config.hooks]
-    return AdmissionPipeline(hooks, config.hook_budget_ms, RejectionLog(config.rejection_log_entries_max),
+    rejections = RejectionLog(config.rejection_log_entries_max, data_dir / REJECTIONS_DIR)
+    return AdmissionPipeline(hooks, config.hook_budget_ms, rejections,
                              config.isolation)
 
 

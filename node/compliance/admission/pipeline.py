@@ -4,30 +4,32 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Protocol
 
-from contracts.payments import decode_payment
+from contracts.framework.account import ACCOUNT
+from contracts.vm.status import StatusCode
 from node.compliance.admission.codes import ACCEPT, Accept, AdmissionCode, Decision, Reject
+from node.compliance.admission.rejections import RejectionLog, RejectionRecord
 from node.compliance.admission.view import InMemoryTransferTracker, LedgerView
-from node.rpc.jsonrpc import JsonObject
-from node.runtime.submit import SubmitResult
+from node.runtime.submit import USECS_PER_SEC, SubmitResult, SubmitStatus
+from primitives.limits import MAX_TRANSACTION_SIZE_BYTES
 from primitives.types.transactions import SignedTransaction
 
 # The mempool path behind admission (the runtime's submit_signed, through the service).
 Submit = Callable[[SignedTransaction], SubmitResult]
 
 DEFAULT_HOOK_BUDGET_MS = 100
-DEFAULT_REJECTION_LOG_ENTRIES_MAX = 10_000
 # Worker threads for isolated hooks; a hook stuck past its budget keeps one busy, and when all are
 # busy the next transactions time out and are rejected (fail closed) rather than queued without bound.
 ADMISSION_WORKERS_MAX = 4
-REJECTION_PAGE_MAX = 1_000
 MS_PER_SEC = 1_000
+
+
+__all__ = ["AdmissionHook", "AdmissionPipeline", "RejectionLog", "RejectionRecord", "make_admitting_submit"]
 
 
 class AdmissionHook(Protocol):
@@ -36,68 +38,6 @@ class AdmissionHook(Protocol):
     name: str
 
     def check(self, transaction: SignedTransaction, view: LedgerView) -> Decision: ...
-
-
-@dataclass(frozen=True, slots=True)
-class RejectionRecord:
-    """One refused submission, as the regulator API reports it."""
-
-    id: int
-    time_ms: int
-    ledger_version: int
-    sender: str
-    sequence_number: int
-    txn_hash: str
-    hook: str
-    code: int
-    code_name: str
-    reason: str
-    payee: str | None
-    amount_micro: int | None
-    currency: str | None
-
-    def to_json(self) -> JsonObject:
-        """Return the record as a JSON object."""
-        return {name: getattr(self, name) for name in self.__slots__}
-
-
-class RejectionLog:
-    """The latest rejections (bounded); ids keep counting so a reader sees how many were evicted."""
-
-    def __init__(self, entries_max: int = DEFAULT_REJECTION_LOG_ENTRIES_MAX) -> None:
-        self._records: deque[RejectionRecord] = deque(maxlen=entries_max)
-        self._next_id = 0
-        self._lock = threading.Lock()
-
-    def append(self, transaction: SignedTransaction, rejection: Reject, version: int, time_ms: int) -> RejectionRecord:
-        """Record one rejection and return it."""
-        payment = decode_payment(transaction)
-        with self._lock:
-            record = RejectionRecord(
-                self._next_id, time_ms, version, transaction.sender.value.hex(), transaction.sequence_number,
-                transaction.hash().hex(), rejection.hook, int(rejection.code), rejection.code.name, rejection.reason,
-                None if payment is None else payment.payee.hex(), None if payment is None else payment.amount_micro,
-                None if payment is None else payment.currency,
-            )
-            self._next_id += 1
-            self._records.append(record)
-        return record
-
-    def get_page(self, start_id: int, limit: int) -> list[RejectionRecord]:
-        """Return up to limit records with id >= start_id, oldest first."""
-        with self._lock:
-            return [record for record in self._records if record.id >= start_id][:min(limit, REJECTION_PAGE_MAX)]
-
-    @property
-    def next_id(self) -> int:
-        """The id the next rejection will get (= total rejections so far)."""
-        return self._next_id
-
-    @property
-    def first_id(self) -> int:
-        """The oldest id still held (earlier ones were evicted)."""
-        with self._lock:
-            return self._records[0].id if self._records else self._next_id
 
 
 class AdmissionPipeline:
@@ -202,12 +142,43 @@ def run_hooks(hooks: Sequence[AdmissionHook], transaction: SignedTransaction, vi
     return ACCEPT
 
 
+def check_stateless(transaction: SignedTransaction, chain_id: int | None, now_us: int) -> SubmitResult | None:
+    """Return the refusal of a transaction that fails a check needing no state (signature first), or None."""
+    if len(transaction.to_bcs()) > MAX_TRANSACTION_SIZE_BYTES:
+        return SubmitResult(SubmitStatus.VM_REJECTED, transaction.hash(), int(StatusCode.EXCEEDED_MAX_TRANSACTION_SIZE))
+    if not transaction.is_signature_valid():
+        return SubmitResult(SubmitStatus.INVALID_SIGNATURE, transaction.hash())
+    raw = transaction.raw_txn
+    if chain_id is not None and raw.chain_id.value != chain_id:
+        return SubmitResult(SubmitStatus.VM_REJECTED, transaction.hash(), int(StatusCode.BAD_CHAIN_ID))
+    if raw.expiration_timestamp_secs * USECS_PER_SEC <= now_us:
+        return SubmitResult(SubmitStatus.VM_REJECTED, transaction.hash(), int(StatusCode.TRANSACTION_EXPIRED))
+    return None
+
+
+def check_sender_key(transaction: SignedTransaction, view: LedgerView) -> SubmitResult | None:
+    """Return the refusal of a transaction not signed with its sender's key (a valid signature by anyone else), or None."""
+    sender = view.read(ACCOUNT, transaction.sender.value)
+    if sender is None:
+        return SubmitResult(SubmitStatus.VM_REJECTED, transaction.hash(), int(StatusCode.SENDING_ACCOUNT_DOES_NOT_EXIST))
+    if transaction.authentication_key() != sender.authentication_key:
+        return SubmitResult(SubmitStatus.VM_REJECTED, transaction.hash(), int(StatusCode.INVALID_AUTH_KEY))
+    return None
+
+
 def make_admitting_submit(pipeline: AdmissionPipeline, get_view: Callable[[], LedgerView], submit: Submit,
-                          tracker: InMemoryTransferTracker | None = None) -> Callable[[SignedTransaction], SubmitResult | Reject]:
-    """Wrap the RPC's submit: run admission first (a rejection is the answer), then the mempool path."""
+                          tracker: InMemoryTransferTracker | None = None,
+                          chain_id: int | None = None) -> Callable[[SignedTransaction], SubmitResult | Reject]:
+    """Wrap the RPC's submit: stateless checks, then admission (a rejection is the answer), then the mempool path.
+
+    Hooks run, and rejections are recorded, only for transactions whose sender really signed them: otherwise
+    anyone could put an innocent sender into the record regulators read."""
 
     def admitted_submit(transaction: SignedTransaction) -> SubmitResult | Reject:
         view = get_view()
+        refusal = check_stateless(transaction, chain_id, view.now_us) or check_sender_key(transaction, view)
+        if refusal is not None:
+            return refusal
         decision = pipeline.admit(transaction, view)
         if isinstance(decision, Reject):
             return decision  # node.rpc.submit maps it to JSON-RPC error -32050

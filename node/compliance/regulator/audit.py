@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import structlog
+
 from node.rpc.jsonrpc import JsonObject
 from primitives.hashing import sha3_256
 
@@ -24,6 +26,8 @@ ENTRY_FIELDS = ("seq", "time_ms", "regulator", "public_key", "method", "params_h
 # Client-supplied text is clipped before it is stored, so a refused request cannot bloat the log.
 CLIENT_TEXT_CHARS_MAX = 128
 AUDIT_PAGE_MAX = 1_000
+
+log = structlog.get_logger(__name__)
 
 
 class AuditLogError(RuntimeError):
@@ -82,6 +86,14 @@ def read_audit_file(path: Path) -> list[JsonObject]:
     return entries
 
 
+def _is_json_line(line: bytes) -> bool:
+    try:
+        json.loads(line)
+    except ValueError:
+        return False
+    return True
+
+
 class AuditLog:
     """The append-only, hash-chained log; opening verifies the whole file and refuses a broken chain."""
 
@@ -90,6 +102,9 @@ class AuditLog:
         self._offsets: list[int] = []
         self._head_hash = GENESIS_PREV_HASH
         self._lock = threading.Lock()
+        self._end = 0
+        # Bytes of a torn tail dropped when the log was opened (0 when it closed cleanly).
+        self.recovered_bytes = 0
         path.parent.mkdir(parents=True, exist_ok=True)
         self._drop_torn_tail()
         entries = read_audit_file(path) if path.exists() else []
@@ -105,15 +120,32 @@ class AuditLog:
                 offset += len(line)
         self._end = offset
 
+    def _truncate_to_end(self) -> None:
+        """Cut what a failed append may have left (a torn or unsynced line): its request is never answered."""
+        try:
+            with open(self.path, "r+b") as handle:
+                handle.truncate(self._end)
+                os.fsync(handle.fileno())
+        except OSError:
+            pass  # the disk refuses even that: the torn tail is dropped when the log is next opened
+
     def _drop_torn_tail(self) -> None:
-        # A crash between write and fsync can leave a partial last line; its request was never answered.
+        # A crash mid-append leaves a partial last line (with or without its newline); its request was never
+        # answered. Every whole entry before it is kept; a bad line anywhere else is tampering and refused.
         if not self.path.exists():
             return
         data = self.path.read_bytes()
-        if data and not data.endswith(b"\n"):
-            with open(self.path, "r+b") as handle:
-                handle.truncate(data.rfind(b"\n") + 1)
-                os.fsync(handle.fileno())
+        keep = len(data) if data.endswith(b"\n") else data.rfind(b"\n") + 1
+        last_start = data.rfind(b"\n", 0, max(keep - 1, 0)) + 1
+        if keep and not _is_json_line(data[last_start:keep]):
+            keep = last_start
+        if keep == len(data):
+            return
+        with open(self.path, "r+b") as handle:
+            handle.truncate(keep)
+            os.fsync(handle.fileno())
+        self.recovered_bytes = len(data) - keep
+        log.warning("audit log: dropped a torn tail", path=str(self.path), bytes=self.recovered_bytes)
 
     @property
     def next_seq(self) -> int:
@@ -144,6 +176,7 @@ class AuditLog:
                     handle.flush()
                     os.fsync(handle.fileno())
             except OSError as error:
+                self._truncate_to_end()
                 raise AuditLogError(f"{self.path}: cannot append: {error.strerror}") from None
             self._offsets.append(self._end)
             self._end += len(line)

@@ -8,16 +8,17 @@
 #   ‖ sha3_256(canonical_params)                              32 bytes
 #   ‖ u64 little-endian timestamp_ms                          Unix milliseconds
 #   ‖ uleb128(len(nonce)) ‖ nonce                             16..64 random bytes
-# canonical_params = json.dumps(params, sort_keys=True, separators=(",", ":"), ensure_ascii=True) encoded as
-# UTF-8, where params is the JSON-RPC `params` array and holds no floats (integers, strings, booleans,
-# null, arrays, objects only), so every language produces the same bytes.
+# canonical_params = the JSON Canonicalization Scheme (RFC 8785, JCS) of the JSON-RPC `params` array, which
+# holds no floats (integers of at most 53 bits, strings, booleans, null, arrays, objects only): any language's
+# JCS library produces the same bytes (tests/adversarial/regulator_client.sh signs with openssl and curl alone).
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+
+import rfc8785
 
 from node.rpc.jsonrpc import JsonValue
 from primitives.bcs import encode_uleb128
@@ -79,7 +80,10 @@ def compute_canonical_params(params: list[JsonValue]) -> bytes:
     if not isinstance(params, list):
         raise CanonicalParamsError("params must be a JSON array")
     check_canonical_value(params)
-    return json.dumps(params, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("utf-8")
+    try:
+        return rfc8785.dumps(params)
+    except (rfc8785.CanonicalizationError, ValueError) as error:
+        raise CanonicalParamsError(f"params have no JCS form: {error}") from None
 
 
 def compute_params_hash(params: list[JsonValue]) -> bytes:

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from node.compliance.admission.pipeline import RejectionLog
 from node.compliance.index.queries import ComplianceIndex
-from node.compliance.regulator.audit import AuditLog, AuditLogError
+from node.compliance.regulator.audit import AUDIT_PAGE_MAX, AuditLog, AuditLogError
 from node.compliance.regulator.auth import (
     HTTP_FORBIDDEN,
     HTTP_UNAUTHORIZED,
@@ -25,6 +25,7 @@ from node.compliance.regulator.auth import (
     parse_credentials,
 )
 from node.compliance.regulator.methods import ComplianceMethods, RegulatorMethod
+from node.compliance.regulator.throttle import HTTP_TOO_MANY_REQUESTS, RefusalThrottle
 from node.config import RegulatorConfig
 from node.rpc.jsonrpc import (
     METHOD_NOT_FOUND,
@@ -37,17 +38,23 @@ from node.rpc.jsonrpc import (
     compose_result,
     invalid_params,
 )
+from node.rpc.connlimit import ConnectionLimits, LimitedSite
+from node.rpc.jsondepth import is_nesting_within
 from node.rpc.ledger import LedgerReader
 from node.rpc.server import JSON_CONTENT_TYPE
 
 REGULATOR_BODY_BYTES_MAX = 16 * 1024
+# Regulators are few: a small listener (node.config's [regulator] may change it).
+REGULATOR_CONNECTIONS_MAX = 128
+REGULATOR_CONNECTIONS_PER_CLIENT_MAX = 16
 BODY_READ_SLACK_BYTES = 1024
 HTTP_BAD_REQUEST = 400
 HTTP_UNAVAILABLE = 503
 MALFORMED_REQUEST = "malformed_request"
 AUDIT_UNAVAILABLE = "audit_unavailable"
+THROTTLED = "throttled"
 REFUSAL_WORDS = {HTTP_BAD_REQUEST: "bad_request", HTTP_UNAUTHORIZED: "unauthorized", HTTP_FORBIDDEN: "forbidden",
-                 HTTP_UNAVAILABLE: "unavailable"}
+                 HTTP_UNAVAILABLE: "unavailable", HTTP_TOO_MANY_REQUESTS: "too_many_requests"}
 RPC_PATH = "/v1"
 AUDIENCE_HEADER = "WWW-Authenticate"
 AUTH_SCHEME = 'Stablechain-Ed25519 realm="regulator"'
@@ -67,6 +74,8 @@ def compose_refusal(status: int, reason: str) -> web.Response:
 
 def parse_request(body: bytes) -> tuple[str, list[JsonValue], RequestId] | None:
     """Return (method, params, id) of one JSON-RPC request object, or None when it is not one."""
+    if not is_nesting_within(body):
+        return None  # refused before the parser recurses: deep nesting would raise RecursionError past it
     try:
         request = json.loads(body)
     except (UnicodeDecodeError, ValueError, RecursionError):
@@ -84,8 +93,10 @@ class RegulatorApi:
     """Authentication, audit and dispatch; `create_app` serves it on POST /v1."""
 
     def __init__(self, methods: list[RegulatorMethod], authenticator: Authenticator, audit: AuditLog,
-                 get_snapshot: Callable[[], LedgerSnapshot]) -> None:
+                 get_snapshot: Callable[[], LedgerSnapshot], throttle: RefusalThrottle | None = None) -> None:
         self.methods = {method.name: method for method in methods}
+        self.throttle = throttle if throttle is not None else RefusalThrottle()
+        self.connection_limits = ConnectionLimits(REGULATOR_CONNECTIONS_MAX, REGULATOR_CONNECTIONS_PER_CLIENT_MAX)
         self.authenticator = authenticator
         self.audit = audit
         self.get_snapshot = get_snapshot
@@ -117,21 +128,42 @@ class RegulatorApi:
                 params_hash = compute_params_hash(parsed[1]).hex()
             except CanonicalParamsError:
                 parsed = None
+        await self.flush_throttled()
         if parsed is None:
-            await self.record(_headers_only(request, self.authenticator), None, None, HTTP_BAD_REQUEST, MALFORMED_REQUEST, 0)
-            return compose_refusal(HTTP_BAD_REQUEST, MALFORMED_REQUEST)
+            return await self.refuse(request, _headers_only(request, self.authenticator), None, None, HTTP_BAD_REQUEST,
+                                     MALFORMED_REQUEST)
         method, params, request_id = parsed
         auth = self.authenticator.authenticate(request.headers, method, params)
         if not auth.is_allowed:
-            if not await self.record(auth, method, params_hash, auth.status, auth.reason, 0):
-                return compose_refusal(HTTP_UNAVAILABLE, AUDIT_UNAVAILABLE)
-            return compose_refusal(auth.status, auth.reason)
+            return await self.refuse(request, auth, method, params_hash, auth.status, auth.reason)
         answer = await self.dispatch(method, params, request_id, auth.key)  # type: ignore[arg-type]
         payload = json.dumps(answer, separators=(",", ":")).encode()
         # Nothing leaves before its audit entry is on disk.
         if not await self.record(auth, method, params_hash, 200, "", len(payload)):
             return compose_refusal(HTTP_UNAVAILABLE, AUDIT_UNAVAILABLE)
         return web.Response(body=payload, content_type=JSON_CONTENT_TYPE)
+
+    async def refuse(self, request: web.Request, auth: AuthResult | None, method: str | None, params_hash: str | None,
+                     status: int, reason: str) -> web.Response:
+        """Answer a refusal: audited one by one within the client's budget, past it 429 and only counted."""
+        client = request.remote or ""
+        if not self.throttle.is_within_budget(client):
+            self.throttle.count(client, reason)
+            return compose_refusal(HTTP_TOO_MANY_REQUESTS, THROTTLED)
+        if not await self.record(auth, method, params_hash, status, reason, 0):
+            return compose_refusal(HTTP_UNAVAILABLE, AUDIT_UNAVAILABLE)
+        return compose_refusal(status, reason)
+
+    async def flush_throttled(self, is_forced: bool = False) -> bool:
+        """Append one audit entry per (client, reason) throttled since the last flush; result_bytes holds the count."""
+        for item in self.throttle.take_due(is_forced):
+            try:
+                await asyncio.to_thread(self.audit.append, self.authenticator.wall_clock_ms(), None, None, None, None,
+                                        None, False, HTTP_TOO_MANY_REQUESTS, f"{THROTTLED}:{item.reason} from {item.client}",
+                                        item.count)
+            except AuditLogError:
+                return False
+        return True
 
     async def dispatch(self, method_name: str, params: list[JsonValue], request_id: RequestId, key: RegulatorKey) -> JsonObject:
         """Return the JSON-RPC response of an authenticated, in-scope request."""
@@ -171,17 +203,40 @@ def build_regulator_api(config: RegulatorConfig, ledger: LedgerReader, rejection
             for item in config.regulators]
     path = config.audit_log_file if Path(config.audit_log_file).is_absolute() else data_dir / config.audit_log_file
     audit = AuditLog(Path(path))
-    authenticator = Authenticator(keys, ledger.chain_id, clock_ms, config.freshness_window_ms,
-                                  ReplayCache(config.replay_cache_entries_max))
+    replay_cache = ReplayCache(config.replay_cache_entries_max)
+    restore_nonces(audit, replay_cache, clock_ms(), config.freshness_window_ms)
+    authenticator = Authenticator(keys, ledger.chain_id, clock_ms, config.freshness_window_ms, replay_cache)
     methods = ComplianceMethods(ledger, rejections, audit, index).get_methods()
-    return RegulatorApi(methods, authenticator, audit, ledger.get_snapshot)
+    api = RegulatorApi(methods, authenticator, audit, ledger.get_snapshot)
+    api.connection_limits = ConnectionLimits(config.connections_max, config.connections_per_client_max)
+    return api
+
+
+def restore_nonces(audit: AuditLog, cache: ReplayCache, now_ms: int, freshness_window_ms: int) -> int:
+    """Put the nonces of signed requests still inside their validity window back into the replay cache.
+
+    Every signed request's key and nonce are in the audit log before it is answered, so the log is where the
+    cache survives a restart: a request captured before it never replays after it. Returns how many came back."""
+    # An entry's time is when the node saw the request; its own timestamp was at most one window earlier or later.
+    since_ms, restored, end = now_ms - 2 * freshness_window_ms, 0, audit.next_seq
+    while end > 0:
+        start = max(0, end - AUDIT_PAGE_MAX)
+        entries = audit.read(start, end - start)
+        for entry in entries:
+            if entry["regulator"] is not None and entry["time_ms"] >= since_ms and entry["nonce"] and entry["public_key"]:
+                expires_ms = entry["time_ms"] + 2 * freshness_window_ms
+                cache.add(bytes.fromhex(entry["public_key"]), bytes.fromhex(entry["nonce"]), expires_ms, now_ms)
+                restored += 1
+        if not entries or entries[0]["time_ms"] < since_ms:
+            break
+        end = start
+    return restored
 
 
 async def start_regulator_server(api: RegulatorApi, host: str, port: int) -> tuple[web.AppRunner, int]:
     """Serve the API on host:port (0 = any free port); return the runner (call .cleanup() to stop) and the port."""
     runner = web.AppRunner(create_regulator_app(api), access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
+    site = LimitedSite(runner, host, port, api.connection_limits)
     await site.start()
-    sockets = site._server.sockets if site._server is not None else []  # type: ignore[union-attr]
-    return runner, sockets[0].getsockname()[1] if sockets else port
+    return runner, site.get_port()

@@ -36,8 +36,8 @@ DD_KEY = PrivateKey.from_seed_material(b"dealer")
 PAYEE_KEY = PrivateKey.from_seed_material(b"payee-dealer")
 PAYEE = PAYEE_KEY.public_key().address()
 DD_BALANCE = 10**12
-EXPIRATION_SECS = 10**10
 START_USECS = 1_700_000_000_000_000
+EXPIRATION_SECS = START_USECS // 1_000_000 + 24 * 3600  # within the mempool's expiration horizon
 CLOCK_STEP_USECS = 1_000
 # The fake network delivers at most this many messages per run_until call.
 DELIVERIES_MAX = 20_000
@@ -65,13 +65,13 @@ def make_genesis(keys: list[PrivateKey]) -> tuple[BlockCommit, bytes, ValidatorS
     return commit, compute_genesis_hash(certificate), validators
 
 
-def make_transfer(sequence_number: int, amount: int = 1) -> SignedTransaction:
-    """Return the dealer's signed XUS payment to the payee."""
+def make_transfer(sequence_number: int, amount: int = 1, expiration_secs: int = EXPIRATION_SECS) -> SignedTransaction:
+    """Return the dealer's signed XUS payment to the payee (expiring within the fake clock's horizon by default)."""
     args = (PAYEE, amount.to_bytes(8, "little"), encode_uleb128(0), encode_uleb128(0))
     payload = TransactionPayload(ScriptFunction(ModuleId(AccountAddress.CORE_CODE, "PaymentScripts"),
                                                 "peer_to_peer_with_metadata", (currency_type_tag("XUS"),), args))
     raw = RawTransaction(AccountAddress(TESTNET_DD), sequence_number, payload, 1_000_000, 0, "XUS",
-                         EXPIRATION_SECS, ChainId(CHAIN_ID))
+                         expiration_secs, ChainId(CHAIN_ID))
     return sign_raw_transaction(DD_KEY, raw)
 
 
@@ -249,8 +249,8 @@ def is_committed(store: MemoryStore, txn_hash: bytes) -> bool:
     return False
 
 
-class Crash(Exception):
-    """A simulated kill -9 between two effects."""
+class Crash(BaseException):
+    """A simulated kill -9 between two effects (a BaseException: the runtime contains every Exception of a message)."""
 
 
 def crash_before_effect(effect_index: int):

@@ -25,7 +25,7 @@ from primitives.certified.signatures import Ed25519Scheme, Ed25519Signer
 from primitives.keys import PrivateKey
 from primitives.types.names import AccountAddress, ChainId
 from primitives.types.transactions import RawTransaction, sign_raw_transaction
-from tests.node.runtime.harness import CHAIN_ID, DD_KEY, DR_KEY, TC_KEY, Cluster, Node
+from tests.node.runtime.harness import CHAIN_ID, DD_KEY, DR_KEY, EXPIRATION_SECS, TC_KEY, Cluster, Node
 from wallet.validator import compose_rotate
 
 STAKE_MICRO = 10_000_000
@@ -75,7 +75,7 @@ class RotationCluster(Cluster):
     def rotate(self) -> None:
         """The operator registers NEW_KEY on chain (StakingScripts::rotate_consensus_key)."""
         raw = RawTransaction(AccountAddress(ROTATING), 0, compose_rotate(NEW_PUBLIC_KEY, consensus=True), 1_000_000, 0,
-                             "XUS", 10**10, ChainId(CHAIN_ID))
+                             "XUS", EXPIRATION_SECS, ChainId(CHAIN_ID))
         assert self.submit(ROTATING, sign_raw_transaction(ACCOUNT_KEYS[1], raw)).status == 0
 
     def get_rotated_epoch(self) -> int | None:

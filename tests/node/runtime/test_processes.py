@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import time
 
 import pytest
 
@@ -13,6 +14,12 @@ STARTUP_TIMEOUT_S = 30
 SHUTDOWN_TIMEOUT_S = 10
 COMMIT_TIMEOUT_S = 60
 DOWNTIME_VERSIONS = 8
+EXPIRATION_AHEAD_S = 600
+
+
+def get_expiration_secs() -> int:
+    """Real processes run on the wall clock: expire a while after now, within the mempool's horizon."""
+    return int(time.time()) + EXPIRATION_AHEAD_S
 
 
 def is_committed_on(node, sender_hex: str) -> bool:  # noqa: ANN001
@@ -28,7 +35,7 @@ def test_four_processes_commit_a_submitted_transaction(tmp_path) -> None:  # noq
             start(node)
         assert wait_for(lambda: all(call_rpc(node, "get_metadata", []) is not None for node in nodes),
                         STARTUP_TIMEOUT_S)
-        txn = make_transfer(0)
+        txn = make_transfer(0, expiration_secs=get_expiration_secs())
         answer = call_rpc(nodes[1], "submit", [txn.to_bcs().hex()])
         assert answer is not None and answer.get("error") is None, answer
         sender_hex = txn.sender.value.hex()
@@ -66,12 +73,12 @@ def test_killed_validator_restarts_from_disk_and_catches_up(tmp_path) -> None:  
         for node in nodes:
             start(node)
         assert wait_for(lambda: all(get_version(node) is not None for node in nodes), STARTUP_TIMEOUT_S)
-        sender_hex = make_transfer(0).sender.value.hex()
+        sender_hex = make_transfer(0, expiration_secs=get_expiration_secs()).sender.value.hex()
         for sequence in range(3):
-            call_rpc(nodes[sequence % 3], "submit", [make_transfer(sequence).to_bcs().hex()])
+            call_rpc(nodes[sequence % 3], "submit", [make_transfer(sequence, expiration_secs=get_expiration_secs()).to_bcs().hex()])
         kill(victim)  # kill -9 under load
         for sequence in range(3, 6):
-            call_rpc(nodes[sequence % 3], "submit", [make_transfer(sequence).to_bcs().hex()])
+            call_rpc(nodes[sequence % 3], "submit", [make_transfer(sequence, expiration_secs=get_expiration_secs()).to_bcs().hex()])
         live = nodes[:3]
         assert wait_for(lambda: all(is_committed_at(node, sender_hex, 5) for node in live), COMMIT_TIMEOUT_S)
         # Stay down while the others commit well past what their block trees keep.

@@ -156,6 +156,9 @@ def test_sliding_nonce_rejects_reuse(chain) -> None:
     assert status_of(create(5, "n1")).is_executed()
     assert abort_of(create(5, "n2")) == ("SlidingNonce", 775)
     assert abort_of(create(5 + 20_000, "n3")) == ("SlidingNonce", 519)
+    # A nonce past the 128-bit window slides it: nonces below its new minimum are too old, never re-usable.
+    assert status_of(create(5 + 128 + 10, "n4")).is_executed()
+    assert abort_of(create(6, "n5")) == ("SlidingNonce", 263)
 
 
 def test_rotate_dual_attestation_info_events_and_aborts(chain) -> None:

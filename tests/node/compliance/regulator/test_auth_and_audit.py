@@ -38,8 +38,9 @@ def test_signing_bytes_match_the_documented_vector_on_both_sides() -> None:
     assert KEY.sign(bytes.fromhex(VECTOR_MESSAGE)).hex() == VECTOR_SIGNATURE
 
 
+JCS_INTEGER_MAX = 2**53 - 1  # RFC 8785 numbers are IEEE doubles: larger integers have no canonical form
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.text(max_size=8),
+    st.none() | st.booleans() | st.integers(-JCS_INTEGER_MAX, JCS_INTEGER_MAX) | st.text(max_size=8),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
     max_leaves=10,
 )
@@ -56,10 +57,16 @@ def test_the_client_and_the_node_sign_the_same_bytes(params: list, method: str, 
         == node_auth.compute_signing_message(*args)
 
 
+def test_integers_beyond_53_bits_have_no_canonical_form() -> None:
+    with pytest.raises(CanonicalParamsError):
+        node_auth.compute_canonical_params([JCS_INTEGER_MAX + 1])
+
+
 def test_floats_have_no_canonical_form() -> None:
     with pytest.raises(CanonicalParamsError):
         compute_canonical_params([1.0])
-    assert compute_canonical_params([{"b": 1, "a": "é"}]) == b'[{"a":"\\u00e9","b":1}]'
+    # JCS (RFC 8785): sorted keys, no spaces, non-ASCII as UTF-8 (not escaped).
+    assert compute_canonical_params([{"b": 1, "a": "é"}]) == '[{"a":"é","b":1}]'.encode()
 
 
 def test_the_replay_cache_is_bounded_and_never_evicts_a_live_nonce() -> None:
