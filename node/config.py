@@ -108,6 +108,8 @@ class RpcConfig(Section):
 
     listen_host: str = "127.0.0.1"
     listen_port: int = Field(default=8080, ge=PORT_MIN, le=PORT_MAX)
+    json_rpc: bool = Field(default=True, description="false: the port serves only /metrics, /-/healthy and /-/ready "
+                           "(a validator that leaves wallets to full nodes)")
     body_bytes_max: int = Field(default=MAX_REQUEST_BODY_BYTES, gt=0)
     batch_size_max: int = Field(default=MAX_BATCH_SIZE, gt=0)
     page_size_max: int = Field(default=MAX_PAGE_SIZE, gt=0)
@@ -239,6 +241,8 @@ class NodeConfig(BaseSettings):
     def check_role_keys(self) -> NodeConfig:
         if self.role == ROLE_VALIDATOR and self.keys.consensus_key_file is None:
             raise ValueError("a validator needs keys.consensus_key_file (role = \"full\" runs without one)")
+        if self.faucet is not None and not self.rpc.json_rpc:
+            raise ValueError("the faucet is served on the JSON-RPC port: [faucet] needs rpc.json_rpc = true")
         return self
 
     def is_full_node(self) -> bool:

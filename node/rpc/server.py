@@ -80,6 +80,17 @@ def create_app(dispatcher: Dispatcher, faucet: Faucet | None = None, *, ledger: 
     return app
 
 
+def create_probe_app() -> web.Application:
+    """Return the app of a node whose JSON-RPC is off: the liveness probe only (the service adds the rest)."""
+    app = web.Application()
+
+    async def handle_healthy(_request: web.Request) -> web.Response:
+        return web.Response(text=HEALTHY_BODY)
+
+    app.router.add_get("/-/healthy", handle_healthy)
+    return app
+
+
 def create_app_from_config(rpc: RpcConfig, dispatcher: Dispatcher, faucet: Faucet | None,
                            ledger: LedgerReader) -> web.Application:
     """Return the app with the limits of an RpcConfig (node/config.py)."""

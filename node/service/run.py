@@ -20,7 +20,7 @@ from node.metrics import METRICS_CONTENT_TYPE, NodeMetrics
 from node.rpc.faucet import create_faucet
 from node.rpc.methods import create_dispatcher
 from node.rpc.connlimit import ConnectionLimits, LimitedSite
-from node.rpc.server import create_app_from_config
+from node.rpc.server import create_app_from_config, create_probe_app
 from node.service.descriptors import ensure_descriptor_budget
 from node.runtime.submit import SubmitResult, SubmitStatus
 from node.runtime.wire import BroadcastData, CommitNotice, DeferPayload, Outbound, SendData, SetPeers, SetTimer
@@ -265,15 +265,21 @@ class NodeService:
 
     # ---- JSON-RPC ------------------------------------------------------------------------------
 
-    async def start_rpc(self) -> None:
-        """Serve JSON-RPC, the faucet (if configured) and /metrics on the RPC port."""
+    def create_json_rpc_app(self) -> web.Application:
+        """Return the JSON-RPC app: methods, streams and the faucet, behind the admission hooks."""
         rpc = self.config.rpc
         # Admission hooks guard what clients submit; the faucet's own mints go straight to the mempool.
         submit = self.compliance.wrap_submit(self.ledger, self.submit_signed)
         dispatcher = create_dispatcher(self.ledger, submit, rpc.batch_size_max, rpc.body_bytes_max,
                                        rpc.page_size_max)
         faucet = create_faucet(self.config, self.ledger, self.submit_signed)
-        app = create_app_from_config(rpc, dispatcher, faucet, self.ledger)
+        return create_app_from_config(rpc, dispatcher, faucet, self.ledger)
+
+    async def start_rpc(self) -> None:
+        """Serve JSON-RPC, the faucet (if configured) and /metrics on the RPC port (only the probes and /metrics
+        when rpc.json_rpc is off)."""
+        rpc = self.config.rpc
+        app = self.create_json_rpc_app() if rpc.json_rpc else create_probe_app()
 
         async def handle_metrics(_request: web.Request) -> web.Response:
             return web.Response(body=self.metrics.render(), headers={"Content-Type": METRICS_CONTENT_TYPE})
