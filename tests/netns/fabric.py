@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -24,6 +25,9 @@ HOSTS_MAX = 200
 # Token-bucket shaping: the burst and latency bound tc tbf asks for.
 SHAPING_BURST_BYTES = 32_768
 SHAPING_LATENCY_MS = 50
+# A fabric's prefix is "sc" and its test process's pid modulo PID_MODULUS (short enough for interface names).
+PID_MODULUS = 100_000
+FABRIC_NAMESPACE = re.compile(r"^sc(\d+)-")
 
 if not FABRIC_SUBNET.subnet_of(BENCHMARK_NETWORK):  # pragma: no cover - a constant's sanity check
     raise RuntimeError("the fabric subnet must lie in 198.18.0.0/15")
@@ -68,7 +72,7 @@ class Host:
 class Fabric:
     """A switch namespace holding a bridge, and hosts attached to it by veth links."""
 
-    prefix: str = field(default_factory=lambda: f"sc{os.getpid() % 100_000}")
+    prefix: str = field(default_factory=lambda: f"sc{os.getpid() % PID_MODULUS}")
     hosts: dict[str, Host] = field(default_factory=dict)
     namespaces: list[str] = field(default_factory=list)
 
@@ -80,6 +84,7 @@ class Fabric:
     def open(self) -> Fabric:
         """Create the switch namespace and its bridge."""
         require_namespaces()
+        remove_stale_fabrics()
         self.close()  # leftovers of a crashed run with the same prefix
         self._add_namespace(self.switch)
         run_ip("-n", self.switch, "link", "add", "br0", "type", "bridge")
@@ -122,9 +127,7 @@ class Fabric:
 
     def close(self) -> None:
         """Kill every process left in the fabric's namespaces and delete them (links go with them)."""
-        existing = run_ip("netns", "list") if shutil.which("ip") else ""
-        names = {line.split()[0] for line in existing.splitlines() if line.strip()}
-        for namespace in sorted(names):
+        for namespace in list_namespaces():
             if namespace == self.switch or namespace.startswith(f"{self.prefix}-"):
                 _kill_namespace_processes(namespace)
                 run_ip("netns", "del", namespace)
@@ -151,3 +154,22 @@ def _kill_namespace_processes(namespace: str) -> None:
             os.kill(int(pid), 9)
         except (ProcessLookupError, ValueError):
             pass
+
+
+def list_namespaces() -> list[str]:
+    """Return the names of the network namespaces that exist now, sorted."""
+    existing = run_ip("netns", "list") if shutil.which("ip") else ""
+    return sorted({line.split()[0] for line in existing.splitlines() if line.strip()})
+
+
+def remove_stale_fabrics() -> list[str]:
+    """Delete the namespaces of fabrics whose test process is gone (a run killed before close() could run)."""
+    live = {int(entry) % PID_MODULUS for entry in os.listdir("/proc") if entry.isdigit()}
+    removed = []
+    for namespace in list_namespaces():
+        match = FABRIC_NAMESPACE.match(namespace)
+        if match is not None and int(match.group(1)) not in live:
+            _kill_namespace_processes(namespace)
+            run_ip("netns", "del", namespace)
+            removed.append(namespace)
+    return removed
