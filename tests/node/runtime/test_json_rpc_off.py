@@ -57,7 +57,8 @@ def test_a_validator_without_json_rpc_commits_and_serves_only_probes(tmp_path) -
     try:
         for node in nodes:
             start(node)
-        assert wait_for(lambda: get_http_status(f"{base}/-/healthy") == 200, STARTUP_TIMEOUT_S)
+        assert wait_for(lambda: get_http_status(f"{base}/-/healthy") == 200 and all(
+            call_rpc(node, "get_metadata", []) is not None for node in nodes if node is not quiet), STARTUP_TIMEOUT_S)
         transfer = make_transfer(0, expiration_secs=int(time.time()) + EXPIRATION_AHEAD_S)
         answer = call_rpc(nodes[0], "submit", [transfer.to_bcs().hex()])
         assert answer is not None and answer.get("error") is None, answer
