@@ -13,7 +13,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.devnet.cluster import is_port_free
+from tests.devnet import cluster
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 CHROMIUM_PATH = Path("/usr/bin/chromium")
@@ -29,10 +29,7 @@ PORT_SEARCH_START = 28_070
 
 def find_free_port(start: int = PORT_SEARCH_START) -> int:
     """Return a free port on 127.0.0.1 from start on."""
-    for port in range(start, start + 1_000):
-        if is_port_free(port):
-            return port
-    raise RuntimeError("no free port for a web process")
+    return cluster.find_free_port(start, 1_000, "a web process")
 
 
 def require_chromium() -> Path:

@@ -35,6 +35,14 @@ def is_port_free(port: int) -> bool:
     return True
 
 
+def find_free_port(start: int, span: int, what: str) -> int:
+    """Return the first port from start on (within span) where nothing listens on 127.0.0.1."""
+    for port in range(start, start + span):
+        if is_port_free(port):
+            return port
+    raise RuntimeError(f"no free port for {what}")
+
+
 def find_base_port(validators: int, start: int = PORT_SEARCH_START) -> int:
     """Return a base port whose JSON-RPC and network ports are all free."""
     for base in range(start, start + 2_000, PORT_SEARCH_STEP):

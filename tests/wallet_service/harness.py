@@ -15,7 +15,7 @@ import requests
 
 from primitives.keys import PrivateKey
 
-from tests.devnet.cluster import is_port_free
+from tests.devnet import cluster
 
 SERVICE_PORT_SEARCH_START = 29_100
 START_TIMEOUT_S = 90.0
@@ -28,10 +28,7 @@ XUS = 1_000_000
 
 def find_free_port(start: int = SERVICE_PORT_SEARCH_START) -> int:
     """Return a free port on 127.0.0.1."""
-    for port in range(start, start + 2_000):
-        if is_port_free(port):
-            return port
-    raise RuntimeError("no free port for a wallet service")
+    return cluster.find_free_port(start, 2_000, "a wallet service")
 
 
 @dataclass
