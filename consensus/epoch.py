@@ -66,6 +66,7 @@ def _reset_to_epoch(work: Work, epoch_state: EpochState) -> None:
     state.pending_qcs = {}
     state.requested_blocks = frozenset()
     state.pending_proposal = None
+    state.fetched_chain = ()
     state.last_commit_vote = None
     state.history = ()
     state.turns = {}

@@ -6,11 +6,21 @@ from collections.abc import Callable
 
 from consensus.events import FetchBlocks, Send
 from consensus.state import Work
-from consensus.types import Block, BlockRetrievalRequest, BlockRetrievalResponse, BlockRetrievalStatus
+from consensus.types import (
+    MAX_BLOCK_BYTES,
+    Block,
+    BlockRetrievalRequest,
+    BlockRetrievalResponse,
+    BlockRetrievalStatus,
+    compute_block_bytes,
+)
 from consensus.verify import MAX_BLOCKS_PER_RETRIEVAL
 
 # Outstanding block requests remembered at most (they are also forgotten at each local timeout).
 REQUESTED_BLOCKS_MAX = 64
+# [SYNC-4] The blocks of one response fit this many encoded bytes (the first block always goes: it fits, being at
+# most MAX_BLOCK_BYTES), so a response always fits a peer frame however large the blocks are.
+RETRIEVAL_RESPONSE_BLOCK_BYTES_MAX = MAX_BLOCK_BYTES
 
 
 def request_blocks(work: Work, peer: bytes, block_id: bytes, round_: int) -> None:
@@ -38,10 +48,14 @@ def process_block_retrieval(work: Work, sender: bytes, request: BlockRetrievalRe
 def compute_block_retrieval_response(
     get_block: Callable[[bytes], Block | None], request: BlockRetrievalRequest
 ) -> BlockRetrievalResponse:
-    """Walk parent links from the requested id (newest first); runtimes may call it over their store."""
+    """Walk parent links from the requested id (newest first), within the count and byte limits of [SYNC-4]."""
     blocks: list[Block] = []
+    size_bytes = 0
     current = get_block(request.block_id)
     while current is not None and len(blocks) < min(request.count, MAX_BLOCKS_PER_RETRIEVAL):
+        size_bytes += compute_block_bytes(current)
+        if blocks and size_bytes > RETRIEVAL_RESPONSE_BLOCK_BYTES_MAX:
+            break  # the requester asks again from the oldest block it got ([SYNC-3])
         blocks.append(current)
         current = None if current.is_genesis() else get_block(current.parent_id)
     if not blocks:

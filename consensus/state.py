@@ -71,6 +71,7 @@ class CoreState:
     pending_qcs: dict[bytes, QuorumCertificate] = field(default_factory=dict)  # waiting for blocks
     requested_blocks: frozenset[bytes] = frozenset()  # [SYNC-3] block ids asked for and not yet received
     pending_proposal: Block | None = None  # [SYNC-6] the newest proposal whose parent is still being fetched
+    fetched_chain: tuple[Block, ...] = ()  # [SYNC-4] fetched blocks (newest first) waiting for the rest below them
     last_commit_vote: CommitVote | None = None
     epoch_proofs: tuple[LedgerInfoWithSignatures, ...] = ()
     persisted_sync_info: SyncInfo | None = None

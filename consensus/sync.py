@@ -10,6 +10,7 @@ from consensus.ordering import order_to
 from consensus.retrieval import request_blocks
 from consensus.state import Work
 from consensus.types import Block, SyncInfo, TimeoutCertificate
+from consensus.verify import MAX_BLOCKS_PER_RETRIEVAL
 from primitives.certified.blocks import QuorumCertificate
 
 
@@ -63,16 +64,25 @@ def process_retrieved_blocks(work: Work, event: VerifiedBlocks) -> None:
     state.requested_blocks = state.requested_blocks - {block.id for block in event.blocks}
     for block in reversed(event.blocks):
         check_proposal(work, block)  # [EVIDENCE-1] fetched blocks are signature-checked too, solicited or not
-        if not is_requested or tree.is_known(block.id) or not tree.is_insertable(block):
-            continue
-        insert_block(work, block)
     if not is_requested:
         return
-    oldest = event.blocks[-1]
+    chain = join_fetched_chain(state.fetched_chain, event.blocks)
+    for block in reversed(chain):
+        if not tree.is_known(block.id) and tree.is_insertable(block):
+            insert_block(work, block)
+    oldest = chain[-1]
     if not tree.is_known(oldest.id) and oldest.round > tree.get_root().round:
+        # [SYNC-4] The answer stopped short (count or bytes): keep what came, ask for the rest below it.
+        state.fetched_chain = chain if len(chain) <= MAX_BLOCKS_PER_RETRIEVAL else ()
         request_blocks(work, event.sender, oldest.parent_id, oldest.round)
         return
+    state.fetched_chain = ()
     replay_pending(work, event.sender)
+
+
+def join_fetched_chain(kept: tuple[Block, ...], blocks: tuple[Block, ...]) -> tuple[Block, ...]:
+    """Return the fetched blocks (newest first) after the kept ones they extend downwards, if they do."""
+    return kept + blocks if kept and kept[-1].parent_id == blocks[0].id else blocks
 
 
 def insert_block(work: Work, block: Block) -> bool:

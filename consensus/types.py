@@ -21,6 +21,15 @@ from primitives.errors import DecodeError
 from primitives.hashing import ZERO_HASH
 
 
+MAX_BLOCK_PAYLOAD_BYTES = 8 * 1024 * 1024
+# What a block's encoding adds to its payload at most: framing for MAX_BLOCK_TXNS entries (about 50 KiB), the
+# header, failed authors and a QC signed by up to MAX_VALIDATORS members (about 25 KiB); rounded up generously.
+MAX_BLOCK_OVERHEAD_BYTES = 512 * 1024
+MAX_BLOCK_BYTES = MAX_BLOCK_PAYLOAD_BYTES + MAX_BLOCK_OVERHEAD_BYTES
+# [NET-4] The largest consensus message: one block with the sync info that travels with it (a proposal), or a
+# retrieval response, whose blocks fit MAX_BLOCK_BYTES ([SYNC-4]). Peer frames are sized from it.
+MAX_CONSENSUS_MESSAGE_BYTES = MAX_BLOCK_BYTES + MAX_BLOCK_OVERHEAD_BYTES
+
 @dataclass(frozen=True, slots=True)
 class Block:
     """A block: its data, id = compute_block_id(data), and the author's signature over the id (empty for genesis)."""
@@ -291,6 +300,11 @@ def from_wire(plain: object) -> WireMessage:
     if cls is None:
         raise DecodeError(f"unknown wire message tag {plain[0]}")
     return from_plain(cls, plain[1])
+
+
+def compute_block_bytes(block: Block) -> int:
+    """Return the size of a block's canonical encoding (what it adds to a retrieval response)."""
+    return len(pack(to_plain(block)))
 
 
 def encode_message(message: WireMessage) -> bytes:

@@ -9,6 +9,7 @@ from enum import IntEnum
 from consensus import events as ev
 from consensus.election import compute_failed_authors, get_weighted_leader, is_well_formed_failed_authors
 from consensus.types import (
+    MAX_BLOCK_PAYLOAD_BYTES,
     Block,
     BlockRetrievalRequest,
     BlockRetrievalResponse,
@@ -39,7 +40,6 @@ from primitives.certified.validators import ValidatorSet, check_signatures, chec
 from primitives.limits import MAX_TRANSACTION_SIZE_BYTES
 
 MAX_BLOCK_TXNS = 10_000
-MAX_BLOCK_PAYLOAD_BYTES = 8 * 1024 * 1024
 MAX_BLOCKS_PER_RETRIEVAL = 100
 # An honest proposer's clock may run ahead of ours by at most this much (Diem: 5 minutes).
 MAX_PROPOSAL_CLOCK_SKEW_USECS = 5 * 60 * 1_000_000

@@ -22,7 +22,16 @@ from node.config_compliance import (
     VelocityHookConfig,
     VelocityWindowConfig,
 )
+from node.runtime.wire import PEER_MESSAGE_BYTES_MAX
 from node.seeds import parse_seed
+from primitives.errors import invariant
+
+# [NET-4] A frame carries one peer message with its encryption tag and envelopes; below this a node could not
+# send its own largest message (a catch-up response or a block of the largest size), so it refuses to start.
+PEER_FRAME_OVERHEAD_BYTES = 1024
+PEER_FRAME_BYTES_MIN = PEER_MESSAGE_BYTES_MAX + PEER_FRAME_OVERHEAD_BYTES
+PEER_FRAME_BYTES_DEFAULT = 16 * 1024 * 1024
+invariant(PEER_FRAME_BYTES_DEFAULT >= PEER_FRAME_BYTES_MIN, "the default frame carries the largest message")
 
 # The compliance sections live in node.config_compliance; every section is importable from here.
 __all__ = ["AdmissionConfig", "AmountCapConfig", "AmountCapsHookConfig", "ConfigError", "KycGateConfig", "NodeConfig",
@@ -84,7 +93,8 @@ class NetworkConfig(Section):
                                     "lists no address (chains from before addresses were on chain)")
     full_node_connections_max: int = Field(default=FULL_NODE_CONNECTIONS_MAX, ge=0,
                                            description="connections accepted from nodes outside the validator set")
-    frame_bytes_max: int = Field(default=16 * 1024 * 1024, gt=0)
+    frame_bytes_max: int = Field(default=PEER_FRAME_BYTES_DEFAULT, ge=PEER_FRAME_BYTES_MIN,
+                                 description="largest peer frame; at least the node's own largest message ([NET-4])")
 
     @field_validator("seeds")
     @classmethod

@@ -9,8 +9,9 @@ import msgpack
 from node.network.noise import TAG_LENGTH_BYTES
 
 FRAME_HEADER_BYTES = 4
-# One frame carries one consensus message; a block of a few thousand transactions fits easily.
-MAX_FRAME_BYTES = 8 * 1024 * 1024
+# One frame carries one peer message. A node sets its cap from `[network] frame_bytes_max`, which node.config
+# keeps at or above the node's own largest message ([NET-4]); this default is the same 16 MiB.
+MAX_FRAME_BYTES = 16 * 1024 * 1024
 # Handshake frames are tiny (IK message 1 is 96 bytes plus a short payload).
 MAX_HANDSHAKE_FRAME_BYTES = 1024
 # Sent in handshake message 1; a listener refuses any other version.

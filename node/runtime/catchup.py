@@ -19,6 +19,7 @@ from node.runtime.catchup_limits import CACHED_RESPONSE_COST_BLOCKS, CatchUpServ
 from node.runtime.executor import SpeculativeExecutor
 from node.runtime.wire import (
     CHANNEL_CATCHUP_REQUEST,
+    CATCHUP_RESPONSE_BYTES_MAX,
     CHANNEL_CATCHUP_RESPONSE,
     BroadcastData,
     Outbound,
@@ -34,9 +35,8 @@ from primitives.certified.plain import from_plain, to_plain
 from primitives.codec import pack, unpack
 from primitives.limits import U64_MAX
 
-# One response carries at most this many blocks and (roughly) this many bytes of blocks.
+# One response carries at most this many blocks and about CATCHUP_RESPONSE_BYTES_MAX bytes of them (node.runtime.wire).
 CATCHUP_BLOCKS_PER_RESPONSE_MAX = 256
-CATCHUP_RESPONSE_BYTES_MAX = 4 * 1024 * 1024
 # A node this many rounds behind a certified commit catches up here; a smaller gap is closed by the core's block
 # retrieval ([SYNC-3], one request of up to MAX_BLOCKS_PER_RETRIEVAL blocks), or here when it is stuck.
 CATCHUP_ROUND_LAG_MIN = MAX_BLOCKS_PER_RETRIEVAL

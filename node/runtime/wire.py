@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from consensus.types import MAX_CONSENSUS_MESSAGE_BYTES
 from primitives.certified.ledger_info import LedgerInfoWithSignatures
 from primitives.certified.validators import ValidatorSet
 from primitives.codec import pack, unpack
@@ -25,6 +26,12 @@ CHANNEL_SNAPSHOT_RESPONSE = 5
 # What a node outside the validator set (a full node) may send a validator: sync and snapshot requests and
 # transactions, as a JSON-RPC client may; never consensus messages, nor responses it was not asked for.
 FULL_NODE_CHANNELS = frozenset({CHANNEL_CATCHUP_REQUEST, CHANNEL_SNAPSHOT_REQUEST, CHANNEL_TRANSACTION})
+
+# One catch-up response carries about this many bytes of blocks (the block that crosses it still goes).
+CATCHUP_RESPONSE_BYTES_MAX = 4 * 1024 * 1024
+# [NET-4] The largest peer message a node sends: a catch-up response (its budget, the block that crosses it and
+# the certificate) is larger than any consensus message; peer frames must carry it (node.config).
+PEER_MESSAGE_BYTES_MAX = CATCHUP_RESPONSE_BYTES_MAX + MAX_CONSENSUS_MESSAGE_BYTES
 
 Decoded = TypeVar("Decoded")
 

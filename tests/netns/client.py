@@ -6,7 +6,8 @@
 `python -m tests.netns.client load RESULT.json --submit URL ... [--pay-through URL ...] --watch URL ... --keys DIR
 --duration S --rate R` funds senders through the first --submit URL, pays through --pay-through (default --submit),
 writes RESULT.started (the wall clock when the load starts, after funding) and, at the end, RESULT.json:
-{"started_wall_s", "timeline_per_s", "versions": [[t_s, [version or null per watched node]], ...]}.
+{"started_wall_s", "timeline_per_s", "versions": [[t_s, [version or null per watched node], [round or null per
+watched node]], ...]} (the rounds tell a stalled chain from a stalled client when a test fails).
 """
 
 from __future__ import annotations
@@ -103,11 +104,12 @@ async def wait_for_nodes(urls: list[str]) -> bool:
 
 
 async def sample_versions(urls: list[str], started: float, samples: list, stop: asyncio.Event) -> None:
-    """Record every watched node's version every half second until stopped."""
+    """Record every watched node's version and consensus round every half second until stopped."""
     async with aiohttp.ClientSession() as session:
         while not stop.is_set():
             versions = await asyncio.gather(*(get_version(session, url) for url in urls))
-            samples.append([round(time.time() - started, 2), list(versions)])
+            rounds = await asyncio.gather(*(get_round(session, url) for url in urls))
+            samples.append([round(time.time() - started, 2), list(versions), list(rounds)])
             try:
                 await asyncio.wait_for(stop.wait(), VERSION_SAMPLE_INTERVAL_S)
             except asyncio.TimeoutError:

@@ -62,7 +62,7 @@ def get_mean(values: list[int]) -> float:
 def find_catch_up_s(versions: list, restore_s: float) -> float | None:
     """Return how long after restore_s the cut validator first reached the others' version of the sample before."""
     previous_others: int | None = None
-    for t_s, sample in versions:
+    for t_s, sample, *_ in versions:
         others = [version for index, version in enumerate(sample) if index != CUT_VALIDATOR and version is not None]
         cut = sample[CUT_VALIDATOR]
         if t_s >= restore_s and previous_others is not None and cut is not None and cut >= previous_others:
@@ -111,13 +111,13 @@ def test_a_cut_link_costs_under_ten_percent_and_the_validator_catches_up_when_it
 def assert_rate_kept_and_caught_up(result: dict, cut_s: float, restore_s: float) -> None:
     """The rate from RECOVERY_S after the cut is at least RATE_RATIO_MIN of the slower window around it, and the cut
     validator is back at the others' version within CATCH_UP_S of the restore."""
-    assert_rate_kept(result["timeline_per_s"], cut_s, restore_s)
+    assert_rate_kept(result["timeline_per_s"], cut_s, restore_s, result["versions"])
     catch_up_s = find_catch_up_s(result["versions"], restore_s)
     assert catch_up_s is not None and catch_up_s <= CATCH_UP_S, (
         f"validator {CUT_VALIDATOR} back at the others' version {catch_up_s} s after the restore: {result['versions']}")
 
 
-def assert_rate_kept(timeline: list[int], cut_s: float, restore_s: float) -> None:
+def assert_rate_kept(timeline: list[int], cut_s: float, restore_s: float, samples: list) -> None:
     """The rate from RECOVERY_S after the cut is at least RATE_RATIO_MIN of the slower window around it."""
     before = get_mean(timeline[WARMUP_S:int(cut_s)])
     during = get_mean(timeline[int(cut_s) + RECOVERY_S:int(restore_s)])
@@ -125,4 +125,5 @@ def assert_rate_kept(timeline: list[int], cut_s: float, restore_s: float) -> Non
     after = get_mean(timeline[int(restore_s) + SETTLE_S:len(timeline) - 1])
     reference = min(before, after)
     assert during >= RATE_RATIO_MIN * reference, (
-        f"{during:.0f}/s with the link cut vs {before:.0f}/s before and {after:.0f}/s after: {timeline}")
+        f"{during:.0f}/s with the link cut vs {before:.0f}/s before and {after:.0f}/s after: {timeline}; "
+        f"[t_s, versions, rounds] while cut: {[sample for sample in samples if cut_s - 1 <= sample[0] <= restore_s]}")

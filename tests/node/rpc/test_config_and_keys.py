@@ -61,6 +61,8 @@ def test_environment_overrides_the_file(tmp_path: Path, monkeypatch: pytest.Monk
         (("chain_id = 2", "chain_id = 2\nchian = 3"), "chian"),
         (("address = \"E52999D653B418B73C002E3E43BC7CA9\"", "address = \"zz\""), "network.peers.0.address"),
         (("[keys]\nconsensus_key_file = \"keys/consensus.key\"\n", "[keys]\n"), "keys.consensus_key_file"),
+        # [NET-4] a frame cap below the node's own largest message (a catch-up response, a full block)
+        (("listen_port = 6181", "listen_port = 6181\nframe_bytes_max = 8388608"), "network.frame_bytes_max"),
     ],
 )
 def test_mistakes_are_reported_with_the_field_path(tmp_path: Path, change: tuple[str, str], expected: str) -> None:
