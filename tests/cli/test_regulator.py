@@ -14,7 +14,7 @@ from node.compliance.regulator.server import build_regulator_api, create_regulat
 from node.config import RegulatorConfig
 from tests.cli.server import ServerThread
 from tests.node.compliance.admission.chain import ComplianceChain
-from tests.node.compliance.regulator.harness import regulator_key
+from tests.node.compliance.regulator.harness import NODE_KEY, regulator_key
 from wallet.regulator import RegulatorClient, RegulatorRefused
 
 runner = CliRunner()
@@ -29,12 +29,13 @@ def node(tmp_path_factory):  # noqa: ANN001, ANN201
     config = RegulatorConfig.model_validate({
         "listen_port": 0, "audit_log_file": "audit/regulator.jsonl",
         "regulators": [
-            {"name": "finma", "public_key": regulator_key("finma").public_key().hex(), "methods": ["*"]},
+            {"name": "finma", "public_key": regulator_key("finma").public_key().hex(), "methods": ["*"],
+             "audit_scope": "all"},
             {"name": "auditor", "public_key": regulator_key("auditor").public_key().hex(),
              "methods": ["compliance_get_supply_and_reserves"], "currencies": ["XUS"]},
         ],
     })
-    api = build_regulator_api(config, chain.ledger, None, folder)
+    api = build_regulator_api(config, chain.ledger, None, folder, NODE_KEY)
     for name in ("finma", "auditor", "stranger"):
         (folder / f"{name}.key").write_text(regulator_key(name).seed.hex())
     with ServerThread(create_regulator_app(api)) as url:
@@ -94,7 +95,7 @@ async def test_the_listener_starts_on_its_own_port(tmp_path: Path) -> None:
     chain = ComplianceChain()
     config = RegulatorConfig.model_validate({"listen_port": 0, "regulators": [
         {"name": "finma", "public_key": regulator_key("finma").public_key().hex(), "methods": ["*"]}]})
-    api = build_regulator_api(config, chain.ledger, None, tmp_path)
+    api = build_regulator_api(config, chain.ledger, None, tmp_path, NODE_KEY)
     server, port = await start_regulator_server(api, "127.0.0.1", 0)
     try:
         client = RegulatorClient(f"http://127.0.0.1:{port}/v1", regulator_key("finma"))

@@ -10,6 +10,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from explorer.dashboard.routes import create_dashboard_app
+from wallet.regulator import AuditFetch
 from tests.explorer.fake_regulator import ALICE, CAROL, FakeRegulator
 
 PORT = 8071
@@ -68,8 +69,8 @@ async def test_a_tampered_audit_log_is_reported_broken(dashboard: TestClient, re
 
 async def test_an_audit_log_cut_short_of_the_reported_head_is_broken(dashboard: TestClient,
                                                                      regulator: FakeRegulator) -> None:
-    async def truncated() -> tuple[list, str, int]:
-        return regulator.audit[:3], regulator.audit[-1]["hash"], len(regulator.audit)
+    async def truncated() -> AuditFetch:
+        return AuditFetch(regulator.audit[:3], regulator.sign_head(len(regulator.audit)))
 
     regulator.fetch_audit_log = truncated  # type: ignore[method-assign]
     assert "does not end at the head the node reported" in await get(dashboard, "/audit")

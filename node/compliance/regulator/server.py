@@ -1,4 +1,4 @@
-"""The regulator listener: an aiohttp app that authenticates, audits, then dispatches `compliance_*` methods."""
+"""The regulator listener: an aiohttp app that authenticates, audits, dispatches `compliance_*` methods and signs every answer."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from node.compliance.regulator.auth import (
     compute_params_hash,
     parse_credentials,
 )
+from node.compliance.regulator.identity import NodeIdentity, get_request_signature
 from node.compliance.regulator.methods import ComplianceMethods, RegulatorMethod
 from node.compliance.regulator.throttle import HTTP_TOO_MANY_REQUESTS, RefusalThrottle
 from node.config import RegulatorConfig
@@ -42,6 +43,8 @@ from node.rpc.connlimit import ConnectionLimits, LimitedSite
 from node.rpc.jsondepth import is_nesting_within
 from node.rpc.ledger import LedgerReader
 from node.rpc.server import JSON_CONTENT_TYPE
+from primitives.errors import invariant
+from primitives.keys import PrivateKey
 
 REGULATOR_BODY_BYTES_MAX = 16 * 1024
 # Regulators are few: a small listener (node.config's [regulator] may change it).
@@ -56,6 +59,7 @@ THROTTLED = "throttled"
 REFUSAL_WORDS = {HTTP_BAD_REQUEST: "bad_request", HTTP_UNAUTHORIZED: "unauthorized", HTTP_FORBIDDEN: "forbidden",
                  HTTP_UNAVAILABLE: "unavailable", HTTP_TOO_MANY_REQUESTS: "too_many_requests"}
 RPC_PATH = "/v1"
+DISCOVERY_PATHS = ("/v1/node", "/node")
 AUDIENCE_HEADER = "WWW-Authenticate"
 AUTH_SCHEME = 'Stablechain-Ed25519 realm="regulator"'
 
@@ -93,8 +97,14 @@ class RegulatorApi:
     """Authentication, audit and dispatch; `create_app` serves it on POST /v1."""
 
     def __init__(self, methods: list[RegulatorMethod], authenticator: Authenticator, audit: AuditLog,
-                 get_snapshot: Callable[[], LedgerSnapshot], throttle: RefusalThrottle | None = None) -> None:
+                 get_snapshot: Callable[[], LedgerSnapshot], identity: NodeIdentity,
+                 throttle: RefusalThrottle | None = None) -> None:
+        invariant(identity.node_id == authenticator.node_id, "requests are checked for the node that signs the answers")
         self.methods = {method.name: method for method in methods}
+        self.identity = identity
+        # The discovery answer never changes, and it is bound to no request: sign it once.
+        self.discovery_body = json.dumps(identity.describe(), separators=(",", ":")).encode()
+        self.discovery_headers = identity.sign_response(200, b"", self.discovery_body)
         self.throttle = throttle if throttle is not None else RefusalThrottle()
         self.connection_limits = ConnectionLimits(REGULATOR_CONNECTIONS_MAX, REGULATOR_CONNECTIONS_PER_CLIENT_MAX)
         self.authenticator = authenticator
@@ -117,6 +127,19 @@ class RegulatorApi:
         return True
 
     async def handle(self, request: web.Request) -> web.Response:
+        """Answer one POST and sign the answer, refusals included, bound to the request's signature."""
+        response = await self.answer(request)
+        body = response.body if isinstance(response.body, bytes) else b""
+        response.headers.update(self.identity.sign_response(response.status, get_request_signature(request.headers),
+                                                            body))
+        return response
+
+    async def discover(self, request: web.Request) -> web.Response:
+        """GET /v1/node, unauthenticated: the node id requests must be signed for, signed by that node."""
+        return web.Response(body=self.discovery_body, content_type=JSON_CONTENT_TYPE, headers=self.discovery_headers)
+
+    async def answer(self, request: web.Request) -> web.Response:
+        """Return the unsigned answer to one POST: a refusal, or the JSON-RPC response once it is audited."""
         try:
             body = await request.read()
         except web.HTTPRequestEntityTooLarge:
@@ -192,22 +215,26 @@ def create_regulator_app(api: RegulatorApi) -> web.Application:
     app = web.Application(client_max_size=REGULATOR_BODY_BYTES_MAX + BODY_READ_SLACK_BYTES)
     app.router.add_post(RPC_PATH, api.handle)
     app.router.add_post("/", api.handle)
+    for path in DISCOVERY_PATHS:
+        app.router.add_get(path, api.discover)
     return app
 
 
 def build_regulator_api(config: RegulatorConfig, ledger: LedgerReader, rejections: RejectionLog | None,
-                        data_dir: Path, clock_ms: Callable[[], int] = wall_clock_ms,
+                        data_dir: Path, node_key: PrivateKey, clock_ms: Callable[[], int] = wall_clock_ms,
                         index: ComplianceIndex | None = None) -> RegulatorApi:
-    """Return the API of a [regulator] config section over a LedgerReader and the store's compliance indexes."""
-    keys = [RegulatorKey(item.name, bytes.fromhex(item.public_key), frozenset(item.methods), frozenset(item.currencies))
-            for item in config.regulators]
+    """Return the API of a [regulator] config section over a LedgerReader, the store's indexes and the node's network key."""
+    keys = [RegulatorKey(item.name, bytes.fromhex(item.public_key), frozenset(item.methods), frozenset(item.currencies),
+                         item.audit_scope) for item in config.regulators]
+    identity = NodeIdentity(node_key, ledger.chain_id)
     path = config.audit_log_file if Path(config.audit_log_file).is_absolute() else data_dir / config.audit_log_file
     audit = AuditLog(Path(path))
     replay_cache = ReplayCache(config.replay_cache_entries_max)
     restore_nonces(audit, replay_cache, clock_ms(), config.freshness_window_ms)
-    authenticator = Authenticator(keys, ledger.chain_id, clock_ms, config.freshness_window_ms, replay_cache)
-    methods = ComplianceMethods(ledger, rejections, audit, index).get_methods()
-    api = RegulatorApi(methods, authenticator, audit, ledger.get_snapshot)
+    authenticator = Authenticator(keys, ledger.chain_id, identity.node_id, clock_ms, config.freshness_window_ms,
+                                  replay_cache)
+    methods = ComplianceMethods(ledger, rejections, audit, identity, index, clock_ms).get_methods()
+    api = RegulatorApi(methods, authenticator, audit, ledger.get_snapshot, identity)
     api.connection_limits = ConnectionLimits(config.connections_max, config.connections_per_client_max)
     return api
 

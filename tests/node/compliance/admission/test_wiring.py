@@ -9,7 +9,7 @@ from node.compliance.admission.codes import Reject
 from node.compliance.wiring import build_compliance
 from node.config import NodeConfig
 from tests.node.compliance.admission.chain import ComplianceChain
-from tests.node.compliance.regulator.harness import regulator_key
+from tests.node.compliance.regulator.harness import NODE_KEY, regulator_key
 from wallet.regulator import RegulatorClient
 
 XUS = 1_000_000
@@ -36,7 +36,7 @@ async def test_velocity_counts_history_from_before_start_up_and_commits_seen_lat
         "windows": [{"window_s": 3_600, "max_transfers": 3}], "exempt_roles": []}},
         regulator={"listen_port": 0, "regulators": [
             {"name": "finma", "public_key": regulator_key("finma").public_key().hex(), "methods": ["*"]}]})
-    compliance = build_compliance(config, chain.ledger)
+    compliance = build_compliance(config, chain.ledger, network_key=NODE_KEY)
     submit = compliance.wrap_submit(chain.ledger, chain.ledger.submit)
     assert submit(chain.sign(alice, compose_peer_to_peer(bob.address, XUS))).is_accepted  # 2nd: pending
     chain.ledger.commit_block()
