@@ -60,6 +60,8 @@ REFUSAL_WORDS = {HTTP_BAD_REQUEST: "bad_request", HTTP_UNAUTHORIZED: "unauthoriz
                  HTTP_UNAVAILABLE: "unavailable", HTTP_TOO_MANY_REQUESTS: "too_many_requests"}
 RPC_PATH = "/v1"
 DISCOVERY_PATHS = ("/v1/node", "/node")
+# Signatures of answers bound to no request (refusals of requests without a well-formed signature) kept for reuse.
+UNBOUND_SIGNATURES_MAX = 64
 AUDIENCE_HEADER = "WWW-Authenticate"
 AUTH_SCHEME = 'Stablechain-Ed25519 realm="regulator"'
 
@@ -105,6 +107,7 @@ class RegulatorApi:
         # The discovery answer never changes, and it is bound to no request: sign it once.
         self.discovery_body = json.dumps(identity.describe(), separators=(",", ":")).encode()
         self.discovery_headers = identity.sign_response(200, b"", self.discovery_body)
+        self.unbound_signatures: dict[tuple[int, bytes], dict[str, str]] = {}
         self.throttle = throttle if throttle is not None else RefusalThrottle()
         self.connection_limits = ConnectionLimits(REGULATOR_CONNECTIONS_MAX, REGULATOR_CONNECTIONS_PER_CLIENT_MAX)
         self.authenticator = authenticator
@@ -130,9 +133,20 @@ class RegulatorApi:
         """Answer one POST and sign the answer, refusals included, bound to the request's signature."""
         response = await self.answer(request)
         body = response.body if isinstance(response.body, bytes) else b""
-        response.headers.update(self.identity.sign_response(response.status, get_request_signature(request.headers),
-                                                            body))
+        response.headers.update(self.sign(response.status, get_request_signature(request.headers), body))
         return response
+
+    def sign(self, status: int, request_signature: bytes, body: bytes) -> dict[str, str]:
+        """Return the signature headers of one answer; answers bound to no request signature are signed once each."""
+        if request_signature:
+            return self.identity.sign_response(status, request_signature, body)
+        # Unbound answers are refusals from a fixed vocabulary: a flood of unsigned requests costs no signing.
+        cached = self.unbound_signatures.get((status, body))
+        if cached is None:
+            cached = self.identity.sign_response(status, b"", body)
+            if len(self.unbound_signatures) < UNBOUND_SIGNATURES_MAX:
+                self.unbound_signatures[(status, body)] = cached
+        return cached
 
     async def discover(self, request: web.Request) -> web.Response:
         """GET /v1/node, unauthenticated: the node id requests must be signed for, signed by that node."""
