@@ -182,3 +182,12 @@ async def test_a_rewritten_audit_log_is_detected_against_a_head_the_regulator_ke
     assert not checks[1].ok and "rewritten" in checks[1].error, checks[1]
     # Every head the node signed is kept between sessions, the contradicting one too: it is the node's own evidence.
     assert len(HeadStore(heads_file).heads) == 4
+
+
+def test_an_unknown_audit_scope_is_a_config_error_naming_the_field() -> None:
+    with pytest.raises(ValueError, match="audit_scope"):
+        make_config(("finma", "everything"))
+    assert make_config(("finma", "all")).regulators[0].audit_scope == "all"
+    default = RegulatorConfig.model_validate({"regulators": [
+        {"name": "finma", "public_key": regulator_key("finma").public_key().hex(), "methods": ["*"]}]})
+    assert default.regulators[0].audit_scope == "own", "a key reads only its own entries unless granted more"

@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.regulator import app
+from node.compliance.regulator.identity import NodeIdentity
 from node.compliance.regulator.server import build_regulator_api, create_regulator_app, start_regulator_server
 from node.config import RegulatorConfig
 from tests.cli.server import ServerThread
@@ -89,6 +90,35 @@ def test_the_audit_log_verifies_end_to_end_and_offline(node, tmp_path: Path) -> 
     (tmp_path / "edited.jsonl").write_text("".join(json.dumps(e) + "\n" for e in exported))
     broken = runner.invoke(app, ["verify-audit", str(tmp_path / "edited.jsonl")])
     assert broken.exit_code == 2 and "does NOT verify" in broken.output and "entry 0" in broken.output
+
+
+def test_a_pinned_node_id_that_is_not_the_node_stops_every_command(node) -> None:  # noqa: ANN001
+    _, url, folder, api = node
+    before = api.audit.next_seq
+    wrong = runner.invoke(app, ["supply", "--url", url, "--key-file", str(folder / "finma.key"), "--node-id", "ab" * 32])
+    assert wrong.exit_code == 1 and "not the pinned" in wrong.output
+    assert api.audit.next_seq == before, "nothing was sent to a node that is not the pinned one"
+    bad = runner.invoke(app, ["supply", "--url", url, "--key-file", str(folder / "finma.key"), "--node-id", "xyz"])
+    assert bad.exit_code == 1 and "64 hex characters" in bad.output
+    right = runner.invoke(app, ["supply", "--url", url, "--key-file", str(folder / "finma.key"), "--node-id",
+                                NODE_KEY.public_key().hex()])
+    assert right.exit_code == 0, right.output
+
+
+def test_audit_log_keeps_the_signed_heads_and_fails_against_one_the_log_contradicts(node, tmp_path: Path) -> None:  # noqa: ANN001
+    heads = tmp_path / "heads.jsonl"
+    first = invoke(node, "audit-log", "--heads", str(heads))
+    assert first.exit_code == 0 and "signed by node " + NODE_KEY.public_key().hex() in first.output, first.output
+    kept = [json.loads(line) for line in heads.read_text().splitlines()]
+    assert len(kept) == 1 and kept[0]["count"] > 0
+    # A head the node signed for a history in which entry 0 was another one: the log on the node contradicts it.
+    other = NodeIdentity(NODE_KEY, 2).sign_head(1, "ee" * 32, kept[0]["time_ms"] - 1)
+    with open(heads, "a") as handle:
+        handle.write(json.dumps(other) + "\n")
+    second = invoke(node, "audit-log", "--heads", str(heads))
+    assert second.exit_code == 2 and "entry 0 is not the one the node signed" in second.output, second.output
+    heads.write_text("not json\n")
+    assert invoke(node, "audit-log", "--heads", str(heads)).exit_code == 1, "a broken heads file is an error"
 
 
 async def test_the_listener_starts_on_its_own_port(tmp_path: Path) -> None:
