@@ -198,9 +198,8 @@ class RegulatorClient:
         return AuditFetch(entries[:head.count], head)
 
     def check_audit(self, fetched: AuditFetch) -> ChainCheck:
-        """Verify the chain, that it ends at the signed head, and that it agrees with every head kept earlier.
-
-        The new head is kept either way: a signed head that contradicts an earlier one is the node's own evidence."""
+        """Verify the chain, that it ends at the signed head, and that it agrees with every head kept earlier."""
+        # The new head is kept either way: a signed head that contradicts an earlier one is the node's own evidence.
         check = check_reaches_head(verify_audit_chain(fetched.entries), fetched.head.head_hash, fetched.head.count)
         check = check_against_heads(fetched.entries, check, self.heads.get(bytes.fromhex(fetched.head.node_id)))
         self.heads.add(fetched.head)

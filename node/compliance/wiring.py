@@ -79,9 +79,8 @@ class Compliance:
 
 def build_compliance(config: NodeConfig, ledger: LedgerReader, index: ComplianceIndex | None = None,
                      network_key: PrivateKey | None = None) -> Compliance:
-    """Return the compliance parts of a NodeConfig over the node's ledger reader (warming the velocity history).
-
-    The regulator API answers with the node's network key: the one given, or the one in keys.network_key_file."""
+    """Return the compliance parts of a NodeConfig (warming the velocity history); regulator answers are signed by network_key."""
+    # Without a key given, the regulator API reads the one in keys.network_key_file (the node passes the one it loaded).
     pipeline = build_pipeline(config.admission, config.data_dir) if config.admission.hooks else None
     retention_us = 0 if pipeline is None else get_retention_us(pipeline)
     tracker = InMemoryTransferTracker(retention_us) if retention_us > 0 else None

@@ -120,6 +120,9 @@ class RegulatorKey:
     currencies: frozenset[str]
     audit_scope: str = AUDIT_SCOPE_OWN
 
+    def __post_init__(self) -> None:
+        invariant(self.audit_scope in AUDIT_SCOPES, f"audit scope is one of {AUDIT_SCOPES}")
+
     def may_call(self, method: str) -> bool:
         """Return True iff the method is in scope."""
         return ANY in self.methods or method in self.methods
