@@ -38,6 +38,14 @@ def compute_audit_hash(entry: dict[str, Any]) -> str:
     return sha3_256(AUDIT_SALT, canonical_json({k: v for k, v in entry.items() if k != "hash"})).hex()
 
 
+def parse_hex(value: Any) -> bytes:
+    """Return the bytes of a hex string, or b"" when it is not one."""
+    try:
+        return bytes.fromhex(value)
+    except (ValueError, TypeError):
+        return b""
+
+
 def is_hash_hex(value: Any) -> bool:
     """Return True iff value is 64 lowercase hex digits."""
     return isinstance(value, str) and len(value) == HASH_HEX_CHARS and all(c in "0123456789abcdef" for c in value)
@@ -161,6 +169,9 @@ class HeadStore:
                 self.heads = [SignedHead(**json.loads(line)) for line in path.read_text().splitlines() if line.strip()]
             except (OSError, ValueError, TypeError) as error:
                 raise WalletError(f"{path}: not a file of signed audit heads: {error}") from None
+            unsigned = [head for head in self.heads if not head.is_signed_by(parse_hex(head.node_id))]
+            if unsigned:
+                raise WalletError(f"{path}: a head of {unsigned[0].count} entries is not signed by its node")
 
     def get(self, node_id: bytes) -> list[SignedHead]:
         """Return the stored heads of one node."""
@@ -171,8 +182,12 @@ class HeadStore:
         if head in self.heads:
             return
         self.heads.append(head)
-        if self.path is not None:
+        if self.path is None:
+            return
+        try:
             with open(self.path, "a") as handle:
                 handle.write(json.dumps(head.to_json(), sort_keys=True) + "\n")
                 handle.flush()
                 os.fsync(handle.fileno())
+        except OSError as error:
+            raise WalletError(f"{self.path}: cannot keep the node's signed head: {error.strerror}") from None

@@ -37,9 +37,7 @@ def make_config(*names_and_scopes: tuple[str, str]) -> RegulatorConfig:
 async def two_nodes(tmp_path: Path) -> AsyncIterator[tuple[TestClient, TestClient, object]]:
     chain = ComplianceChain()
     node_a, _ = build_api(chain, tmp_path / "a.jsonl")
-    node_b, _ = build_api(chain, tmp_path / "b.jsonl")
-    identity_b = NodeIdentity(NODE_B_KEY, 2)
-    node_b.identity, node_b.authenticator.node_id = identity_b, identity_b.node_id
+    node_b, _ = build_api(chain, tmp_path / "b.jsonl", node_key=NODE_B_KEY)
     node_b.throttle = RefusalThrottle(clock=lambda: 100.0)
     async with TestClient(TestServer(create_regulator_app(node_a), host="127.0.0.1")) as client_a, \
             TestClient(TestServer(create_regulator_app(node_b), host="127.0.0.1")) as client_b:

@@ -119,6 +119,9 @@ def test_audit_log_keeps_the_signed_heads_and_fails_against_one_the_log_contradi
     assert second.exit_code == 2 and "entry 0 is not the one the node signed" in second.output, second.output
     heads.write_text("not json\n")
     assert invoke(node, "audit-log", "--heads", str(heads)).exit_code == 1, "a broken heads file is an error"
+    heads.write_text(json.dumps({**other, "head_hash": "dd" * 32}) + "\n")
+    forged = invoke(node, "audit-log", "--heads", str(heads))
+    assert forged.exit_code == 1 and "not signed by its node" in forged.output, "so is a head nobody signed"
 
 
 async def test_the_listener_starts_on_its_own_port(tmp_path: Path) -> None:

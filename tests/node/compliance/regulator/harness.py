@@ -35,7 +35,7 @@ class Clock:
 
 
 def build_api(chain: ComplianceChain, audit_path: Path, rejections: RejectionLog | None = None,
-              replay_entries_max: int = 1_000) -> tuple[RegulatorApi, Clock]:
+              replay_entries_max: int = 1_000, node_key: PrivateKey = NODE_KEY) -> tuple[RegulatorApi, Clock]:
     """Keys: "full" (every method, every currency, every audit entry), "supply-only" (one method), "xdx-only"
     (currency XDX), "own-audit" (every method, its own audit entries only)."""
     keys = [
@@ -47,8 +47,8 @@ def build_api(chain: ComplianceChain, audit_path: Path, rejections: RejectionLog
     ]
     clock = Clock()
     audit = AuditLog(audit_path)
-    identity = NodeIdentity(NODE_KEY, CHAIN_ID)
-    authenticator = Authenticator(keys, CHAIN_ID, NODE_ID, clock, 60_000, ReplayCache(replay_entries_max))
+    identity = NodeIdentity(node_key, CHAIN_ID)
+    authenticator = Authenticator(keys, CHAIN_ID, identity.node_id, clock, 60_000, ReplayCache(replay_entries_max))
     methods = ComplianceMethods(chain.ledger, rejections, audit, identity, getattr(chain, "index", None),
                                 clock).get_methods()
     return RegulatorApi(methods, authenticator, audit, chain.ledger.get_snapshot, identity), clock
