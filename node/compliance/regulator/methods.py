@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -111,11 +110,6 @@ def compute_supply_view(view: StateView, code: bytes, now_us: int) -> JsonObject
     }
 
 
-def wall_clock_ms_now() -> int:
-    """Unix time in milliseconds."""
-    return time.time_ns() // 1_000_000
-
-
 def parse_page(method: str, params: list[JsonValue], start_index: int) -> tuple[int, int]:
     """Return (start, limit) from optional params, limit defaulting to DEFAULT_PAGE_SIZE, at most AUDIT_PAGE_MAX."""
     start = parse_optional_u64(method, get_param(params, start_index)) or 0
@@ -130,10 +124,10 @@ class ComplianceMethods:
     """Handlers over a LedgerReader, the admission rejection log (if admission runs), the audit log and the node's identity."""
 
     def __init__(self, ledger: LedgerReader, rejections: RejectionLog | None, audit: AuditLog, identity: NodeIdentity,
-                 index: ComplianceIndex | None = None, wall_clock_ms: Callable[[], int] | None = None) -> None:
+                 wall_clock_ms: Callable[[], int], index: ComplianceIndex | None = None) -> None:
         self.ledger = ledger
         self.rejections = rejections
-        self.audit_methods = AuditMethods(audit, identity, wall_clock_ms or wall_clock_ms_now, parse_page)
+        self.audit_methods = AuditMethods(audit, identity, wall_clock_ms, parse_page)
         self.index = index  # the store's commit-time indexes serve the history methods (None: refused)
 
     async def get_account_report(self, snapshot: LedgerSnapshot, params: list[JsonValue], key: RegulatorKey) -> JsonValue:

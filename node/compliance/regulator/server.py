@@ -247,7 +247,7 @@ def build_regulator_api(config: RegulatorConfig, ledger: LedgerReader, rejection
     restore_nonces(audit, replay_cache, clock_ms(), config.freshness_window_ms)
     authenticator = Authenticator(keys, ledger.chain_id, identity.node_id, clock_ms, config.freshness_window_ms,
                                   replay_cache)
-    methods = ComplianceMethods(ledger, rejections, audit, identity, index, clock_ms).get_methods()
+    methods = ComplianceMethods(ledger, rejections, audit, identity, clock_ms, index).get_methods()
     api = RegulatorApi(methods, authenticator, audit, ledger.get_snapshot, identity)
     api.connection_limits = ConnectionLimits(config.connections_max, config.connections_per_client_max)
     return api

@@ -49,8 +49,8 @@ def build_api(chain: ComplianceChain, audit_path: Path, rejections: RejectionLog
     audit = AuditLog(audit_path)
     identity = NodeIdentity(node_key, CHAIN_ID)
     authenticator = Authenticator(keys, CHAIN_ID, identity.node_id, clock, 60_000, ReplayCache(replay_entries_max))
-    methods = ComplianceMethods(chain.ledger, rejections, audit, identity, getattr(chain, "index", None),
-                                clock).get_methods()
+    methods = ComplianceMethods(chain.ledger, rejections, audit, identity, clock,
+                                getattr(chain, "index", None)).get_methods()
     return RegulatorApi(methods, authenticator, audit, chain.ledger.get_snapshot, identity), clock
 
 
