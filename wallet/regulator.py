@@ -86,11 +86,12 @@ def compute_response_message(node_id: bytes, status: int, request_signature: byt
 def check_response_signature(node_id: bytes, status: int, headers: Mapping[str, str], request_signature: bytes,
                              body: bytes) -> None:
     """Raise UnsignedResponse unless the response is signed by node_id and bound to this request."""
-    if headers.get(NODE_HEADER, "").lower() != node_id.hex():
-        raise UnsignedResponse(f"the answer does not come from node {node_id.hex()} (it names "
-                               f"{headers.get(NODE_HEADER) or 'no node'})")
+    by_name = {name.lower(): value for name, value in headers.items()}  # a proxy may spell header names in lower case
+    named = by_name.get(NODE_HEADER.lower(), "")
+    if named.lower() != node_id.hex():
+        raise UnsignedResponse(f"the answer does not come from node {node_id.hex()} (it names {named or 'no node'})")
     try:
-        signature = bytes.fromhex(headers.get(RESPONSE_SIGNATURE_HEADER, ""))
+        signature = bytes.fromhex(by_name.get(RESPONSE_SIGNATURE_HEADER.lower(), ""))
     except ValueError:
         signature = b""
     if not is_valid_signature(node_id, compute_response_message(node_id, status, request_signature, body), signature):
@@ -161,6 +162,7 @@ class RegulatorClient:
         return claimed
 
     async def call(self, method: str, params: list[Any]) -> Any:
+        """Return the result of one signed call, once the answer's signature by the node is checked."""
         node_id = await self.discover()
         headers = compose_signed_headers(self.key, self.chain_id, node_id, method, params,
                                          time.time_ns() // 1_000_000, secrets.token_bytes(NONCE_BYTES))
@@ -170,7 +172,9 @@ class RegulatorClient:
         try:
             body = json.loads(raw)
         except ValueError:
-            raise WalletError(f"{method}: the node answered HTTP {status} with a body that is not JSON") from None
+            body = None
+        if not isinstance(body, dict):
+            raise WalletError(f"{method}: the node answered HTTP {status} with a body that is not a JSON object")
         if status != 200:
             raise RegulatorRefused(status, str(body.get("reason", "")))
         if "error" in body:

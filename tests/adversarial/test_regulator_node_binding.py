@@ -68,6 +68,8 @@ async def test_every_answer_is_signed_by_the_node_and_bound_to_its_request(two_n
     raw = await discovery.read()
     assert json.loads(raw)["node_id"] == node_id.hex()
     check_response_signature(node_id, 200, discovery.headers, b"", raw)
+    lowered = {name.lower(): value for name, value in discovery.headers.items()}  # as an HTTP/2 proxy spells them
+    check_response_signature(node_id, 200, lowered, b"", raw)
     key = regulator_key("full")
     for nonce, timestamp_ms in ((b"\x05" * 16, NOW_MS), (b"\x06" * 16, NOW_MS - 3_600_000)):  # answered, then stale
         body, headers = compose_request(SUPPLY, [], key, timestamp_ms=timestamp_ms, nonce=nonce)
