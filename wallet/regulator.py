@@ -30,6 +30,7 @@ from wallet.regulator_audit import (
     check_reaches_head,
     verify_audit_chain,
 )
+from wallet.regulator_httpsig import compose_rfc9421_headers, is_signed_rfc9421_answer
 
 SIGNING_SALT = sha3_256(b"STABLECHAIN::RegulatorRequest::v2")
 RESPONSE_SALT = sha3_256(b"STABLECHAIN::RegulatorResponse::v1")
@@ -38,12 +39,17 @@ RESPONSE_SIGNATURE_HEADER = "X-Regulator-Response-Signature"
 NODE_ID_BYTES = 32
 STATUS_BYTES = 2
 NONCE_BYTES = 16
+MS_PER_S = 1_000
 DEFAULT_URL = "http://127.0.0.1:8090/v1"
 DEFAULT_CHAIN_ID = 2
 HTTP_TIMEOUT_S = 30.0
 PAGE_SIZE = 1_000
 EXPORT_FORMATS = ("csv", "jsonl")
 KEY_FILE_MODE = 0o600
+# Request envelopes: this project's v2 headers, or RFC 9421 HTTP Message Signatures (both bind the node, ADR 0019).
+ENVELOPE_V2 = "v2"
+ENVELOPE_RFC9421 = "rfc9421"
+ENVELOPES = (ENVELOPE_V2, ENVELOPE_RFC9421)
 
 
 class RegulatorRefused(WalletError):
@@ -126,8 +132,10 @@ class RegulatorClient:
     """Signs compliance_* calls for one node, checks every answer's signature; raises RegulatorRefused or the error."""
 
     def __init__(self, url: str, key: PrivateKey, chain_id: int = DEFAULT_CHAIN_ID, node_id: bytes | None = None,
-                 heads: HeadStore | None = None) -> None:
-        self.url, self.key, self.chain_id = url, key, chain_id
+                 heads: HeadStore | None = None, envelope: str = ENVELOPE_V2) -> None:
+        if envelope not in ENVELOPES:
+            raise WalletError(f"the envelope is one of {', '.join(ENVELOPES)}, not {envelope!r}")
+        self.url, self.key, self.chain_id, self.envelope = url, key, chain_id, envelope
         # A pinned node id (from the operator) is checked against discovery; without one, the first answer is trusted.
         self.pinned_node_id = node_id
         self.node_id: bytes | None = None
@@ -164,11 +172,19 @@ class RegulatorClient:
     async def call(self, method: str, params: list[Any]) -> Any:
         """Return the result of one signed call, once the answer's signature by the node is checked."""
         node_id = await self.discover()
-        headers = compose_signed_headers(self.key, self.chain_id, node_id, method, params,
-                                         time.time_ns() // 1_000_000, secrets.token_bytes(NONCE_BYTES))
-        request = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
-        status, answer_headers, raw = await self.exchange(canonical_json(request), headers)
-        check_response_signature(node_id, status, answer_headers, bytes.fromhex(headers["X-Regulator-Signature"]), raw)
+        body = canonical_json({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
+        now_ms, nonce = time.time_ns() // 1_000_000, secrets.token_bytes(NONCE_BYTES)
+        if self.envelope == ENVELOPE_RFC9421:
+            headers = compose_rfc9421_headers(self.key, node_id, self.url, body, now_ms // MS_PER_S, nonce)
+            status, answer_headers, raw = await self.exchange(body, headers)
+            if not is_signed_rfc9421_answer(node_id, self.url, headers, status, answer_headers, raw):
+                raise UnsignedResponse(f"the answer (HTTP {status}) has no RFC 9421 signature by node "
+                                       f"{node_id.hex()} for this request")
+        else:
+            headers = compose_signed_headers(self.key, self.chain_id, node_id, method, params, now_ms, nonce)
+            status, answer_headers, raw = await self.exchange(body, headers)
+            check_response_signature(node_id, status, answer_headers, bytes.fromhex(headers["X-Regulator-Signature"]),
+                                     raw)
         try:
             body = json.loads(raw)
         except ValueError:

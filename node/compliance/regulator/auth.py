@@ -219,10 +219,20 @@ class Authenticator:
         self.replay_cache = replay_cache if replay_cache is not None else ReplayCache()
 
     def authenticate(self, headers: Mapping[str, str], method: str, params: list[JsonValue]) -> AuthResult:
-        """Return whether the request may be answered; refusals carry 401, 403 or 503."""
+        """Return whether a request in the v2 envelope may be answered; refusals carry 401, 403 or 503."""
         credentials = parse_credentials(headers)
         if isinstance(credentials, str):
             return AuthResult(False, HTTP_UNAUTHORIZED, credentials)
+
+        def is_signed(claimed: Credentials) -> bool:
+            message = compute_signing_message(self.chain_id, self.node_id, claimed.public_key, method, params,
+                                              claimed.timestamp_ms, claimed.nonce)
+            return is_valid_signature(claimed.public_key, message, claimed.signature)
+
+        return self.check(credentials, method, is_signed)
+
+    def check(self, credentials: Credentials, method: str, is_signed: Callable[[Credentials], bool]) -> AuthResult:
+        """Return whether parsed credentials of either envelope may be answered; is_signed checks the signature."""
         if credentials.node_id != self.node_id:
             # Signed for another node (or by a client that never asked this one who it is): never valid here.
             return AuthResult(False, HTTP_UNAUTHORIZED, WRONG_NODE, None, credentials)
@@ -230,9 +240,7 @@ class Authenticator:
         if abs(now_ms - credentials.timestamp_ms) > self.freshness_window_ms:
             return AuthResult(False, HTTP_UNAUTHORIZED, STALE_TIMESTAMP, None, credentials)
         key = self.keys.get(credentials.public_key)
-        message = compute_signing_message(self.chain_id, self.node_id, credentials.public_key, method, params,
-                                          credentials.timestamp_ms, credentials.nonce)
-        if key is None or not is_valid_signature(credentials.public_key, message, credentials.signature):
+        if key is None or not is_signed(credentials):
             return AuthResult(False, HTTP_UNAUTHORIZED, BAD_SIGNATURE, None, credentials)
         # Only signed requests reach the cache, so nobody can fill it with nonces they did not sign.
         replay = self.replay_cache.add(credentials.public_key, credentials.nonce,

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from aiohttp import web
+from http_message_signatures.structures import CaseInsensitiveDict
 
 from node.compliance.admission.pipeline import RejectionLog
 from node.compliance.index.queries import ComplianceIndex
@@ -23,6 +24,14 @@ from node.compliance.regulator.auth import (
     ReplayCache,
     compute_params_hash,
     parse_credentials,
+)
+from node.compliance.regulator.httpsig import (
+    MS_PER_S,
+    RequestView,
+    is_rfc9421,
+    is_valid_rfc9421,
+    parse_rfc9421_credentials,
+    sign_rfc9421_response,
 )
 from node.compliance.regulator.identity import NodeIdentity, get_request_signature
 from node.compliance.regulator.methods import ComplianceMethods, RegulatorMethod
@@ -131,10 +140,28 @@ class RegulatorApi:
 
     async def handle(self, request: web.Request) -> web.Response:
         """Answer one POST and sign the answer, refusals included, bound to the request's signature."""
-        response = await self.answer(request)
-        body = response.body if isinstance(response.body, bytes) else b""
-        response.headers.update(self.sign(response.status, get_request_signature(request.headers), body))
+        body = await read_body(request)
+        response = await self.answer(request, body)
+        answer = response.body if isinstance(response.body, bytes) else b""
+        headers = None
+        if is_rfc9421(request.headers):
+            headers = sign_rfc9421_response(self.identity.key, view_request(request), response.status, answer,
+                                            self.authenticator.wall_clock_ms() // MS_PER_S)
+        if headers is None:
+            headers = self.sign(response.status, get_request_signature(request.headers), answer)
+        response.headers.update(headers)
         return response
+
+    def authenticate(self, request: web.Request, body: bytes, method: str, params: list[JsonValue]) -> AuthResult:
+        """Authenticate a request in either envelope: RFC 9421 when it carries Signature-Input, else v2."""
+        if not is_rfc9421(request.headers):
+            return self.authenticator.authenticate(request.headers, method, params)
+        credentials = parse_rfc9421_credentials(request.headers)
+        if isinstance(credentials, str):
+            return AuthResult(False, HTTP_UNAUTHORIZED, credentials)
+        view = view_request(request)
+        return self.authenticator.check(credentials, method,
+                                        lambda claimed: is_valid_rfc9421(view, body, claimed.public_key))
 
     def sign(self, status: int, request_signature: bytes, body: bytes) -> dict[str, str]:
         """Return the signature headers of one answer; answers bound to no request signature are signed once each."""
@@ -152,12 +179,8 @@ class RegulatorApi:
         """GET /v1/node, unauthenticated: the node id requests must be signed for, signed by that node."""
         return web.Response(body=self.discovery_body, content_type=JSON_CONTENT_TYPE, headers=self.discovery_headers)
 
-    async def answer(self, request: web.Request) -> web.Response:
+    async def answer(self, request: web.Request, body: bytes) -> web.Response:
         """Return the unsigned answer to one POST: a refusal, or the JSON-RPC response once it is audited."""
-        try:
-            body = await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            body = b""
         parsed = parse_request(body) if len(body) <= REGULATOR_BODY_BYTES_MAX else None
         params_hash = None
         if parsed is not None:
@@ -170,7 +193,7 @@ class RegulatorApi:
             return await self.refuse(request, _headers_only(request, self.authenticator), None, None, HTTP_BAD_REQUEST,
                                      MALFORMED_REQUEST)
         method, params, request_id = parsed
-        auth = self.authenticator.authenticate(request.headers, method, params)
+        auth = self.authenticate(request, body, method, params)
         if not auth.is_allowed:
             return await self.refuse(request, auth, method, params_hash, auth.status, auth.reason)
         answer = await self.dispatch(method, params, request_id, auth.key)  # type: ignore[arg-type]
@@ -217,9 +240,22 @@ class RegulatorApi:
         return compose_result(snapshot, request_id, result)
 
 
+async def read_body(request: web.Request) -> bytes:
+    """Return the request's body (empty when it is over the size limit: refused as malformed)."""
+    try:
+        return await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return b""
+
+
+def view_request(request: web.Request) -> RequestView:
+    """Return what RFC 9421 covers of an aiohttp request."""
+    return RequestView(request.method, str(request.url), CaseInsensitiveDict(request.headers))
+
+
 def _headers_only(request: web.Request, authenticator: Authenticator) -> AuthResult | None:
     # For a malformed body we still log which key claimed to send it, unverified.
-    credentials = parse_credentials(request.headers)
+    credentials = (parse_rfc9421_credentials if is_rfc9421(request.headers) else parse_credentials)(request.headers)
     return None if isinstance(credentials, str) else AuthResult(False, HTTP_BAD_REQUEST, MALFORMED_REQUEST, None,
                                                                credentials)
 
