@@ -5,6 +5,7 @@ request's own signature ("signature";req)."""
 from __future__ import annotations
 
 import base64
+import datetime
 import hashlib
 import json
 from collections.abc import AsyncIterator
@@ -14,6 +15,8 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from http_message_signatures import HTTPMessageSigner, algorithms
+from http_message_signatures.structures import CaseInsensitiveDict
 
 from node.compliance.regulator.server import RegulatorApi, create_regulator_app
 from primitives.keys import PrivateKey
@@ -21,7 +24,7 @@ from tests.adversarial.test_regulator_node_binding import NODE_B_KEY, serve_forg
 from tests.node.compliance.admission.chain import ComplianceChain
 from tests.node.compliance.regulator.harness import NODE_KEY, NOW_MS, build_api, regulator_key
 from wallet.regulator import ENVELOPE_RFC9421, RegulatorClient, UnsignedResponse
-from wallet.regulator_httpsig import compose_rfc9421_headers, is_signed_rfc9421_answer
+from wallet.regulator_httpsig import Ed25519Keys, RequestView, compose_rfc9421_headers, is_signed_rfc9421_answer
 
 SUPPLY = "compliance_get_supply_and_reserves"
 NODE_ID = NODE_KEY.public_key().data
@@ -84,6 +87,27 @@ async def test_rfc_9421_requests_are_bound_to_the_node_the_body_the_time_and_the
     body, headers = compose([], key, url, nonce=b"\x04" * 16)
     assert (await post(client, body, {**headers, "Signature-Input": "regulator=(("}))[:2] == (401, "malformed_signature")
     assert (await post(client, body, {**headers, "Signature": ""}))[:2] == (401, "missing_signature")
+
+
+def compose_covering(components: tuple[str, ...], key: PrivateKey, url: str, nonce: bytes) -> tuple[bytes, dict]:
+    """Return (body, headers) signed over only the given components (a client that leaves some out)."""
+    body = json.dumps({"jsonrpc": "2.0", "id": 3, "method": SUPPLY, "params": []}).encode()
+    request = RequestView("POST", url, CaseInsensitiveDict({"Content-Type": "application/json",
+                                                             "X-Regulator-Node": NODE_ID.hex()}))
+    HTTPMessageSigner(signature_algorithm=algorithms.ED25519, key_resolver=Ed25519Keys(key)).sign(
+        request, key_id=key.public_key().hex(), label="regulator", tag="stablechain-regulator", nonce=nonce.hex(),
+        created=datetime.datetime.fromtimestamp(NOW_MS // 1_000, datetime.UTC), covered_component_ids=components,
+        body=body if "content-digest" in components else None)  # given the body, the library covers its digest
+    return body, dict(request.headers)
+
+
+@pytest.mark.parametrize("left_out", ["x-regulator-node", "content-digest", "@path"])
+async def test_a_signature_that_leaves_out_a_required_component_is_refused(node, left_out: str) -> None:  # noqa: ANN001
+    client, _ = node
+    components = tuple(c for c in ("@method", "@path", "content-digest", "x-regulator-node") if c != left_out)
+    body, headers = compose_covering(components, regulator_key("full"), str(client.make_url("/v1")), b"\x05" * 16)
+    # Without the node header covered the request would be valid on every node; without the digest, for any body.
+    assert (await post(client, body, headers))[:2] == (401, "bad_signature")
 
 
 def test_the_signature_base_is_the_one_rfc_9421_defines() -> None:

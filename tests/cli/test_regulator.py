@@ -124,6 +124,21 @@ def test_audit_log_keeps_the_signed_heads_and_fails_against_one_the_log_contradi
     assert forged.exit_code == 1 and "not signed by its node" in forged.output, "so is a head nobody signed"
 
 
+def test_every_command_signs_in_the_rfc_9421_envelope_on_request(node, monkeypatch) -> None:  # noqa: ANN001
+    _, _, _, api = node
+    from wallet import regulator as sdk
+
+    signed = []
+    compose = sdk.compose_rfc9421_headers
+    monkeypatch.setattr(sdk, "compose_rfc9421_headers", lambda *args: signed.append(args) or compose(*args))
+    result = invoke(node, "supply", "--envelope", "rfc9421")
+    assert len(signed) == 1, "the request went out in the RFC 9421 envelope"
+    assert result.exit_code == 0 and "supply and reserves at version" in result.output, result.output
+    assert api.audit.read(api.audit.next_seq - 1, 1)[0]["outcome"] == "allowed"
+    wrong = invoke(node, "supply", "--envelope", "jws")
+    assert wrong.exit_code == 1 and "envelope is one of v2, rfc9421" in wrong.output
+
+
 async def test_the_listener_starts_on_its_own_port(tmp_path: Path) -> None:
     chain = ComplianceChain()
     config = RegulatorConfig.model_validate({"listen_port": 0, "regulators": [
