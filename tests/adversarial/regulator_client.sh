@@ -13,7 +13,7 @@ trap 'rm -rf "$work"' EXIT
 hex() { od -An -v -tx1 | tr -d ' \n'; }
 unhex() { printf "$(sed 's/../\\x&/g')"; }
 byte() { printf "\\x$(printf %02x "$1")"; }
-header() { tr -d '\r' < "$work/headers" | grep -i "^$1:" | head -n 1 | sed 's/^[^:]*: *//'; }
+header() { tr -d '\r' < "$work/headers" | { grep -i "^$1:" || true; } | head -n 1 | sed 's/^[^:]*: *//'; }
 
 node_id=$(curl -sS "$url/node" | sed -n 's/.*"node_id" *: *"\([0-9a-f]\{64\}\)".*/\1/p')
 if [ -z "$node_id" ]; then echo "$url/node names no node id" >&2; exit 3; fi

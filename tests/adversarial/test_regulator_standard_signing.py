@@ -22,6 +22,7 @@ from tests.node.compliance.admission.chain import ComplianceChain
 from tests.node.compliance.regulator.harness import NODE_KEY
 
 CLIENT = Path(__file__).with_name("regulator_client.sh")
+CLIENT_RFC9421 = Path(__file__).with_name("regulator_client_rfc9421.sh")
 CHAIN_ID = 2
 
 pytestmark = pytest.mark.skipif(not (shutil.which("openssl") and shutil.which("curl")), reason="needs openssl and curl")
@@ -96,3 +97,46 @@ async def test_the_shell_client_refuses_an_answer_not_signed_by_the_node(tmp_pat
         code, stdout, stderr = await run_script(str(server.make_url("/v1")), key, "compliance_get_supply_and_reserves",
                                                 "[]")
     assert code == 4 and "NOT signed" in stderr and "currencies" not in stdout
+
+
+async def run_rfc9421_script(url: str, key: Path, method: str, params: str, *pinned: str) -> tuple[int, str, str]:
+    """Return the RFC 9421 script's exit code, stdout and stderr."""
+    process = await asyncio.create_subprocess_exec("bash", str(CLIENT_RFC9421), url, str(key), method, params, *pinned,
+                                                   stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    stdout, stderr = await asyncio.wait_for(process.communicate(), 30)
+    return process.returncode or 0, stdout.decode(), stderr.decode()
+
+
+async def test_a_client_with_openssl_and_curl_alone_signs_and_verifies_in_rfc_9421(tmp_path: Path) -> None:
+    key, public_key = make_openssl_key(tmp_path)
+    config = RegulatorConfig(regulators=[RegulatorKeyConfig(name="shell", public_key=public_key, methods=["*"])])
+    api = build_regulator_api(config, ComplianceChain().ledger, None, tmp_path, NODE_KEY)
+    runner, port = await start_regulator_server(api, "127.0.0.1", 0)
+    try:
+        url = f"http://127.0.0.1:{port}/v1"
+        code, stdout, stderr = await run_rfc9421_script(url, key, "compliance_get_supply_and_reserves", '["XUS"]')
+        assert code == 0, stderr
+        body, status = stdout.rstrip("\n").rsplit("\n", 1)
+        assert status == "200" and json.loads(body)["result"]["currencies"][0]["currency"] == "XUS"
+        # A body that is not canonical JSON is fine here: the digest covers the bytes as sent.
+        code, stdout, stderr = await run_rfc9421_script(url, key, "compliance_get_account_report", '[ "zz" ]')
+        assert code == 0 and stdout.rstrip("\n").endswith("\n200") and '"code":-32602' in stdout, stderr
+        assert [entry["regulator"] for entry in api.audit.read(0, 10)] == ["shell", "shell"]
+        code, _, stderr = await run_rfc9421_script(url, key, "compliance_get_supply_and_reserves", "[]", "ab" * 32)
+        assert code == 3, stderr
+    finally:
+        await runner.cleanup()
+
+
+async def test_the_rfc_9421_shell_client_refuses_an_answer_not_signed_by_the_node(tmp_path: Path) -> None:
+    from tests.adversarial.test_regulator_node_binding import serve_forgery
+
+    key, _ = make_openssl_key(tmp_path)
+    for signer in (PrivateKey.from_seed_material(b"impostor"), None):
+        server = await serve_forgery(PrivateKey.from_seed_material(b"node"), signer)
+        try:
+            code, stdout, stderr = await run_rfc9421_script(str(server.make_url("/v1")), key,
+                                                            "compliance_get_supply_and_reserves", "[]")
+        finally:
+            await server.close()
+        assert code == 4 and "NOT signed" in stderr and "currencies" not in stdout
