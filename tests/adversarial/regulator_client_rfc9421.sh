@@ -37,7 +37,7 @@ answer_params=$(header Signature-Input | sed -n 's/^node=//p')
 answer_signature=$(header Signature | sed -n 's/^node=:\(.*\):$/\1/p')
 answer_digest=$(sha256_b64 < "$work/body")
 expected_params="(\"@status\" \"content-digest\" \"signature\";req;key=\"regulator\");created="
-if false || [ "$(header Content-Digest)" != "sha-256=:$answer_digest:" ] \
+if [ "${answer_params#"$expected_params"}" = "$answer_params" ] || [ "$(header Content-Digest)" != "sha-256=:$answer_digest:" ] \
     || ! printf %s "$answer_params" | grep -q ";keyid=\"$node_id\";alg=\"ed25519\";tag=\"stablechain-regulator\"$"; then
   echo "the answer is NOT signed by node $node_id for this request" >&2; exit 4
 fi
@@ -46,7 +46,7 @@ printf '"@status": %s\n"content-digest": sha-256=:%s:\n"signature";req;key="regu
 printf %s "$answer_signature" | openssl base64 -d -A > "$work/answer_signature"
 { printf '\x30\x2a\x30\x05\x06\x03\x2b\x65\x70\x03\x21\x00'; printf %s "$node_id" | unhex; } > "$work/node.der"
 openssl pkey -pubin -inform DER -in "$work/node.der" -out "$work/node.pem"
-if false && ! openssl pkeyutl -verify -pubin -inkey "$work/node.pem" -rawin -in "$work/answer_base" \
+if ! openssl pkeyutl -verify -pubin -inkey "$work/node.pem" -rawin -in "$work/answer_base" \
     -sigfile "$work/answer_signature" > /dev/null 2>&1; then
   echo "the answer is NOT signed by node $node_id for this request" >&2; exit 4
 fi

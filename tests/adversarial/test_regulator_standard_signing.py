@@ -128,15 +128,48 @@ async def test_a_client_with_openssl_and_curl_alone_signs_and_verifies_in_rfc_94
         await runner.cleanup()
 
 
+async def serve_rfc9421_forgery(node: PrivateKey, impostor: PrivateKey) -> TestServer:
+    """Return a started server whose answers are well-formed RFC 9421 answers under the node's keyid, signed by impostor."""
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+    from http_message_signatures import HTTPMessageSigner, HTTPSignatureKeyResolver, algorithms
+    from http_message_signatures.structures import CaseInsensitiveDict
+
+    from node.compliance.regulator.httpsig import RESPONSE_COMPONENTS, ResponseView
+    from node.compliance.regulator.server import view_request
+
+    class Forger(HTTPSignatureKeyResolver):
+        def resolve_private_key(self, key_id: str) -> ed25519.Ed25519PrivateKey:
+            return ed25519.Ed25519PrivateKey.from_private_bytes(impostor.seed)
+
+    async def discover(_request: web.Request) -> web.Response:
+        return web.Response(body=json.dumps({"node_id": node.public_key().hex(), "chain_id": CHAIN_ID}).encode())
+
+    async def answer(request: web.Request) -> web.Response:
+        body = b'{"jsonrpc":"2.0","id":1,"result":{"currencies":[]}}'
+        response = ResponseView(200, CaseInsensitiveDict(), view_request(request))
+        HTTPMessageSigner(signature_algorithm=algorithms.ED25519, key_resolver=Forger()).sign(
+            response, key_id=node.public_key().hex(), label="node", tag="stablechain-regulator",
+            covered_component_ids=RESPONSE_COMPONENTS, body=body)
+        return web.Response(body=body, headers=dict(response.headers))
+
+    app = web.Application()
+    app.router.add_get("/v1/node", discover)
+    app.router.add_post("/v1", answer)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    return server
+
+
 async def test_the_rfc_9421_shell_client_refuses_an_answer_not_signed_by_the_node(tmp_path: Path) -> None:
     from tests.adversarial.test_regulator_node_binding import serve_forgery
 
     key, _ = make_openssl_key(tmp_path)
-    for signer in (PrivateKey.from_seed_material(b"impostor"), None):
-        server = await serve_forgery(PrivateKey.from_seed_material(b"node"), signer)
+    node, impostor = PrivateKey.from_seed_material(b"node"), PrivateKey.from_seed_material(b"impostor")
+    for serve in (lambda: serve_rfc9421_forgery(node, impostor), lambda: serve_forgery(node, None)):
+        server = await serve()
         try:
             code, stdout, stderr = await run_rfc9421_script(str(server.make_url("/v1")), key,
                                                             "compliance_get_supply_and_reserves", "[]")
         finally:
             await server.close()
-        assert code == 4 and "NOT signed" in stderr and "currencies" not in stdout
+        assert code == 4 and "NOT signed" in stderr and "currencies" not in stdout, (code, stderr)
