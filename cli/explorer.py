@@ -13,8 +13,11 @@ from aiohttp import web
 
 from cli.regulator import (
     CHAIN_ID,
+    ENVELOPE,
     EXPORT,
+    HEADS,
     KEY_FILE,
+    NODE_ID,
     PASSPHRASE_ENV,
     URL,
     emit,
@@ -69,7 +72,7 @@ def is_loopback(host: str) -> bool:
 
 
 def dashboard(url: str = URL, key_file: Path = KEY_FILE, passphrase_env: str = PASSPHRASE_ENV,
-              chain_id: int = CHAIN_ID,
+              chain_id: int = CHAIN_ID, node_id: str = NODE_ID, envelope: str = ENVELOPE, heads: Path = HEADS,
               host: str = typer.Option(LOOPBACK_HOST, "--host", help="Loopback address to listen on."),
               port: int = typer.Option(DEFAULT_DASHBOARD_PORT, "--port", help="Port to listen on.")) -> None:
     """Serve the regulator's dashboard on this machine; the key signs every request and never leaves it."""
@@ -77,7 +80,7 @@ def dashboard(url: str = URL, key_file: Path = KEY_FILE, passphrase_env: str = P
         error_console.print(f"[bold red]error:[/] the dashboard serves regulator data and listens on this machine "
                             f"only; {host!r} is not a loopback address")
         raise typer.Exit(1)
-    client = make_client(url, key_file, passphrase_env, chain_id)
+    client = make_client(url, key_file, passphrase_env, chain_id, node_id, heads, envelope)
     typer.echo(f"regulator dashboard on http://{host}:{port}/ for {url}")
     web.run_app(create_dashboard_app(client, host, port), host=host, port=port, print=None)
 
@@ -86,7 +89,8 @@ def mica_report(currency: str = typer.Option("XUS", "--currency", help="The e-mo
                 start: str = typer.Option(..., "--from", help="First day of the period, YYYY-MM-DD (UTC)."),
                 end: str = typer.Option(..., "--to", help="Last day of the period, YYYY-MM-DD (UTC)."),
                 url: str = URL, key_file: Path = KEY_FILE, passphrase_env: str = PASSPHRASE_ENV,
-                chain_id: int = CHAIN_ID, export: tuple[str, Path] = EXPORT) -> None:
+                chain_id: int = CHAIN_ID,
+                node_id: str = NODE_ID, envelope: str = ENVELOPE, export: tuple[str, Path] = EXPORT) -> None:
     """The MiCA Art. 22 report for a period: holders, value issued, reserve, transactions per day."""
     try:
         first, last = parse_period(start, end)
@@ -94,7 +98,7 @@ def mica_report(currency: str = typer.Option("XUS", "--currency", help="The e-mo
     except BadInput as error:
         error_console.print(f"[bold red]error:[/] {error}")
         raise typer.Exit(1) from None
-    client = make_client(url, key_file, passphrase_env, chain_id)
+    client = make_client(url, key_file, passphrase_env, chain_id, node_id, envelope=envelope)
     report = run(fetch_mica_report(client, code, first, last))
     emit(f"MiCA Art. 22 report, {code}, {first.isoformat()} to {last.isoformat()}", compute_report_rows(report),
          export)

@@ -19,15 +19,15 @@ from wallet.errors import WalletError
 from wallet.regulator import (
     DEFAULT_CHAIN_ID,
     DEFAULT_URL,
+    ENVELOPE_V2,
     KEY_FILE_MODE,
-    ChainCheck,
     RegulatorClient,
-    check_reaches_head,
     compose_range,
     export_rows,
     flatten,
-    verify_audit_chain,
+    parse_node_id,
 )
+from wallet.regulator_audit import ChainCheck, HeadStore, check_reaches_head, verify_audit_chain
 from wallet.treasury import load_signing_key
 
 Result = TypeVar("Result")
@@ -78,12 +78,20 @@ URL = typer.Option(DEFAULT_URL, "--url", help="The node's regulator API.")
 KEY_FILE = typer.Option(..., "--key-file", help="Your regulator ed25519 key file (hex, or encrypted).")
 PASSPHRASE_ENV = typer.Option(None, "--passphrase-env", help="Environment variable holding the key file's passphrase.")
 CHAIN_ID = typer.Option(DEFAULT_CHAIN_ID, "--chain-id", help="The chain id the request is signed for.")
+ENVELOPE = typer.Option(ENVELOPE_V2, "--envelope", help="How requests are signed: v2 (this project's headers) "
+                        "or rfc9421 (HTTP Message Signatures); the answers are checked in the same envelope.")
+NODE_ID = typer.Option(None, "--node-id", help="The node's network public key (from its operator): requests are signed "
+                       "for it and its answers must be signed by it (default: the id the node announces).")
 EXPORT = typer.Option(None, "--export", metavar="FORMAT FILE", help="Also write the rows as csv or jsonl to FILE.")
 
 
-def make_client(url: str, key_file: Path, passphrase_env: str | None, chain_id: int) -> RegulatorClient:
+def make_client(url: str, key_file: Path, passphrase_env: str | None, chain_id: int, node_id: str | None,
+                heads: Path | None = None, envelope: str = ENVELOPE_V2) -> RegulatorClient:
+    """Return a client for one node; errors in the key, the node id, the heads file or the envelope exit 1."""
     try:
-        return RegulatorClient(url, load_signing_key(key_file, passphrase_env), chain_id)
+        pinned = None if node_id is None else parse_node_id(node_id)
+        return RegulatorClient(url, load_signing_key(key_file, passphrase_env), chain_id, pinned, HeadStore(heads),
+                               envelope)
     except WalletError as error:
         error_console.print(f"[bold red]error:[/] {error}")
         raise typer.Exit(1) from None
@@ -91,9 +99,10 @@ def make_client(url: str, key_file: Path, passphrase_env: str | None, chain_id: 
 
 @app.command("account")
 def account_report(address: str, url: str = URL, key_file: Path = KEY_FILE, passphrase_env: str = PASSPHRASE_ENV,
-                   chain_id: int = CHAIN_ID, export: tuple[str, Path] = EXPORT) -> None:
+                   chain_id: int = CHAIN_ID,
+                   node_id: str = NODE_ID, envelope: str = ENVELOPE, export: tuple[str, Path] = EXPORT) -> None:
     """Roles, KYC record, balances, limits used and frozen state of an account."""
-    client = make_client(url, key_file, passphrase_env, chain_id)
+    client = make_client(url, key_file, passphrase_env, chain_id, node_id, envelope=envelope)
     report = run(client.call("compliance_get_account_report", [address.lower().removeprefix("0x")]))
     if report is None:
         error_console.print(f"no account {address}")
@@ -104,9 +113,10 @@ def account_report(address: str, url: str = URL, key_file: Path = KEY_FILE, pass
 @app.command("supply")
 def supply(currency: str = typer.Option(None, "--currency", help="One currency (default: all in scope)."),
            url: str = URL, key_file: Path = KEY_FILE, passphrase_env: str = PASSPHRASE_ENV, chain_id: int = CHAIN_ID,
+           node_id: str = NODE_ID, envelope: str = ENVELOPE,
            export: tuple[str, Path] = EXPORT) -> None:
     """Total supply, preburn, attested reserves, margin and staleness per currency."""
-    client = make_client(url, key_file, passphrase_env, chain_id)
+    client = make_client(url, key_file, passphrase_env, chain_id, node_id, envelope=envelope)
     result = run(client.call("compliance_get_supply_and_reserves", [] if currency is None else [currency]))
     rows = [{k: v for k, v in item.items() if k != "attestations"} for item in result["currencies"]]
     emit(f"supply and reserves at version {result['version']}", rows, export)
@@ -115,21 +125,28 @@ def supply(currency: str = typer.Option(None, "--currency", help="One currency (
 @app.command("rejections")
 def rejections(start: int = typer.Option(0, "--start"), limit: int = typer.Option(100, "--limit"), url: str = URL,
                key_file: Path = KEY_FILE, passphrase_env: str = PASSPHRASE_ENV, chain_id: int = CHAIN_ID,
+               node_id: str = NODE_ID, envelope: str = ENVELOPE,
                export: tuple[str, Path] = EXPORT) -> None:
     """Transactions the node's admission hooks refused (who, what, code, reason, when)."""
-    client = make_client(url, key_file, passphrase_env, chain_id)
+    client = make_client(url, key_file, passphrase_env, chain_id, node_id, envelope=envelope)
     result = run(client.call("compliance_get_rejected_admissions", [start, limit]))
     emit(f"rejected admissions (ids {result['first_id']}..{result['next_id'] - 1} held)", result["rejections"], export)
 
 
+HEADS = typer.Option(None, "--heads", help="A file of the node's signed audit heads kept from earlier runs: the log "
+                     "must agree with each (a rewritten log does not), and this run's head is added.")
+
+
 @app.command("audit-log")
 def audit_log(url: str = URL, key_file: Path = KEY_FILE, passphrase_env: str = PASSPHRASE_ENV,
-              chain_id: int = CHAIN_ID, export: tuple[str, Path] = EXPORT) -> None:
-    """Fetch the whole audit log and verify its hash chain end to end (exit 2 if it does not verify)."""
-    client = make_client(url, key_file, passphrase_env, chain_id)
-    entries, head_hash, next_seq = run(client.fetch_audit_log())
-    emit(f"audit log ({len(entries)} entries)", entries, export)
-    report_check(verify_audit_chain(entries), head_hash, next_seq)
+              chain_id: int = CHAIN_ID, node_id: str = NODE_ID, envelope: str = ENVELOPE, heads: Path = HEADS,
+              export: tuple[str, Path] = EXPORT) -> None:
+    """Fetch the audit log (yours; all of it with scope "all"), verify it against the signed heads (exit 2 if not)."""
+    client = make_client(url, key_file, passphrase_env, chain_id, node_id, heads, envelope)
+    fetched = run(client.fetch_audit_log())
+    emit(f"audit log ({len(fetched.entries)} entries)", fetched.entries, export)
+    report_check(client.check_audit(fetched), None, None)
+    console.print(f"signed by node {fetched.head.node_id}: {fetched.head.count} entries at {fetched.head.time_ms}")
 
 
 @app.command("verify-audit")
@@ -149,7 +166,8 @@ def report_check(check: ChainCheck, head_hash: str | None, next_seq: int | None)
     if not check.ok:
         error_console.print(f"[bold red]audit chain does NOT verify:[/] {check.error}")
         raise typer.Exit(2)
-    console.print(f"audit chain verifies: {check.count} entries, head {check.head_hash}")
+    others = f" ({check.stubs} of other regulators, hash only)" if check.stubs else ""
+    console.print(f"audit chain verifies: {check.count} entries{others}, head {check.head_hash}")
 
 
 @app.command("keygen")
@@ -200,9 +218,10 @@ def history(address: str, cursor: int = CURSOR, limit: int = LIMIT, all_pages: b
             newest_first: bool = NEWEST_FIRST, start_version: int = START_VERSION, end_version: int = END_VERSION,
             start_time_us: int = START_TIME_US, end_time_us: int = END_TIME_US, url: str = URL,
             key_file: Path = KEY_FILE, passphrase_env: str = PASSPHRASE_ENV, chain_id: int = CHAIN_ID,
+            node_id: str = NODE_ID, envelope: str = ENVELOPE,
             export: tuple[str, Path] = EXPORT) -> None:
     """Every transaction that touched an account (sender, payer, payee, created, frozen, wiped...)."""
-    client = make_client(url, key_file, passphrase_env, chain_id)
+    client = make_client(url, key_file, passphrase_env, chain_id, node_id, envelope=envelope)
     options = compose_range(start_version, end_version, start_time_us, end_time_us, newest_first)
     address = address.lower().removeprefix("0x")
     rows = fetch_pages(client, "compliance_get_account_history", lambda c: [address, c, limit, options], cursor,
@@ -218,9 +237,10 @@ def search(address: str = typer.Option(None, "--address"), counterparty: str = t
            all_pages: bool = ALL_PAGES, newest_first: bool = NEWEST_FIRST, start_version: int = START_VERSION,
            end_version: int = END_VERSION, start_time_us: int = START_TIME_US, end_time_us: int = END_TIME_US,
            url: str = URL, key_file: Path = KEY_FILE, passphrase_env: str = PASSPHRASE_ENV, chain_id: int = CHAIN_ID,
+           node_id: str = NODE_ID, envelope: str = ENVELOPE,
            export: tuple[str, Path] = EXPORT) -> None:
     """Transactions by address, counterparty, currency, amount (micro-units), event type, status, range."""
-    client = make_client(url, key_file, passphrase_env, chain_id)
+    client = make_client(url, key_file, passphrase_env, chain_id, node_id, envelope=envelope)
     criteria = compose_range(start_version, end_version, start_time_us, end_time_us, newest_first)
     criteria.update({name: value for name, value in (
         ("address", address), ("counterparty", counterparty), ("currency", currency), ("min_amount", min_amount),
@@ -236,9 +256,10 @@ def large_transfers(currency: str = typer.Option(..., "--currency"),
                     newest_first: bool = NEWEST_FIRST, start_version: int = START_VERSION,
                     end_version: int = END_VERSION, start_time_us: int = START_TIME_US, end_time_us: int = END_TIME_US,
                     url: str = URL, key_file: Path = KEY_FILE, passphrase_env: str = PASSPHRASE_ENV,
-                    chain_id: int = CHAIN_ID, export: tuple[str, Path] = EXPORT) -> None:
+                    chain_id: int = CHAIN_ID,
+                    node_id: str = NODE_ID, envelope: str = ENVELOPE, export: tuple[str, Path] = EXPORT) -> None:
     """Transfers at or above a threshold, in version order."""
-    client = make_client(url, key_file, passphrase_env, chain_id)
+    client = make_client(url, key_file, passphrase_env, chain_id, node_id, envelope=envelope)
     options = compose_range(start_version, end_version, start_time_us, end_time_us, newest_first)
     rows = fetch_pages(client, "compliance_get_large_transfers", lambda c: [currency, threshold, c, limit, options],
                        cursor, all_pages)
@@ -250,9 +271,10 @@ def travel_rule(address: str = typer.Option(None, "--address"), cursor: int = CU
                 all_pages: bool = ALL_PAGES, newest_first: bool = NEWEST_FIRST, start_version: int = START_VERSION,
                 end_version: int = END_VERSION, start_time_us: int = START_TIME_US, end_time_us: int = END_TIME_US,
                 url: str = URL, key_file: Path = KEY_FILE, passphrase_env: str = PASSPHRASE_ENV,
-                chain_id: int = CHAIN_ID, export: tuple[str, Path] = EXPORT) -> None:
+                chain_id: int = CHAIN_ID,
+                node_id: str = NODE_ID, envelope: str = ENVELOPE, export: tuple[str, Path] = EXPORT) -> None:
     """Payments that carried dual attestation or travel-rule metadata."""
-    client = make_client(url, key_file, passphrase_env, chain_id)
+    client = make_client(url, key_file, passphrase_env, chain_id, node_id, envelope=envelope)
     options = compose_range(start_version, end_version, start_time_us, end_time_us, newest_first)
     if address is not None:
         options["address"] = address.lower().removeprefix("0x")
@@ -266,9 +288,10 @@ def actions(types: list[str] = typer.Option(None, "--type", help="freeze, unfree
             cursor: int = CURSOR, limit: int = LIMIT, all_pages: bool = ALL_PAGES, newest_first: bool = NEWEST_FIRST,
             start_version: int = START_VERSION, end_version: int = END_VERSION, start_time_us: int = START_TIME_US,
             end_time_us: int = END_TIME_US, url: str = URL, key_file: Path = KEY_FILE,
-            passphrase_env: str = PASSPHRASE_ENV, chain_id: int = CHAIN_ID, export: tuple[str, Path] = EXPORT) -> None:
+            passphrase_env: str = PASSPHRASE_ENV, chain_id: int = CHAIN_ID,
+            node_id: str = NODE_ID, envelope: str = ENVELOPE, export: tuple[str, Path] = EXPORT) -> None:
     """The compliance-action log: freezes, unfreezes, wipes, pauses, KYC and limit changes, attestations."""
-    client = make_client(url, key_file, passphrase_env, chain_id)
+    client = make_client(url, key_file, passphrase_env, chain_id, node_id, envelope=envelope)
     options = compose_range(start_version, end_version, start_time_us, end_time_us, newest_first)
     options.update({name: value for name, value in (("types", types or None), ("subject", subject),
                                                     ("initiator", initiator)) if value is not None})

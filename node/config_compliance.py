@@ -87,6 +87,9 @@ class RegulatorKeyConfig(Section):
     public_key: str
     methods: list[str] = Field(min_length=1, description="compliance_* method names, or '*'")
     currencies: list[str] = Field(default=["*"], min_length=1)
+    audit_scope: str = Field(default="own", pattern="^(own|all)$",
+                             description="own: compliance_get_audit_log shows this key's entries in full and only the "
+                             "hashes of the others'; all: every entry (for an overseer of the other regulators)")
 
     @field_validator("public_key")
     @classmethod

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from explorer.inputs import BadInput, NotFound
-from wallet.regulator import ChainCheck, check_reaches_head, verify_audit_chain
+from wallet.regulator import AuditFetch
+from wallet.regulator_audit import ChainCheck, SignedHead
 
 PAGE_LIMIT = 100  # rows a page of the dashboard shows
 EXPORT_LIMIT = 1_000  # rows per call when exporting a whole table
@@ -29,7 +30,9 @@ class Caller(Protocol):
 class Regulator(Caller, Protocol):
     """What the dashboard needs from the regulator client (wallet.regulator.RegulatorClient)."""
 
-    async def fetch_audit_log(self) -> tuple[list[dict[str, Any]], str, int]: ...
+    async def fetch_audit_log(self) -> AuditFetch: ...
+
+    def check_audit(self, fetched: AuditFetch) -> ChainCheck: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,15 +45,19 @@ class TablePage:
 
 @dataclass(frozen=True, slots=True)
 class AuditView:
-    """The audit log as fetched, and whether its hash chain verifies up to the head the node reported."""
+    """The audit log as fetched, and whether its hash chain verifies up to the head the node signed."""
 
     entries: tuple[dict[str, Any], ...]
     check: ChainCheck
-    head_hash: str
-    next_seq: int
+    head: SignedHead
+
+    @property
+    def head_hash(self) -> str:
+        """The hash the node signed as its log's last."""
+        return self.head.head_hash
 
     def is_intact(self) -> bool:
-        """Return True iff every entry verifies and the chain ends at the node's head."""
+        """Return True iff every entry verifies, the chain ends at the signed head and agrees with earlier heads."""
         return self.check.ok
 
 
@@ -110,7 +117,6 @@ async def fetch_account(caller: Caller, address: bytes) -> dict[str, Any]:
 
 
 async def fetch_audit(client: Regulator) -> AuditView:
-    """Return the whole audit log and its verification (the wallet's own check, as `regulator audit-log`)."""
-    entries, head_hash, next_seq = await client.fetch_audit_log()
-    check = check_reaches_head(verify_audit_chain(entries), head_hash, next_seq)
-    return AuditView(tuple(entries), check, head_hash, next_seq)
+    """Return the audit log this key may read and its verification (the wallet's own check, as `regulator audit-log`)."""
+    fetched = await client.fetch_audit_log()
+    return AuditView(tuple(fetched.entries), client.check_audit(fetched), fetched.head)

@@ -14,9 +14,11 @@ from node.compliance.admission.view import InMemoryTransferTracker, TransferReco
 from node.compliance.index.queries import ComplianceIndex
 from node.compliance.regulator.server import RegulatorApi, build_regulator_api, start_regulator_server
 from node.config import NodeConfig
+from node.keys.files import load_passphrase, load_private_key
 from node.rpc.ledger import LedgerReader
 from node.rpc.submit import Submit as RpcSubmit
 from node.runtime.wire import CommitNotice
+from primitives.keys import PrivateKey
 
 log = structlog.get_logger(__name__)
 
@@ -75,8 +77,10 @@ class Compliance:
             self.pipeline.close()
 
 
-def build_compliance(config: NodeConfig, ledger: LedgerReader, index: ComplianceIndex | None = None) -> Compliance:
-    """Return the compliance parts of a NodeConfig over the node's ledger reader (warming the velocity history)."""
+def build_compliance(config: NodeConfig, ledger: LedgerReader, index: ComplianceIndex | None = None,
+                     network_key: PrivateKey | None = None) -> Compliance:
+    """Return the compliance parts of a NodeConfig (warming the velocity history); regulator answers are signed by network_key."""
+    # Without a key given, the regulator API reads the one in keys.network_key_file (the node passes the one it loaded).
     pipeline = build_pipeline(config.admission, config.data_dir) if config.admission.hooks else None
     retention_us = 0 if pipeline is None else get_retention_us(pipeline)
     tracker = InMemoryTransferTracker(retention_us) if retention_us > 0 else None
@@ -84,6 +88,9 @@ def build_compliance(config: NodeConfig, ledger: LedgerReader, index: Compliance
     if feed is not None:
         feed.warm_up()
     rejections: RejectionLog | None = None if pipeline is None else pipeline.rejections
-    regulator = None if config.regulator is None else build_regulator_api(
-        config.regulator, ledger, rejections, config.data_dir, index=index)
+    regulator = None
+    if config.regulator is not None:
+        if network_key is None:
+            network_key = load_private_key(config.keys.network_key_file, load_passphrase(config.keys.passphrase_env))
+        regulator = build_regulator_api(config.regulator, ledger, rejections, config.data_dir, network_key, index=index)
     return Compliance(pipeline, tracker, feed, regulator)

@@ -61,6 +61,7 @@ class NodeParts:
     ledger: StoreLedgerReader
     store: LevelStore
     index: ComplianceIndex
+    network_key: PrivateKey  # the node's identity on the network; the regulator API answers with it too
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,4 +228,5 @@ def build_node(config: NodeConfig) -> NodeParts:
     runtime = Runtime(make_runtime_config(config, keys, author), store, ContractsApplication(), Mempool(limits),
                       get_real_clock_usecs)
     network = make_network(config, runtime, keys)
-    return NodeParts(runtime, network, StoreLedgerReader(store, config.chain_id), store, ComplianceIndex(store))
+    return NodeParts(runtime, network, StoreLedgerReader(store, config.chain_id), store, ComplianceIndex(store),
+                     keys.network_key)

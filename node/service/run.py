@@ -65,7 +65,7 @@ class NodeService:
         self.rpc_runner: web.AppRunner | None = None
         self.rpc_port = config.rpc.listen_port
         self.submit_times: dict[bytes, float] = {}
-        self.compliance = build_compliance(config, self.ledger, parts.index)
+        self.compliance = build_compliance(config, self.ledger, parts.index, parts.network_key)
         self.runtime.commit_listeners.append(self.on_commit)
         self.runtime.commit_listeners.append(self.compliance.on_commit)
         epoch_state = self.runtime.state.epoch_state

@@ -107,12 +107,13 @@ async def test_a_stream_answers_every_message_with_the_envelope_and_stays_open(m
 AUDIT_DIRECTORY = Path(tempfile.mkdtemp(prefix="fuzz-audit-"))
 REGULATOR, _ = build_api(ComplianceChain(), AUDIT_DIRECTORY / "audit.jsonl")
 HEADER_NAMES = st.sampled_from(["X-Regulator-Key", "X-Regulator-Timestamp", "X-Regulator-Nonce",
-                                "X-Regulator-Signature"])
+                                "X-Regulator-Signature", "X-Regulator-Node", "Signature-Input",
+                                "Signature", "Content-Digest"])
 HEADER_VALUES = st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7e), max_size=130)
 
 
 @FUZZ
-@given(body=BODIES, headers=st.dictionaries(HEADER_NAMES, HEADER_VALUES, max_size=4))
+@given(body=BODIES, headers=st.dictionaries(HEADER_NAMES, HEADER_VALUES, max_size=8))
 async def test_the_regulator_listener_refuses_every_forgery_with_a_4xx_and_no_data(body: bytes,
                                                                                  headers: dict[str, str]) -> None:
     REGULATOR.throttle = RefusalThrottle(rate_per_s=1e6, burst=10**6)  # throttling is another test's subject

@@ -134,7 +134,7 @@ def test_the_node_refuses_to_open_a_log_that_fails_any_one_of_its_checks(tmp_pat
 async def test_a_request_captured_before_a_restart_does_not_replay_after_it(tmp_path: Path) -> None:
     from node.compliance.regulator.server import build_regulator_api
     from node.config import RegulatorConfig, RegulatorKeyConfig
-    from tests.node.compliance.regulator.harness import NOW_MS
+    from tests.node.compliance.regulator.harness import NODE_KEY, NOW_MS
 
     key = regulator_key("full")
     config = RegulatorConfig(regulators=[RegulatorKeyConfig(name="full", public_key=key.public_key().data.hex(),
@@ -143,7 +143,7 @@ async def test_a_request_captured_before_a_restart_does_not_replay_after_it(tmp_
     body, headers = compose_request("compliance_get_supply_and_reserves", [], key, timestamp_ms=NOW_MS)
     statuses = []
     for _ in range(2):  # the node, then the same node after a restart (a new API over the same data_dir)
-        api = build_regulator_api(config, ledger, None, tmp_path, clock_ms=lambda: NOW_MS + 1_000)
+        api = build_regulator_api(config, ledger, None, tmp_path, NODE_KEY, clock_ms=lambda: NOW_MS + 1_000)
         async with TestClient(TestServer(create_regulator_app(api), host="127.0.0.1")) as client:
             response = await client.post("/v1", json=body, headers=headers)
             statuses.append((response.status, (await response.json()).get("reason")))

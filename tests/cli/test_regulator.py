@@ -10,11 +10,12 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.regulator import app
+from node.compliance.regulator.identity import NodeIdentity
 from node.compliance.regulator.server import build_regulator_api, create_regulator_app, start_regulator_server
 from node.config import RegulatorConfig
 from tests.cli.server import ServerThread
 from tests.node.compliance.admission.chain import ComplianceChain
-from tests.node.compliance.regulator.harness import regulator_key
+from tests.node.compliance.regulator.harness import NODE_KEY, regulator_key
 from wallet.regulator import RegulatorClient, RegulatorRefused
 
 runner = CliRunner()
@@ -29,12 +30,13 @@ def node(tmp_path_factory):  # noqa: ANN001, ANN201
     config = RegulatorConfig.model_validate({
         "listen_port": 0, "audit_log_file": "audit/regulator.jsonl",
         "regulators": [
-            {"name": "finma", "public_key": regulator_key("finma").public_key().hex(), "methods": ["*"]},
+            {"name": "finma", "public_key": regulator_key("finma").public_key().hex(), "methods": ["*"],
+             "audit_scope": "all"},
             {"name": "auditor", "public_key": regulator_key("auditor").public_key().hex(),
              "methods": ["compliance_get_supply_and_reserves"], "currencies": ["XUS"]},
         ],
     })
-    api = build_regulator_api(config, chain.ledger, None, folder)
+    api = build_regulator_api(config, chain.ledger, None, folder, NODE_KEY)
     for name in ("finma", "auditor", "stranger"):
         (folder / f"{name}.key").write_text(regulator_key(name).seed.hex())
     with ServerThread(create_regulator_app(api)) as url:
@@ -90,11 +92,58 @@ def test_the_audit_log_verifies_end_to_end_and_offline(node, tmp_path: Path) -> 
     assert broken.exit_code == 2 and "does NOT verify" in broken.output and "entry 0" in broken.output
 
 
+def test_a_pinned_node_id_that_is_not_the_node_stops_every_command(node) -> None:  # noqa: ANN001
+    _, url, folder, api = node
+    before = api.audit.next_seq
+    wrong = runner.invoke(app, ["supply", "--url", url, "--key-file", str(folder / "finma.key"), "--node-id", "ab" * 32])
+    assert wrong.exit_code == 1 and "not the pinned" in wrong.output
+    assert api.audit.next_seq == before, "nothing was sent to a node that is not the pinned one"
+    bad = runner.invoke(app, ["supply", "--url", url, "--key-file", str(folder / "finma.key"), "--node-id", "xyz"])
+    assert bad.exit_code == 1 and "64 hex characters" in bad.output
+    right = runner.invoke(app, ["supply", "--url", url, "--key-file", str(folder / "finma.key"), "--node-id",
+                                NODE_KEY.public_key().hex()])
+    assert right.exit_code == 0, right.output
+
+
+def test_audit_log_keeps_the_signed_heads_and_fails_against_one_the_log_contradicts(node, tmp_path: Path) -> None:  # noqa: ANN001
+    heads = tmp_path / "heads.jsonl"
+    first = invoke(node, "audit-log", "--heads", str(heads))
+    assert first.exit_code == 0 and "signed by node " + NODE_KEY.public_key().hex() in first.output, first.output
+    kept = [json.loads(line) for line in heads.read_text().splitlines()]
+    assert len(kept) == 1 and kept[0]["count"] > 0
+    # A head the node signed for a history in which entry 0 was another one: the log on the node contradicts it.
+    other = NodeIdentity(NODE_KEY, 2).sign_head(1, "ee" * 32, kept[0]["time_ms"] - 1)
+    with open(heads, "a") as handle:
+        handle.write(json.dumps(other) + "\n")
+    second = invoke(node, "audit-log", "--heads", str(heads))
+    assert second.exit_code == 2 and "entry 0 is not the one the node signed" in second.output, second.output
+    heads.write_text("not json\n")
+    assert invoke(node, "audit-log", "--heads", str(heads)).exit_code == 1, "a broken heads file is an error"
+    heads.write_text(json.dumps({**other, "head_hash": "dd" * 32}) + "\n")
+    forged = invoke(node, "audit-log", "--heads", str(heads))
+    assert forged.exit_code == 1 and "not signed by its node" in forged.output, "so is a head nobody signed"
+
+
+def test_every_command_signs_in_the_rfc_9421_envelope_on_request(node, monkeypatch) -> None:  # noqa: ANN001
+    _, _, _, api = node
+    from wallet import regulator as sdk
+
+    signed = []
+    compose = sdk.compose_rfc9421_headers
+    monkeypatch.setattr(sdk, "compose_rfc9421_headers", lambda *args: signed.append(args) or compose(*args))
+    result = invoke(node, "supply", "--envelope", "rfc9421")
+    assert len(signed) == 1, "the request went out in the RFC 9421 envelope"
+    assert result.exit_code == 0 and "supply and reserves at version" in result.output, result.output
+    assert api.audit.read(api.audit.next_seq - 1, 1)[0]["outcome"] == "allowed"
+    wrong = invoke(node, "supply", "--envelope", "jws")
+    assert wrong.exit_code == 1 and "envelope is one of v2, rfc9421" in wrong.output
+
+
 async def test_the_listener_starts_on_its_own_port(tmp_path: Path) -> None:
     chain = ComplianceChain()
     config = RegulatorConfig.model_validate({"listen_port": 0, "regulators": [
         {"name": "finma", "public_key": regulator_key("finma").public_key().hex(), "methods": ["*"]}]})
-    api = build_regulator_api(config, chain.ledger, None, tmp_path)
+    api = build_regulator_api(config, chain.ledger, None, tmp_path, NODE_KEY)
     server, port = await start_regulator_server(api, "127.0.0.1", 0)
     try:
         client = RegulatorClient(f"http://127.0.0.1:{port}/v1", regulator_key("finma"))

@@ -60,7 +60,7 @@ def compose_manifest(sanctions_path: Path, regulators: dict[str, PrivateKey]) ->
     })
     regulator = RegulatorConfig.model_validate({"listen_port": find_regulator_port(base + REGULATOR_PORT_OFFSET),
                                                 "regulators": [
-        {"name": "finma", "public_key": regulators["finma"].public_key().hex(), "methods": ["*"]},
+        {"name": "finma", "public_key": regulators["finma"].public_key().hex(), "methods": ["*"], "audit_scope": "all"},
         {"name": "narrow", "public_key": regulators["narrow"].public_key().hex(), "methods": NARROW_METHODS,
          "currencies": ["XUS"]},
     ]})
@@ -193,6 +193,12 @@ def create_users(net: ComplianceNet, balances_micro: dict[str, int], node: int) 
 def canonical_request(method: str, params: list[Any]) -> bytes:
     """Return one JSON-RPC request object as the regulator client sends it."""
     return regulator.canonical_json({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
+
+
+def get_node_id(url: str) -> bytes:
+    """Return the node id the regulator API announces at URL/node (what requests to it are signed for)."""
+    with urllib.request.urlopen(url.rstrip("/") + "/node", timeout=HTTP_TIMEOUT_S) as response:
+        return bytes.fromhex(json.loads(response.read())["node_id"])
 
 
 def post_raw(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict]:

@@ -20,6 +20,7 @@ from tests.e2e_compliance.harness import (
     ComplianceNet,
     canonical_request,
     create_users,
+    get_node_id,
     post_raw,
     read_audit_file,
     start_compliance_net,
@@ -278,7 +279,8 @@ def test_each_authentication_failure_is_refused_without_data_and_logged(net: Com
     method, params = "compliance_get_account_report", ["000000000000000000000000000000dd"]
     key = load_signing_key(net.get_key_file({"unknown_key": "stranger", "wrong_scope": "narrow"}.get(case, "finma")))
     now_ms = time.time_ns() // 1_000_000 - (10 * 60_000 if case == "old_timestamp" else 0)
-    headers = compose_signed_headers(key, CHAIN_ID, method, params, now_ms, secrets.token_bytes(16))
+    headers = compose_signed_headers(key, CHAIN_ID, get_node_id(net.regulator_url), method, params, now_ms,
+                                     secrets.token_bytes(16))
     body = canonical_request(method, ["000000000000000000000000000000aa"] if case == "tampered_params" else params)
     if case == "missing_signature":
         headers.pop("X-Regulator-Signature")

@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from wallet.regulator import GENESIS_PREV_HASH, compute_audit_hash
+from wallet.regulator import AuditFetch
+from wallet.regulator_audit import (
+    GENESIS_PREV_HASH,
+    ChainCheck,
+    SignedHead,
+    check_reaches_head,
+    compute_audit_hash,
+    verify_audit_chain,
+)
 
 XUS = 1_000_000
 DAY_US = 86_400_000_000
@@ -85,8 +93,15 @@ class FakeRegulator:
         self.calls.append((method, params))
         return self.answers[method](params)
 
-    async def fetch_audit_log(self) -> tuple[list[dict[str, Any]], str, int]:
-        return [dict(entry) for entry in self.audit], self.audit[-1]["hash"], len(self.audit)
+    async def fetch_audit_log(self) -> AuditFetch:
+        return AuditFetch([dict(entry) for entry in self.audit], self.sign_head(len(self.audit)))
+
+    def sign_head(self, count: int) -> SignedHead:
+        """Return a head as the node would sign it (the signature is the real client's to check, not the dashboard's)."""
+        return SignedHead("cd" * 32, 2, count, self.audit[count - 1]["hash"], 1_767_225_600_000, "")
+
+    def check_audit(self, fetched: AuditFetch) -> ChainCheck:
+        return check_reaches_head(verify_audit_chain(fetched.entries), fetched.head.head_hash, fetched.head.count)
 
     def get_supply(self, _params: list[Any]) -> dict[str, Any]:
         attestation = {"amount": 2_000_000 * XUS, "attested_at_us": JAN_1_2026_US - DAY_US, "auditor": "0a550c18",

@@ -10,6 +10,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from explorer.dashboard.routes import create_dashboard_app
+from wallet.regulator import AuditFetch
 from tests.explorer.fake_regulator import ALICE, CAROL, FakeRegulator
 
 PORT = 8071
@@ -66,10 +67,19 @@ async def test_a_tampered_audit_log_is_reported_broken(dashboard: TestClient, re
     assert page.count("NOT verified") == 3  # entries 2, 3 and 4: nothing after the broken link is trusted
 
 
+async def test_other_regulators_entries_shown_by_their_hash_still_verify(dashboard: TestClient,
+                                                                        regulator: FakeRegulator) -> None:
+    regulator.audit[1] = {"seq": 1, "hash": regulator.audit[1]["hash"]}  # an "own" scope sees a stub here
+    page = await get(dashboard, "/audit")
+    assert "The audit chain verifies." in page and "1 entry of other regulators shown by hash only" in page
+    regulator.audit[3] = {"seq": 3, "hash": "ee" * 32}  # a stub whose hash is not the one the next entry links to
+    assert "entry 4: prev_hash does not match" in await get(dashboard, "/audit")
+
+
 async def test_an_audit_log_cut_short_of_the_reported_head_is_broken(dashboard: TestClient,
                                                                      regulator: FakeRegulator) -> None:
-    async def truncated() -> tuple[list, str, int]:
-        return regulator.audit[:3], regulator.audit[-1]["hash"], len(regulator.audit)
+    async def truncated() -> AuditFetch:
+        return AuditFetch(regulator.audit[:3], regulator.sign_head(len(regulator.audit)))
 
     regulator.fetch_audit_log = truncated  # type: ignore[method-assign]
     assert "does not end at the head the node reported" in await get(dashboard, "/audit")

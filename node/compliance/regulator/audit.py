@@ -157,6 +157,11 @@ class AuditLog:
         """The hash of the last entry (64 zeros when empty)."""
         return self._head_hash
 
+    def get_head(self) -> tuple[int, str]:
+        """Return (entry count, last hash) read together, so a page and the head it reports are consistent."""
+        with self._lock:
+            return len(self._offsets), self._head_hash
+
     def append(self, time_ms: int, regulator: str | None, public_key: str | None, method: str | None,
                params_hash: str | None, nonce: str | None, is_allowed: bool, status: int, reason: str,
                result_bytes: int) -> JsonObject:

@@ -12,7 +12,9 @@ from node.compliance.index.events import parse_kind_name
 from node.compliance.index.queries import PAGE_SIZE_MAX as INDEX_PAGE_MAX
 from node.compliance.index.queries import ComplianceIndex, Page, TransactionFilter
 from node.compliance.regulator.audit import AUDIT_PAGE_MAX, AuditLog
+from node.compliance.regulator.audit_reads import AuditMethods
 from node.compliance.regulator.auth import RegulatorKey
+from node.compliance.regulator.identity import NodeIdentity
 from node.rpc.accounts import compute_account_view, get_registered_codes, read_resource
 from node.rpc.jsonrpc import (
     INVALID_REQUEST,
@@ -119,13 +121,13 @@ def parse_page(method: str, params: list[JsonValue], start_index: int) -> tuple[
 
 
 class ComplianceMethods:
-    """Handlers over a LedgerReader, the admission rejection log (if admission runs) and the audit log."""
+    """Handlers over a LedgerReader, the admission rejection log (if admission runs), the audit log and the node's identity."""
 
-    def __init__(self, ledger: LedgerReader, rejections: RejectionLog | None, audit: AuditLog,
-                 index: ComplianceIndex | None = None) -> None:
+    def __init__(self, ledger: LedgerReader, rejections: RejectionLog | None, audit: AuditLog, identity: NodeIdentity,
+                 wall_clock_ms: Callable[[], int], index: ComplianceIndex | None = None) -> None:
         self.ledger = ledger
         self.rejections = rejections
-        self.audit = audit
+        self.audit_methods = AuditMethods(audit, identity, wall_clock_ms, parse_page)
         self.index = index  # the store's commit-time indexes serve the history methods (None: refused)
 
     async def get_account_report(self, snapshot: LedgerSnapshot, params: list[JsonValue], key: RegulatorKey) -> JsonValue:
@@ -169,21 +171,14 @@ class ComplianceMethods:
             "rejections": [r.to_json() for r in page if r.currency is None or key.may_see(r.currency)],
         }
 
-    async def get_audit_log(self, snapshot: LedgerSnapshot, params: list[JsonValue], key: RegulatorKey) -> JsonValue:
-        """compliance_get_audit_log([start_seq?, limit?]): audit entries with the head they chain to."""
-        start, limit = parse_page("compliance_get_audit_log", params, 0)
-        # Read the head first: the page never reaches past it, so (entries, head) are consistent.
-        next_seq, head_hash = self.audit.next_seq, self.audit.head_hash
-        entries = self.audit.read(start, min(limit, max(next_seq - start, 0)))
-        return {"next_seq": next_seq, "head_hash": head_hash, "entries": entries}
-
     def get_methods(self) -> list[RegulatorMethod]:
         """Return every served compliance method."""
         return [
             RegulatorMethod("compliance_get_account_report", self.get_account_report, 1, 1),
             RegulatorMethod("compliance_get_supply_and_reserves", self.get_supply_and_reserves, 0, 1),
             RegulatorMethod("compliance_get_rejected_admissions", self.get_rejected_admissions, 0, 2),
-            RegulatorMethod("compliance_get_audit_log", self.get_audit_log, 0, 2),
+            RegulatorMethod("compliance_get_audit_log", self.audit_methods.get_audit_log, 0, 2),
+            RegulatorMethod("compliance_get_audit_head", self.audit_methods.get_audit_head, 0, 0),
             *HistoryMethods(self.index).get_methods(),
         ]
 

@@ -1,4 +1,4 @@
-"""The regulator listener: an aiohttp app that authenticates, audits, then dispatches `compliance_*` methods."""
+"""The regulator listener: an aiohttp app that authenticates, audits, dispatches `compliance_*` methods and signs every answer."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from aiohttp import web
+from http_message_signatures.structures import CaseInsensitiveDict
 
 from node.compliance.admission.pipeline import RejectionLog
 from node.compliance.index.queries import ComplianceIndex
@@ -24,6 +25,15 @@ from node.compliance.regulator.auth import (
     compute_params_hash,
     parse_credentials,
 )
+from node.compliance.regulator.httpsig import (
+    MS_PER_S,
+    RequestView,
+    is_rfc9421,
+    is_valid_rfc9421,
+    parse_rfc9421_credentials,
+    sign_rfc9421_response,
+)
+from node.compliance.regulator.identity import NodeIdentity, get_request_signature
 from node.compliance.regulator.methods import ComplianceMethods, RegulatorMethod
 from node.compliance.regulator.throttle import HTTP_TOO_MANY_REQUESTS, RefusalThrottle
 from node.config import RegulatorConfig
@@ -42,6 +52,8 @@ from node.rpc.connlimit import ConnectionLimits, LimitedSite
 from node.rpc.jsondepth import is_nesting_within
 from node.rpc.ledger import LedgerReader
 from node.rpc.server import JSON_CONTENT_TYPE
+from primitives.errors import invariant
+from primitives.keys import PrivateKey
 
 REGULATOR_BODY_BYTES_MAX = 16 * 1024
 # Regulators are few: a small listener (node.config's [regulator] may change it).
@@ -56,6 +68,9 @@ THROTTLED = "throttled"
 REFUSAL_WORDS = {HTTP_BAD_REQUEST: "bad_request", HTTP_UNAUTHORIZED: "unauthorized", HTTP_FORBIDDEN: "forbidden",
                  HTTP_UNAVAILABLE: "unavailable", HTTP_TOO_MANY_REQUESTS: "too_many_requests"}
 RPC_PATH = "/v1"
+DISCOVERY_PATHS = ("/v1/node", "/node")
+# Signatures of answers bound to no request (refusals of requests without a well-formed signature) kept for reuse.
+UNBOUND_SIGNATURES_MAX = 64
 AUDIENCE_HEADER = "WWW-Authenticate"
 AUTH_SCHEME = 'Stablechain-Ed25519 realm="regulator"'
 
@@ -93,8 +108,15 @@ class RegulatorApi:
     """Authentication, audit and dispatch; `create_app` serves it on POST /v1."""
 
     def __init__(self, methods: list[RegulatorMethod], authenticator: Authenticator, audit: AuditLog,
-                 get_snapshot: Callable[[], LedgerSnapshot], throttle: RefusalThrottle | None = None) -> None:
+                 get_snapshot: Callable[[], LedgerSnapshot], identity: NodeIdentity,
+                 throttle: RefusalThrottle | None = None) -> None:
+        invariant(identity.node_id == authenticator.node_id, "requests are checked for the node that signs the answers")
         self.methods = {method.name: method for method in methods}
+        self.identity = identity
+        # The discovery answer never changes, and it is bound to no request: sign it once.
+        self.discovery_body = json.dumps(identity.describe(), separators=(",", ":")).encode()
+        self.discovery_headers = identity.sign_response(200, b"", self.discovery_body)
+        self.unbound_signatures: dict[tuple[int, bytes], dict[str, str]] = {}
         self.throttle = throttle if throttle is not None else RefusalThrottle()
         self.connection_limits = ConnectionLimits(REGULATOR_CONNECTIONS_MAX, REGULATOR_CONNECTIONS_PER_CLIENT_MAX)
         self.authenticator = authenticator
@@ -117,10 +139,48 @@ class RegulatorApi:
         return True
 
     async def handle(self, request: web.Request) -> web.Response:
-        try:
-            body = await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            body = b""
+        """Answer one POST and sign the answer, refusals included, bound to the request's signature."""
+        body = await read_body(request)
+        response = await self.answer(request, body)
+        answer = response.body if isinstance(response.body, bytes) else b""
+        headers = None
+        if is_rfc9421(request.headers):
+            headers = sign_rfc9421_response(self.identity.key, view_request(request), response.status, answer,
+                                            self.authenticator.wall_clock_ms() // MS_PER_S)
+        if headers is None:
+            headers = self.sign(response.status, get_request_signature(request.headers), answer)
+        response.headers.update(headers)
+        return response
+
+    def authenticate(self, request: web.Request, body: bytes, method: str, params: list[JsonValue]) -> AuthResult:
+        """Authenticate a request in either envelope: RFC 9421 when it carries Signature-Input, else v2."""
+        if not is_rfc9421(request.headers):
+            return self.authenticator.authenticate(request.headers, method, params)
+        credentials = parse_rfc9421_credentials(request.headers)
+        if isinstance(credentials, str):
+            return AuthResult(False, HTTP_UNAUTHORIZED, credentials)
+        view = view_request(request)
+        return self.authenticator.check(credentials, method,
+                                        lambda claimed: is_valid_rfc9421(view, body, claimed.public_key))
+
+    def sign(self, status: int, request_signature: bytes, body: bytes) -> dict[str, str]:
+        """Return the signature headers of one answer; answers bound to no request signature are signed once each."""
+        if request_signature:
+            return self.identity.sign_response(status, request_signature, body)
+        # Unbound answers are refusals from a fixed vocabulary: a flood of unsigned requests costs no signing.
+        cached = self.unbound_signatures.get((status, body))
+        if cached is None:
+            cached = self.identity.sign_response(status, b"", body)
+            if len(self.unbound_signatures) < UNBOUND_SIGNATURES_MAX:
+                self.unbound_signatures[(status, body)] = cached
+        return cached
+
+    async def discover(self, request: web.Request) -> web.Response:
+        """GET /v1/node, unauthenticated: the node id requests must be signed for, signed by that node."""
+        return web.Response(body=self.discovery_body, content_type=JSON_CONTENT_TYPE, headers=self.discovery_headers)
+
+    async def answer(self, request: web.Request, body: bytes) -> web.Response:
+        """Return the unsigned answer to one POST: a refusal, or the JSON-RPC response once it is audited."""
         parsed = parse_request(body) if len(body) <= REGULATOR_BODY_BYTES_MAX else None
         params_hash = None
         if parsed is not None:
@@ -133,7 +193,7 @@ class RegulatorApi:
             return await self.refuse(request, _headers_only(request, self.authenticator), None, None, HTTP_BAD_REQUEST,
                                      MALFORMED_REQUEST)
         method, params, request_id = parsed
-        auth = self.authenticator.authenticate(request.headers, method, params)
+        auth = self.authenticate(request, body, method, params)
         if not auth.is_allowed:
             return await self.refuse(request, auth, method, params_hash, auth.status, auth.reason)
         answer = await self.dispatch(method, params, request_id, auth.key)  # type: ignore[arg-type]
@@ -180,9 +240,22 @@ class RegulatorApi:
         return compose_result(snapshot, request_id, result)
 
 
+async def read_body(request: web.Request) -> bytes:
+    """Return the request's body (empty when it is over the size limit: refused as malformed)."""
+    try:
+        return await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return b""
+
+
+def view_request(request: web.Request) -> RequestView:
+    """Return what RFC 9421 covers of an aiohttp request."""
+    return RequestView(request.method, str(request.url), CaseInsensitiveDict(request.headers))
+
+
 def _headers_only(request: web.Request, authenticator: Authenticator) -> AuthResult | None:
     # For a malformed body we still log which key claimed to send it, unverified.
-    credentials = parse_credentials(request.headers)
+    credentials = (parse_rfc9421_credentials if is_rfc9421(request.headers) else parse_credentials)(request.headers)
     return None if isinstance(credentials, str) else AuthResult(False, HTTP_BAD_REQUEST, MALFORMED_REQUEST, None,
                                                                credentials)
 
@@ -192,22 +265,26 @@ def create_regulator_app(api: RegulatorApi) -> web.Application:
     app = web.Application(client_max_size=REGULATOR_BODY_BYTES_MAX + BODY_READ_SLACK_BYTES)
     app.router.add_post(RPC_PATH, api.handle)
     app.router.add_post("/", api.handle)
+    for path in DISCOVERY_PATHS:
+        app.router.add_get(path, api.discover)
     return app
 
 
 def build_regulator_api(config: RegulatorConfig, ledger: LedgerReader, rejections: RejectionLog | None,
-                        data_dir: Path, clock_ms: Callable[[], int] = wall_clock_ms,
+                        data_dir: Path, node_key: PrivateKey, clock_ms: Callable[[], int] = wall_clock_ms,
                         index: ComplianceIndex | None = None) -> RegulatorApi:
-    """Return the API of a [regulator] config section over a LedgerReader and the store's compliance indexes."""
-    keys = [RegulatorKey(item.name, bytes.fromhex(item.public_key), frozenset(item.methods), frozenset(item.currencies))
-            for item in config.regulators]
+    """Return the API of a [regulator] config section over a LedgerReader, the store's indexes and the node's network key."""
+    keys = [RegulatorKey(item.name, bytes.fromhex(item.public_key), frozenset(item.methods), frozenset(item.currencies),
+                         item.audit_scope) for item in config.regulators]
+    identity = NodeIdentity(node_key, ledger.chain_id)
     path = config.audit_log_file if Path(config.audit_log_file).is_absolute() else data_dir / config.audit_log_file
     audit = AuditLog(Path(path))
     replay_cache = ReplayCache(config.replay_cache_entries_max)
     restore_nonces(audit, replay_cache, clock_ms(), config.freshness_window_ms)
-    authenticator = Authenticator(keys, ledger.chain_id, clock_ms, config.freshness_window_ms, replay_cache)
-    methods = ComplianceMethods(ledger, rejections, audit, index).get_methods()
-    api = RegulatorApi(methods, authenticator, audit, ledger.get_snapshot)
+    authenticator = Authenticator(keys, ledger.chain_id, identity.node_id, clock_ms, config.freshness_window_ms,
+                                  replay_cache)
+    methods = ComplianceMethods(ledger, rejections, audit, identity, clock_ms, index).get_methods()
+    api = RegulatorApi(methods, authenticator, audit, ledger.get_snapshot, identity)
     api.connection_limits = ConnectionLimits(config.connections_max, config.connections_per_client_max)
     return api
 

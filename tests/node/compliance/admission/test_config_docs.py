@@ -8,6 +8,7 @@ from pathlib import Path
 from node.compliance.wiring import build_compliance
 from node.config import load_config
 from tests.node.compliance.admission.chain import ComplianceChain
+from tests.node.compliance.regulator.harness import NODE_KEY
 
 DOCS = Path(__file__).resolve().parents[4] / "docs" / "compliance.md"
 BASE = """
@@ -35,7 +36,7 @@ def test_the_documented_admission_and_regulator_sections_load_and_build(tmp_path
     assert config.regulator is not None and config.regulator.regulators[0].name == "finma"
     (config.data_dir).mkdir()
     (config.data_dir / "sanctions.txt").write_text("")
-    compliance = build_compliance(config, ComplianceChain().ledger)
+    compliance = build_compliance(config, ComplianceChain().ledger, network_key=NODE_KEY)
     assert [hook.name for hook in compliance.pipeline.hooks] == config.admission.hooks
     assert compliance.regulator.audit.path == config.data_dir / "regulator-audit.jsonl"
     compliance.pipeline.close()

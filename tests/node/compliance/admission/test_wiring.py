@@ -9,7 +9,7 @@ from node.compliance.admission.codes import Reject
 from node.compliance.wiring import build_compliance
 from node.config import NodeConfig
 from tests.node.compliance.admission.chain import ComplianceChain
-from tests.node.compliance.regulator.harness import regulator_key
+from tests.node.compliance.regulator.harness import NODE_KEY, regulator_key
 from wallet.regulator import RegulatorClient
 
 XUS = 1_000_000
@@ -36,7 +36,7 @@ async def test_velocity_counts_history_from_before_start_up_and_commits_seen_lat
         "windows": [{"window_s": 3_600, "max_transfers": 3}], "exempt_roles": []}},
         regulator={"listen_port": 0, "regulators": [
             {"name": "finma", "public_key": regulator_key("finma").public_key().hex(), "methods": ["*"]}]})
-    compliance = build_compliance(config, chain.ledger)
+    compliance = build_compliance(config, chain.ledger, network_key=NODE_KEY)
     submit = compliance.wrap_submit(chain.ledger, chain.ledger.submit)
     assert submit(chain.sign(alice, compose_peer_to_peer(bob.address, XUS))).is_accepted  # 2nd: pending
     chain.ledger.commit_block()
@@ -55,3 +55,23 @@ async def test_velocity_counts_history_from_before_start_up_and_commits_seen_lat
         assert [r["code"] for r in rejected["rejections"]] == [1201]
     finally:
         await compliance.stop()
+
+
+def test_a_node_answers_regulators_with_its_network_key(tmp_path: Path) -> None:
+    from node.config import RegulatorConfig, load_config
+    from node.keys.files import load_private_key
+    from node.service.assembly import build_node
+    from node.service.run import NodeService
+    from tests.node.runtime.processes import write_network
+
+    config = load_config(write_network(tmp_path, 4)[0].config_path)
+    config = config.model_copy(update={"regulator": RegulatorConfig.model_validate({"listen_port": 0, "regulators": [
+        {"name": "finma", "public_key": regulator_key("finma").public_key().hex(), "methods": ["*"]}]})})
+    parts = build_node(config)
+    try:
+        service = NodeService(config, parts)
+        network_key = load_private_key(config.keys.network_key_file).public_key().data
+        assert service.compliance.regulator.identity.node_id == network_key
+        assert service.compliance.regulator.authenticator.node_id == network_key
+    finally:
+        parts.store.close()

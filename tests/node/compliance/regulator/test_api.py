@@ -19,7 +19,7 @@ from node.compliance.regulator.server import create_regulator_app
 from tests.node.compliance.admission.chain import ComplianceChain, new_account
 from tests.node.compliance.regulator.harness import NOW_MS, build_api, compose_request, regulator_key
 from tests.node.rpc.memory_ledger import DEALER_BALANCE_MICRO
-from wallet.regulator import verify_audit_chain
+from wallet.regulator_audit import verify_audit_chain
 
 XUS = 1_000_000
 NONCES = (bytes([n]) * 16 for n in itertools.count(1))

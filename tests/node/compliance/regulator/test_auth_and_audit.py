@@ -15,24 +15,28 @@ from node.compliance.regulator.audit import AuditLog, verify_audit_entries
 from node.compliance.regulator.auth import CanonicalParamsError, ReplayCache, compute_canonical_params
 from primitives.keys import PrivateKey
 from wallet import regulator as client
+from wallet import regulator_audit as client_audit
 
 KEY = PrivateKey(bytes(range(32)))
+NODE_ID = PrivateKey(bytes(range(32, 64))).public_key().data
 VECTOR_PARAMS = ["000000000000000000000000000000dd"]
 VECTOR_MESSAGE = (
-    "17ce30b244e713bd5a6d0c58adb85eb0771c771f4fd18062143fc0d89e7a790c"  # sha3(domain)
+    "a22560453fe41fdfe87f3723e0d790c51468a95ef658b6e6d4a81e7f5c056bbe"  # sha3(domain v2)
     "02"  # chain id
+    "29acbae141bccaf0b22e1a94d34d0bc7361e526d0bfe12c89794bc9322966dd7"  # node id
     "03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8"  # public key
     "1d" + "compliance_get_account_report".encode().hex() +
     "315e1636d16d65cd84e75e371782cad41b0c692d609852e4420d1f2a1fdf0676"  # sha3(canonical params)
     "00505c18a3010000"  # timestamp 1_800_000_000_000 ms, u64 LE
     "10" "000102030405060708090a0b0c0d0e0f"  # nonce
 )
-VECTOR_SIGNATURE = ("a20e2086eff0bd42c4bc26213eba0bdcca5f918c20ea6face59ca11043c47515"
-                    "ddd8ae8417d9f6f9860d44051526641ee900aa6af18fb30eac3e0f86a29b5e04")
+VECTOR_SIGNATURE = ("d5001c43b34e5515803feb99994418df53fb91fbefe45137a9fd751b76b088aa"
+                    "f7dad1a844b9ec6b8b35b826ddf9b79f172eed6b7afbd6275e0cc8b9b6893d02")
 
 
 def test_signing_bytes_match_the_documented_vector_on_both_sides() -> None:
-    args = (2, KEY.public_key().data, "compliance_get_account_report", VECTOR_PARAMS, 1_800_000_000_000, bytes(range(16)))
+    args = (2, NODE_ID, KEY.public_key().data, "compliance_get_account_report", VECTOR_PARAMS, 1_800_000_000_000,
+            bytes(range(16)))
     assert node_auth.compute_signing_message(*args).hex() == VECTOR_MESSAGE
     assert client.compute_signing_message(*args).hex() == VECTOR_MESSAGE
     assert KEY.sign(bytes.fromhex(VECTOR_MESSAGE)).hex() == VECTOR_SIGNATURE
@@ -50,10 +54,11 @@ json_values = st.recursive(
 @given(params=st.lists(json_values, max_size=4), method=st.text(min_size=1, max_size=20),
        timestamp=st.integers(0, 2**63), nonce=st.binary(min_size=16, max_size=64))
 def test_the_client_and_the_node_sign_the_same_bytes(params: list, method: str, timestamp: int, nonce: bytes) -> None:
-    args = (2, KEY.public_key().data, method, params, timestamp, nonce)
+    args = (2, NODE_ID, KEY.public_key().data, method, params, timestamp, nonce)
     assert client.compute_signing_message(*args) == node_auth.compute_signing_message(*args)
     # A request that went through JSON and back signs the same bytes.
-    assert node_auth.compute_signing_message(2, args[1], method, json.loads(json.dumps(params)), timestamp, nonce) \
+    assert node_auth.compute_signing_message(2, NODE_ID, args[2], method, json.loads(json.dumps(params)), timestamp,
+                                             nonce) \
         == node_auth.compute_signing_message(*args)
 
 
@@ -106,18 +111,18 @@ def test_any_edit_of_any_entry_breaks_verification(tmp_path_factory, index: int,
     log = AuditLog(path)
     fill(log, 5)
     entries = log.read(0, 10)
-    assert verify_audit_entries(entries).ok and client.verify_audit_chain(entries).ok
+    assert verify_audit_entries(entries).ok and client_audit.verify_audit_chain(entries).ok
     original = entries[index][field]
     replacement = data.draw(st.one_of(st.integers(), st.text(max_size=70), st.none()).filter(lambda v: v != original))
     entries[index] = {**entries[index], field: replacement}
     assert not verify_audit_entries(entries).ok
-    assert not client.verify_audit_chain(entries).ok
+    assert not client_audit.verify_audit_chain(entries).ok
 
 
 def test_dropping_or_reordering_entries_breaks_verification(tmp_path: Path) -> None:
     log = AuditLog(tmp_path / "audit.jsonl")
     fill(log, 4)
     entries = log.read(0, 10)
-    assert not client.verify_audit_chain(entries[:1] + entries[2:]).ok
-    assert not client.verify_audit_chain([entries[1], entries[0]] + entries[2:]).ok
-    assert client.verify_audit_chain(entries[:3]).ok, "a prefix verifies: compare its head with the node's head"
+    assert not client_audit.verify_audit_chain(entries[:1] + entries[2:]).ok
+    assert not client_audit.verify_audit_chain([entries[1], entries[0]] + entries[2:]).ok
+    assert client_audit.verify_audit_chain(entries[:3]).ok, "a prefix verifies: compare its head with the node's head"
