@@ -21,6 +21,7 @@ from node.runtime.wire import (
     CHANNEL_CATCHUP_REQUEST,
     CATCHUP_RESPONSE_BYTES_MAX,
     CHANNEL_CATCHUP_RESPONSE,
+    PEER_MESSAGE_BYTES_MAX,
     BroadcastData,
     Outbound,
     SendData,
@@ -270,6 +271,10 @@ class CatchUp:
             if certificate is None:
                 return []
             data = encode_envelope(CHANNEL_CATCHUP_RESPONSE, encode_response(CatchUpResponse(tuple(blocks), certificate)))
+            if len(data) > PEER_MESSAGE_BYTES_MAX:
+                # [NET-4] One commit batch larger than a frame (docs/security.md, Open): not sendable, never fatal.
+                log.warning("catch-up answer too large for a frame; not sent", bytes=len(data), blocks=len(blocks))
+                return []
             self.serve_limits.keep(key, data)
         else:
             self.serve_limits.charge(sender, CACHED_RESPONSE_COST_BLOCKS, now_usecs)

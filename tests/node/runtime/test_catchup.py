@@ -82,6 +82,19 @@ def test_a_repeated_request_is_served_once_per_interval() -> None:
 
 
 
+def test_an_answer_too_large_for_a_frame_is_not_sent_and_the_node_keeps_serving(monkeypatch) -> None:  # noqa: ANN001
+    import node.runtime.catchup as catchup
+
+    cluster, laggard, _, _ = make_lagging_cluster()
+    helper = cluster.get_runtime(list(cluster.nodes)[0])
+    request = CatchUpRequest(1, 0, 62)
+    # [NET-4] As if one commit batch outgrew a frame: the answer is dropped, never handed to the transport.
+    monkeypatch.setattr(catchup, "PEER_MESSAGE_BYTES_MAX", 64)
+    assert helper.catchup.process_request(laggard.config.core.author, request, 1) == []
+    monkeypatch.undo()
+    assert helper.catchup.process_request(list(cluster.nodes)[2], request, 1)
+
+
 def count_signature_checks(monkeypatch) -> list[int]:  # noqa: ANN001
     """Count SignedTransaction signature checks from now on."""
     from primitives.types.transactions import SignedTransaction
