@@ -9,13 +9,31 @@ import json
 from aiohttp.test_utils import TestClient, TestServer
 
 from node.rpc.methods import create_dispatcher, render_transaction
-from node.rpc.pacing import READ_CHUNK_ITEMS, ReadPacer, encode_answer, read_chunked
+from node.rpc.pacing import READ_CHUNK_ITEMS, READ_LOOP_SHARE_MAX, ReadPacer, encode_answer, read_chunked
 from node.rpc.server import create_app
 from tests.node.rpc.memory_ledger import MemoryLedger
 
 READERS = 3
 ITEMS_PER_READER = 4 * READ_CHUNK_ITEMS + 7
 BLOCKS = 2 * READ_CHUNK_ITEMS + 10
+CHUNK_WORK_S = 0.03
+BURST_S = 0.1
+FLOOD_CHUNKS = 40
+
+
+class FakeTime:
+    """A clock that moves only when work runs or the pacer rests; the rests are recorded."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.rests: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.rests.append(seconds)
+        self.now += seconds
 
 
 async def test_chunks_run_one_at_a_time_node_wide_and_the_loop_runs_between_any_two() -> None:
@@ -38,6 +56,24 @@ async def test_chunks_run_one_at_a_time_node_wide_and_the_loop_runs_between_any_
     chunks = [index for index, entry in enumerate(log) if entry == "chunk"]
     assert len(chunks) == READERS * -(-ITEMS_PER_READER // READ_CHUNK_ITEMS) == pacer.chunks
     assert all(later - earlier > 1 for earlier, later in zip(chunks, chunks[1:])), "the loop ran between two chunks"
+
+
+async def test_reads_take_at_most_their_share_of_the_loop_once_a_burst_is_spent() -> None:
+    fake = FakeTime()
+    pacer = ReadPacer(READ_LOOP_SHARE_MAX, BURST_S, fake.clock)
+    pacer.sleep = fake.sleep
+
+    def work() -> None:
+        fake.now += CHUNK_WORK_S
+
+    for _ in range(int(BURST_S // CHUNK_WORK_S) + 1):
+        await pacer.run(work)
+    assert fake.rests == [], "a lone page within the burst is served without a pause"
+    for _ in range(FLOOD_CHUNKS):
+        await pacer.run(work)
+    busy_s = (int(BURST_S // CHUNK_WORK_S) + 1 + FLOOD_CHUNKS) * CHUNK_WORK_S
+    assert busy_s <= READ_LOOP_SHARE_MAX * fake.now + BURST_S + CHUNK_WORK_S
+    assert busy_s >= READ_LOOP_SHARE_MAX * fake.now, "reads rest no longer than their share needs"
 
 
 async def test_a_short_chunk_ends_a_read_unless_the_read_skips_missing_positions() -> None:
