@@ -47,6 +47,9 @@ FLOOD_CLIENTS_PER_NODE = 4
 WALLET_POLL_S = 20.0
 # Long enough to spend the production burst at the wallet's rate (it drains at 240 - 100 tokens/s: 1.4 s).
 REFUSAL_S = 5.0
+# Long enough that the wallet asks for more than the production budget holds (burst + rate x time), so only the
+# sized rate serves it.
+SIZED_POLL_S = 10.0
 DEVNET_HOST = "127.0.0.1"
 # Loopback too, but not in a devnet's exempt hosts: a client as a production node sees it.
 OTHER_HOST = "127.0.0.2"
@@ -124,6 +127,6 @@ def test_that_wallet_needs_its_rate_from_a_production_node(devnet: tuple[Devnet,
     refused = asyncio.run(poll_wallet(urls[0], targets.received_keys, REFUSAL_S, OTHER_HOST))
     assert refused.refused > 0 and not refused.failed, refused
     # A node whose client_rate_per_s is WALLET_TOKENS_PER_S serves it without a refusal.
-    served = asyncio.run(poll_wallet(urls[SIZED_NODE], targets.received_keys, WALLET_POLL_S, OTHER_HOST))
+    served = asyncio.run(poll_wallet(urls[SIZED_NODE], targets.received_keys, SIZED_POLL_S, OTHER_HOST))
     assert served.refused == 0 and not served.failed, served
-    assert served.tokens > DEFAULT_CLIENT_BURST + DEFAULT_CLIENT_RATE_PER_S * WALLET_POLL_S, served
+    assert served.tokens > DEFAULT_CLIENT_BURST + DEFAULT_CLIENT_RATE_PER_S * SIZED_POLL_S, served
