@@ -204,7 +204,7 @@ class Methods:
             Method("get_transactions", self.get_transactions, 2, 3),
             Method("get_events", self.get_events, 3, 3),
             Method("submit", self.submit, 1, 1),
-            *ProofMethods(self.ledger).get_methods(),
+            *ProofMethods(self.ledger, self.pacer).get_methods(),
         ]
 
 

@@ -98,11 +98,17 @@ async def encode_answer(answer: JsonValue, pacer: ReadPacer) -> str:
     """Return encode_json(answer) for a JSON-RPC answer (an object or a batch), long lists a chunk at a time."""
     if isinstance(answer, list):
         return "[" + ",".join([await encode_answer(item, pacer) for item in answer]) + "]"
-    if not isinstance(answer, dict):
-        return encode_json(answer)
+    return await encode_object(answer, pacer) if isinstance(answer, dict) else encode_json(answer)
+
+
+async def encode_object(value: dict, pacer: ReadPacer) -> str:
+    """Return encode_json(value), its list fields (and those of its object fields) through encode_list."""
     fields = []
-    for key, value in answer.items():
-        text = await encode_list(value, pacer) if isinstance(value, list) else encode_json(value)
+    for key, field in value.items():
+        if isinstance(field, list):
+            text = await encode_list(field, pacer)
+        else:
+            text = await encode_object(field, pacer) if isinstance(field, dict) else encode_json(field)
         fields.append(f"{encode_json(key)}:{text}")
     return "{" + ",".join(fields) + "}"
 

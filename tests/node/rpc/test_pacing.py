@@ -16,6 +16,7 @@ from tests.node.rpc.memory_ledger import MemoryLedger
 READERS = 3
 ITEMS_PER_READER = 4 * READ_CHUNK_ITEMS + 7
 BLOCKS = 2 * READ_CHUNK_ITEMS + 10
+PROOFS = 100
 CHUNK_WORK_S = 0.03
 BURST_S = 0.1
 FLOOD_CHUNKS = 40
@@ -98,12 +99,13 @@ async def test_an_answer_is_encoded_exactly_as_compact_json() -> None:
         [{**envelope, "result": long_result}, {**envelope, "result": None}, {**envelope, "result": []}],
         {**envelope, "error": {"code": -32600, "message": "Invalid Request", "data": None}},
         {**envelope, "result": {"sequence_number": 3, "balances": [{"amount": 1, "currency": "XUS"}]}},
+        {**envelope, "result": {"ledger_version": 9, "transactions": long_result, "nested": {"list": [1, [2, {}]]}}},
     ]
     for answer in answers:
         assert await encode_answer(answer, ReadPacer()) == json.dumps(answer, separators=(",", ":"))
 
 
-async def test_a_served_page_is_read_and_encoded_through_the_pacer_and_equals_the_unpaced_render() -> None:
+async def test_served_pages_and_proofs_are_read_and_encoded_through_the_pacer_as_before() -> None:
     ledger = MemoryLedger()
     for _ in range(BLOCKS):
         ledger.commit_block()
@@ -111,7 +113,12 @@ async def test_a_served_page_is_read_and_encoded_through_the_pacer_and_equals_th
     async with TestClient(TestServer(create_app(dispatcher, ledger=ledger), host="127.0.0.1")) as client:
         request = {"jsonrpc": "2.0", "id": 1, "method": "get_transactions", "params": [0, BLOCKS, True]}
         answer = await (await client.post("/v1", json=request)).json()
-    expected = [render_transaction(item, True) for item in ledger.get_transactions(0, BLOCKS)]
-    assert answer["result"] == json.loads(json.dumps(expected))
-    chunks = -(-BLOCKS // READ_CHUNK_ITEMS)
-    assert dispatcher.pacer.chunks >= 2 * chunks, "read and encoded a chunk at a time"
+        expected = [render_transaction(item, True) for item in ledger.get_transactions(0, BLOCKS)]
+        assert answer["result"] == json.loads(json.dumps(expected))
+        chunks = -(-BLOCKS // READ_CHUNK_ITEMS)
+        assert dispatcher.pacer.chunks >= 2 * chunks, "read and encoded a chunk at a time"
+        before = dispatcher.pacer.chunks
+        request = {"jsonrpc": "2.0", "id": 1, "method": "get_transactions_with_proofs", "params": [0, PROOFS, True]}
+        proven = await (await client.post("/v1", json=request)).json()
+        assert len(proven["result"]["transactions"]) == PROOFS
+        assert dispatcher.pacer.chunks - before >= 2 * -(-PROOFS // READ_CHUNK_ITEMS), "proofs are paced too"
