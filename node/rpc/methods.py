@@ -142,7 +142,8 @@ class Methods:
         end = min(start + limit, account["sequence_number"])
 
         def read(first: int, count: int) -> list[JsonObject]:
-            found = (self.ledger.get_transaction_by_sequence(address, sequence) for sequence in range(first, first + count))
+            sequences = range(first, first + count)
+            found = (self.ledger.get_transaction_by_sequence(address, sequence) for sequence in sequences)
             return [render_transaction(committed, include_events) for committed in found if committed is not None]
 
         return await read_chunked(self.pacer, read, start, max(0, end - start), stop_when_short=False)

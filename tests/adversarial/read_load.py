@@ -97,7 +97,8 @@ class FloodCounts:
     errors: list[str] = field(default_factory=list)
 
 
-async def flood_reads(urls: list[str], bodies: list[list[dict]], clients_per_node: int, duration_s: float) -> FloodCounts:
+async def flood_reads(urls: list[str], bodies: list[list[dict]], clients_per_node: int,
+                      duration_s: float) -> FloodCounts:
     """Send heavy bodies from clients_per_node concurrent clients to every node, plus a stream replaying the whole
     ledger on each, for duration_s; return what was answered."""
     counts = FloodCounts()
@@ -176,7 +177,8 @@ async def poll_account(session: aiohttp.ClientSession, url: str, key: str, deadl
     """Poll one event stream from its next sequence number on, every WALLET_POLL_INTERVAL_S, until deadline."""
     next_sequence, tick = 0, time.monotonic()
     while tick < deadline:
-        request = {"jsonrpc": "2.0", "id": 1, "method": "get_events", "params": [key, next_sequence, WALLET_EVENTS_PAGE]}
+        params = [key, next_sequence, WALLET_EVENTS_PAGE]
+        request = {"jsonrpc": "2.0", "id": 1, "method": "get_events", "params": params}
         counts.requests += 1
         counts.tokens += compute_request_cost(request)
         try:
