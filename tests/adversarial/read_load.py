@@ -75,15 +75,15 @@ def fill_ledger(layout: DevnetLayout, url: str) -> ReadTargets:
 
 def compose_heavy_bodies(targets: ReadTargets) -> list[list[dict]]:
     """Return batches that each ask for the most items one body may (BATCH_PAGE_ITEMS_MAX), all with events."""
-    def request(method: str, params: list) -> dict:
-        return {"jsonrpc": "2.0", "id": method, "method": method, "params": params}
+    def request(method: str, page: int, params: list) -> dict:
+        return {"jsonrpc": "2.0", "id": page, "method": method, "params": params}
 
-    halves = BATCH_PAGE_ITEMS_MAX // PAGE_ITEMS
+    pages = range(BATCH_PAGE_ITEMS_MAX // PAGE_ITEMS)
     dealer = targets.dealer.hex()
     return [
-        [request("get_transactions", [1 + i * PAGE_ITEMS, PAGE_ITEMS, True]) for i in range(halves)],
-        [request("get_account_transactions", [dealer, i * PAGE_ITEMS, PAGE_ITEMS, True]) for i in range(halves)],
-        [request("get_events", [targets.dealer_sent_key, i * PAGE_ITEMS, PAGE_ITEMS]) for i in range(halves)],
+        [request("get_transactions", i, [1 + i * PAGE_ITEMS, PAGE_ITEMS, True]) for i in pages],
+        [request("get_account_transactions", i, [dealer, i * PAGE_ITEMS, PAGE_ITEMS, True]) for i in pages],
+        [request("get_events", i, [targets.dealer_sent_key, i * PAGE_ITEMS, PAGE_ITEMS]) for i in pages],
     ]
 
 
