@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr, ValidationErro
 
 from node.config import MAX_BATCH_SIZE, MAX_REQUEST_BODY_BYTES
 from node.rpc.jsondepth import JSON_DEPTH_MAX, is_nesting_within
+from node.rpc.pacing import ReadPacer
 from node.storage.records import PrunedVersionError
 
 # A JSON value as the wire carries it (params, results, views), a JSON object, and a request's id.
@@ -128,11 +129,14 @@ class Dispatcher:
         get_snapshot: Callable[[], LedgerSnapshot],
         batch_size_max: int = MAX_BATCH_SIZE,
         body_bytes_max: int = MAX_REQUEST_BODY_BYTES,
+        pacer: ReadPacer | None = None,
     ) -> None:
         self._methods: Mapping[str, Method] = {method.name: method for method in methods}
         self._get_snapshot = get_snapshot
         self.batch_size_max = batch_size_max
         self.body_bytes_max = body_bytes_max
+        # [item 5] Paged reads and large answers run through it a chunk at a time (node/rpc/pacing.py).
+        self.pacer = pacer or ReadPacer()
 
     @property
     def method_names(self) -> list[str]:

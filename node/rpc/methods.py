@@ -22,6 +22,7 @@ from node.rpc.jsonrpc import (
     Method,
 )
 from node.rpc.ledger import CommittedTransaction, LedgerReader
+from node.rpc.pacing import ReadPacer, read_chunked
 from node.rpc.params import (
     check_page_size,
     get_param,
@@ -68,10 +69,12 @@ def render_transaction(committed: CommittedTransaction, include_events: bool) ->
 class Methods:
     """Handlers bound to one ledger reader and one submit path."""
 
-    def __init__(self, ledger: LedgerReader, submit: Submit, page_size_max: int = MAX_PAGE_SIZE) -> None:
+    def __init__(self, ledger: LedgerReader, submit: Submit, page_size_max: int = MAX_PAGE_SIZE,
+                 pacer: ReadPacer | None = None) -> None:
         self.ledger = ledger
         self.submit_transaction = submit
         self.page_size_max = page_size_max
+        self.pacer = pacer or ReadPacer()
 
     async def get_metadata(self, snapshot: LedgerSnapshot, params: list[JsonValue]) -> JsonObject:
         version = parse_optional_u64("get_metadata", get_param(params, 0))
@@ -137,8 +140,13 @@ class Methods:
         if account is None:
             raise JsonRpcError(INVALID_REQUEST, f"Invalid Request: could not find account by address {address.hex()}")
         end = min(start + limit, account["sequence_number"])
-        found = (self.ledger.get_transaction_by_sequence(address, sequence) for sequence in range(start, end))
-        return [render_transaction(committed, include_events) for committed in found if committed is not None]
+
+        def read(first: int, count: int) -> list[JsonObject]:
+            sequences = range(first, first + count)
+            found = (self.ledger.get_transaction_by_sequence(address, sequence) for sequence in sequences)
+            return [render_transaction(committed, include_events) for committed in found if committed is not None]
+
+        return await read_chunked(self.pacer, read, start, max(0, end - start), stop_when_short=False)
 
     async def get_transactions(self, snapshot: LedgerSnapshot, params: list[JsonValue]) -> list[JsonObject]:
         method = "get_transactions"
@@ -148,7 +156,11 @@ class Methods:
         if limit == 0 or start > snapshot.version:
             return []
         limit = min(limit, snapshot.version - start + 1)
-        return [render_transaction(item, include_events) for item in self.ledger.get_transactions(start, limit)]
+
+        def read(first: int, count: int) -> list[JsonObject]:
+            return [render_transaction(item, include_events) for item in self.ledger.get_transactions(first, count)]
+
+        return await read_chunked(self.pacer, read, start, limit)
 
     async def get_events(self, snapshot: LedgerSnapshot, params: list[JsonValue]) -> list[JsonObject]:
         method = "get_events"
@@ -156,12 +168,13 @@ class Methods:
         check_page_size(limit, self.page_size_max)
         if limit == 0:
             return []
-        events = self.ledger.get_events(key, start, limit)
-        return [
-            compute_event_view(item.event, item.transaction_version)
-            for item in events
-            if item.transaction_version <= snapshot.version
-        ]
+
+        def read(first: int, count: int) -> list[JsonObject]:
+            events = self.ledger.get_events(key, first, count)
+            return [compute_event_view(item.event, item.transaction_version)
+                    for item in events if item.transaction_version <= snapshot.version]
+
+        return await read_chunked(self.pacer, read, start, limit)
 
     async def submit(self, _snapshot: LedgerSnapshot, params: list[JsonValue]) -> None:
         raw = params[0]
@@ -192,12 +205,13 @@ class Methods:
             Method("get_transactions", self.get_transactions, 2, 3),
             Method("get_events", self.get_events, 3, 3),
             Method("submit", self.submit, 1, 1),
-            *ProofMethods(self.ledger).get_methods(),
+            *ProofMethods(self.ledger, self.pacer).get_methods(),
         ]
 
 
 def create_dispatcher(ledger: LedgerReader, submit: Submit, batch_size_max: int, body_bytes_max: int,
                       page_size_max: int = MAX_PAGE_SIZE) -> Dispatcher:
     """Return the dispatcher serving every method over ledger and submit."""
-    methods = Methods(ledger, submit, page_size_max)
-    return Dispatcher(methods.get_methods(), ledger.get_snapshot, batch_size_max, body_bytes_max)
+    pacer = ReadPacer()
+    methods = Methods(ledger, submit, page_size_max, pacer)
+    return Dispatcher(methods.get_methods(), ledger.get_snapshot, batch_size_max, body_bytes_max, pacer)

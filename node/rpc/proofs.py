@@ -21,6 +21,7 @@ from node.rpc.jsonrpc import (
     invalid_params,
 )
 from node.rpc.ledger import CommittedEvent, CommittedTransaction, LedgerReader
+from node.rpc.pacing import ReadPacer, read_chunked
 from node.rpc.params import (
     check_page_size,
     get_param,
@@ -85,8 +86,9 @@ def parse_struct_tags(method: str, value: JsonValue) -> list[StructTag] | None:
 class ProofMethods:
     """Handlers of the proof methods over one LedgerReader."""
 
-    def __init__(self, ledger: LedgerReader) -> None:
+    def __init__(self, ledger: LedgerReader, pacer: ReadPacer | None = None) -> None:
         self.ledger = ledger
+        self.pacer = pacer or ReadPacer()
 
     # ---- ledger infos --------------------------------------------------------------------------
 
@@ -220,10 +222,14 @@ class ProofMethods:
         include_events = parse_bool(method, get_param(params, 2))
         ledger_version = self.parse_ledger_version(method, snapshot, get_param(params, 3))
         check_page_size(limit, PROOF_PAGE_SIZE_MAX)
+
+        def read(first: int, count: int) -> list[JsonObject]:
+            found = self.ledger.get_transactions(first, count)
+            return [self.render_proven(committed, ledger_version, include_events) for committed in found]
+
         items = []
         if limit > 0 and start <= ledger_version:
-            found = self.ledger.get_transactions(start, min(limit, ledger_version - start + 1))
-            items = [self.render_proven(committed, ledger_version, include_events) for committed in found]
+            items = await read_chunked(self.pacer, read, start, min(limit, ledger_version - start + 1))
         return {"ledger_version": ledger_version, "transactions": items}
 
     async def get_account_transactions_with_proofs(self, snapshot: LedgerSnapshot, params: list[JsonValue]) -> JsonObject:
@@ -232,12 +238,17 @@ class ProofMethods:
         include_events = parse_bool(method, get_param(params, 3))
         ledger_version = self.parse_ledger_version(method, snapshot, get_param(params, 4))
         check_page_size(limit, PROOF_PAGE_SIZE_MAX)
-        items = []
-        for sequence in range(start, min(start + limit, 2**64)):
-            committed = self.ledger.get_transaction_by_sequence(address, sequence)
-            if committed is None or committed.version > ledger_version:
-                break
-            items.append(self.render_proven(committed, ledger_version, include_events))
+
+        def read(first: int, count: int) -> list[JsonObject]:
+            items = []
+            for sequence in range(first, first + count):
+                committed = self.ledger.get_transaction_by_sequence(address, sequence)
+                if committed is None or committed.version > ledger_version:
+                    break  # a short chunk ends the page
+                items.append(self.render_proven(committed, ledger_version, include_events))
+            return items
+
+        items = await read_chunked(self.pacer, read, start, min(start + limit, 2**64) - start)
         return {"ledger_version": ledger_version, "transactions": items}
 
     async def get_events_with_proofs(self, snapshot: LedgerSnapshot, params: list[JsonValue]) -> list[JsonObject]:
@@ -247,12 +258,16 @@ class ProofMethods:
         check_page_size(limit, PROOF_PAGE_SIZE_MAX)
         if limit == 0:
             return []
-        results = []
-        for item in self.ledger.get_events(key, start, limit):
-            if item.transaction_version > ledger_version:
-                break
-            results.append({"event_with_proof": self.prove_event(item, ledger_version).to_bcs().hex()})
-        return results
+
+        def read(first: int, count: int) -> list[JsonObject]:
+            results = []
+            for item in self.ledger.get_events(key, first, count):
+                if item.transaction_version > ledger_version:
+                    break  # a short chunk ends the page
+                results.append({"event_with_proof": self.prove_event(item, ledger_version).to_bcs().hex()})
+            return results
+
+        return await read_chunked(self.pacer, read, start, limit)
 
     def prove_event(self, item: CommittedEvent, ledger_version: int) -> EventWithProof:
         """Return the proof of one committed event against the accumulator of ledger_version."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Awaitable, Callable
 
@@ -12,6 +11,7 @@ from node.config import RpcConfig
 from node.rpc.faucet import Faucet
 from node.rpc.jsonrpc import RATE_LIMITED, Charge, Dispatcher, LedgerSnapshot
 from node.rpc.ledger import LedgerReader
+from node.rpc.pacing import encode_answer
 from node.rpc.ratelimit import RateLimiter
 from node.rpc.streams import STREAM_PATH, StreamHub, StreamLimits
 
@@ -51,7 +51,7 @@ def create_app(dispatcher: Dispatcher, faucet: Faucet | None = None, *, ledger: 
         answer = await dispatcher.dispatch(body, get_charge(request))
         snapshot = _get_snapshot_of(answer)
         response = web.Response(
-            body=json.dumps(answer, separators=(",", ":")).encode(),
+            body=(await encode_answer(answer, dispatcher.pacer)).encode(),
             content_type=JSON_CONTENT_TYPE,
         )
         if snapshot is not None:
@@ -76,7 +76,7 @@ def create_app(dispatcher: Dispatcher, faucet: Faucet | None = None, *, ledger: 
         app.router.add_post("/mint", _limit_faucet(faucet.handle, faucet.limiter or rate_limiter))
     if ledger is not None:
         _add_streams(app, StreamHub(ledger, stream_limits or StreamLimits(),
-                                    None if rate_limiter is None else rate_limiter.charge))
+                                    None if rate_limiter is None else rate_limiter.charge, dispatcher.pacer))
     return app
 
 

@@ -31,6 +31,7 @@ from node.rpc.jsonrpc import (
 from node.rpc.jsondepth import JSON_DEPTH_MAX, is_nesting_within
 from node.rpc.ledger import LedgerReader
 from node.rpc.methods import render_transaction
+from node.rpc.pacing import READ_CHUNK_ITEMS, ReadPacer, encode_json
 from node.rpc.params import U64_MAX, parse_bool, parse_event_key, parse_u64
 
 STREAM_PATH = "/v1/stream/ws"
@@ -38,15 +39,12 @@ STREAM_SUBSCRIPTIONS_PER_CONNECTION_MAX = 16
 STREAM_SUBSCRIPTIONS_MAX = 1024
 STREAM_CONNECTIONS_MAX = 256
 STREAM_CONNECTIONS_PER_CLIENT_MAX = 16
-# History replays read the ledger a page at a time: at most this many pages are read at once node-wide, and a
-# subscription pauses this long between pages, so replays never monopolise the event loop consensus runs on.
-STREAM_REPLAY_READS_CONCURRENT_MAX = 2
-STREAM_REPLAY_PAGE_PAUSE_S = 0.005
 # Messages waiting for one client; a client that keeps it full for STREAM_SEND_TIMEOUT_S is dropped.
 STREAM_QUEUE_MESSAGES_MAX = 256
 STREAM_SEND_TIMEOUT_S = 5.0
-# Items a subscription reads from the ledger at a time before yielding to the event loop.
-STREAM_PAGE_SIZE = 100
+# Items a subscription reads, renders and encodes at a time: one chunk of the node's read pacer (node/rpc/pacing.py),
+# so replays never monopolise the event loop consensus runs on.
+STREAM_PAGE_SIZE = READ_CHUNK_ITEMS
 # Subscriptions re-read the ledger this often even without a commit notification.
 STREAM_POLL_INTERVAL_S = 1.0
 STREAM_MESSAGE_BYTES_MAX = 16 * 1024
@@ -86,13 +84,13 @@ class StreamHub:
     """Node-wide stream state: the ledger, the limits, live connections and the commit wake-up."""
 
     def __init__(self, ledger: LedgerReader, limits: StreamLimits = StreamLimits(),
-                 charge: Callable[[str, int], int | None] | None = None) -> None:
+                 charge: Callable[[str, int], int | None] | None = None, pacer: ReadPacer | None = None) -> None:
         self.ledger = ledger
         self.limits = limits
         self.charge = charge
         self.connections: set[StreamConnection] = set()
         self.subscription_count = 0
-        self.replay_reads = asyncio.Semaphore(STREAM_REPLAY_READS_CONCURRENT_MAX)
+        self.pacer = pacer or ReadPacer()
         self._commit_event = asyncio.Event()
         self._unsubscribe_commits: Callable[[], None] | None = None
 
@@ -189,11 +187,11 @@ class StreamConnection:
         except (ConnectionError, RuntimeError) as error:
             self.drop(WSCloseCode.ABNORMAL_CLOSURE, f"send failed: {error}")
 
-    async def enqueue(self, message: JsonObject) -> bool:
-        """Queue a message; drop the connection if the client leaves its queue full too long."""
+    async def enqueue(self, message: JsonObject | str) -> bool:
+        """Queue a message (or its JSON text); drop the connection if the client leaves its queue full too long."""
         if self.is_closed:
             return False
-        text = json.dumps(message, separators=(",", ":"))
+        text = message if isinstance(message, str) else encode_json(message)
         try:
             self.queue.put_nowait(text)
             return True
@@ -322,40 +320,44 @@ class StreamConnection:
     async def stream_transactions(self, request_id: RequestId, next_version: int, include_events: bool) -> None:
         """Send every committed transaction from next_version on, in order, then each new one."""
         ledger = self.hub.ledger
+
+        def read(snapshot: LedgerSnapshot, first: int) -> list[tuple[int, str]]:
+            page = ledger.get_transactions(first, min(STREAM_PAGE_SIZE, snapshot.version - first + 1))
+            return [(committed.version, encode_json(compose_result(snapshot, request_id, render_transaction(
+                committed, include_events)))) for committed in page]
+
         while next_version <= U64_MAX:
             event = self.hub.get_commit_event()
             snapshot = ledger.get_snapshot()
             found = []
             if next_version <= snapshot.version:
-                async with self.hub.replay_reads:
-                    found = ledger.get_transactions(next_version,
-                                                    min(STREAM_PAGE_SIZE, snapshot.version - next_version + 1))
-            for committed in found:
-                if not await self.enqueue(compose_result(snapshot, request_id, render_transaction(committed, include_events))):
+                found = await self.hub.pacer.run(lambda: read(snapshot, next_version))
+            for version, text in found:
+                if not await self.enqueue(text):
                     return
-                next_version = committed.version + 1
-            if found and next_version <= snapshot.version:
-                await asyncio.sleep(STREAM_REPLAY_PAGE_PAUSE_S)
-            else:
+                next_version = version + 1
+            if not found or next_version > snapshot.version:
                 await self.hub.wait_for_commit(event)
 
     async def stream_events(self, request_id: RequestId, key: bytes, next_sequence: int) -> None:
         """Send every event of one stream from next_sequence on, in order, then each new one."""
         ledger = self.hub.ledger
+
+        def read(snapshot: LedgerSnapshot, first: int) -> list[tuple[int, str]]:
+            page = [item for item in ledger.get_events(key, first, STREAM_PAGE_SIZE)
+                    if item.transaction_version <= snapshot.version]
+            return [(item.event.sequence_number, encode_json(compose_result(snapshot, request_id, compute_event_view(
+                item.event, item.transaction_version)))) for item in page]
+
         while next_sequence <= U64_MAX:
             event = self.hub.get_commit_event()
             snapshot = ledger.get_snapshot()
-            async with self.hub.replay_reads:
-                found = [item for item in ledger.get_events(key, next_sequence, STREAM_PAGE_SIZE)
-                         if item.transaction_version <= snapshot.version]
-            for item in found:
-                view = compute_event_view(item.event, item.transaction_version)
-                if not await self.enqueue(compose_result(snapshot, request_id, view)):
+            found = await self.hub.pacer.run(lambda: read(snapshot, next_sequence))
+            for sequence, text in found:
+                if not await self.enqueue(text):
                     return
-                next_sequence = item.event.sequence_number + 1
-            if len(found) == STREAM_PAGE_SIZE:
-                await asyncio.sleep(STREAM_REPLAY_PAGE_PAUSE_S)
-            else:
+                next_sequence = sequence + 1
+            if len(found) < STREAM_PAGE_SIZE:
                 await self.hub.wait_for_commit(event)
 
 
