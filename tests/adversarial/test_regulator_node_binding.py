@@ -4,7 +4,7 @@ caller, and a signed audit head that exposes a rewritten log."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -22,6 +22,8 @@ from tests.node.compliance.regulator.harness import NODE_KEY, NOW_MS, build_api,
 from wallet.errors import WalletError
 from wallet.regulator import RegulatorClient, UnsignedResponse, check_response_signature
 from wallet.regulator_audit import HeadStore, SignedHead, verify_audit_chain
+
+Handler = Callable[[web.Request], Awaitable[web.Response]]
 
 NODE_B_KEY = PrivateKey.from_seed_material(b"regulator harness node B")
 SUPPLY = "compliance_get_supply_and_reserves"
@@ -97,6 +99,11 @@ async def serve_forgery(node: PrivateKey, signer: PrivateKey | None) -> TestServ
         headers["X-Regulator-Node"] = node.public_key().hex()
         return web.Response(body=body, headers=headers)
 
+    return await start_fake_node(discover, answer)
+
+
+async def start_fake_node(discover: Handler, answer: Handler) -> TestServer:
+    """Return a started server with a regulator listener's two routes: node discovery and the API."""
     app = web.Application()
     app.router.add_get("/v1/node", discover)
     app.router.add_post("/v1", answer)

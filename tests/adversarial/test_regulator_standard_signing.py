@@ -19,6 +19,7 @@ from node.compliance.regulator.server import build_regulator_api, start_regulato
 from node.config import RegulatorConfig, RegulatorKeyConfig
 from primitives.keys import PrivateKey
 from tests.node.compliance.admission.chain import ComplianceChain
+from tests.adversarial.test_regulator_node_binding import start_fake_node
 from tests.node.compliance.regulator.harness import NODE_KEY
 
 CLIENT = Path(__file__).with_name("regulator_client.sh")
@@ -152,12 +153,7 @@ async def serve_rfc9421_forgery(node: PrivateKey, impostor: PrivateKey) -> TestS
             covered_component_ids=RESPONSE_COMPONENTS, body=body)
         return web.Response(body=body, headers=dict(response.headers))
 
-    app = web.Application()
-    app.router.add_get("/v1/node", discover)
-    app.router.add_post("/v1", answer)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    return server
+    return await start_fake_node(discover, answer)
 
 
 async def test_the_rfc_9421_shell_client_refuses_an_answer_not_signed_by_the_node(tmp_path: Path) -> None:
