@@ -70,6 +70,7 @@ class RejectReason(IntEnum):
     TIMESTAMP_IN_FUTURE = 17
     BAD_FAILED_AUTHORS = 18
     UNJUSTIFIED_ROUND = 19
+    NO_BLOCKS = 20  # an empty retrieval answer: the peer holds none of what we asked for (honest, not an attack)
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,7 +330,8 @@ def _verify_commit_vote(msg: CommitVoteMsg, sender: bytes, ctx: VerifyContext) -
 
 
 def _verify_blocks(msg: BlockRetrievalResponse, sender: bytes, ctx: VerifyContext) -> ev.VerifiedBlocks:
-    _require(0 < len(msg.blocks) <= MAX_BLOCKS_PER_RETRIEVAL, RejectReason.TOO_LARGE, "block count")
+    _require(len(msg.blocks) > 0, RejectReason.NO_BLOCKS, f"status {msg.status}")
+    _require(len(msg.blocks) <= MAX_BLOCKS_PER_RETRIEVAL, RejectReason.TOO_LARGE, "block count")
     for block in msg.blocks:
         check_block(block, ctx)
     for child, parent in zip(msg.blocks, msg.blocks[1:]):

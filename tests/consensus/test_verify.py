@@ -215,3 +215,14 @@ def test_proposal_from_too_far_in_the_future_is_rejected_when_the_runtime_gives_
     assert isinstance(verify_message(msg, sender, late_clock), ev.VerifiedProposal)
     early_clock = replace(CTX, now_usecs=msg.block.timestamp_usecs - 6 * 60 * 1_000_000)
     assert verify_message(msg, sender, early_clock).reason == RejectReason.TIMESTAMP_IN_FUTURE
+
+
+def test_an_empty_retrieval_answer_is_told_apart_from_an_oversized_one():
+    from consensus.types import BlockRetrievalResponse, BlockRetrievalStatus
+    from consensus.verify import MAX_BLOCKS_PER_RETRIEVAL
+
+    block = CHAIN.make_block(1, CHAIN.genesis_qc)
+    empty = verify_message(BlockRetrievalResponse(int(BlockRetrievalStatus.ID_NOT_FOUND), ()), make_address(1), CTX)
+    oversized = verify_message(BlockRetrievalResponse(0, (block,) * (MAX_BLOCKS_PER_RETRIEVAL + 1)), make_address(1), CTX)
+    assert isinstance(empty, Rejection) and empty.reason == RejectReason.NO_BLOCKS  # an honest "I lack it"
+    assert isinstance(oversized, Rejection) and oversized.reason == RejectReason.TOO_LARGE
