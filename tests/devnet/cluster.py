@@ -35,10 +35,16 @@ def is_port_free(port: int) -> bool:
     return True
 
 
+# Ports this test process already handed out: a port picked for a process that has not bound it yet still
+# looks free, and handing it out twice let a second service "start" on the first one's listener.
+_HANDED_OUT_PORTS: set[int] = set()
+
+
 def find_free_port(start: int, span: int, what: str) -> int:
-    """Return the first port from start on (within span) where nothing listens on 127.0.0.1."""
+    """Return the first port from start on (within span) that is free and not handed out before by this process."""
     for port in range(start, start + span):
-        if is_port_free(port):
+        if port not in _HANDED_OUT_PORTS and is_port_free(port):
+            _HANDED_OUT_PORTS.add(port)
             return port
     raise RuntimeError(f"no free port for {what}")
 
