@@ -136,7 +136,7 @@ def test_operators_launch_a_network_with_a_full_node_on_separate_hosts(tmp_path:
             assert read_verified_balance_micro(net, vasp) == VASP_PAYMENT_MICRO
 
             result, cut_s, heal_s = run_load_with_a_cut_link(net, fabric, tmp_path)
-            assert_rate_kept(result["timeline_per_s"], cut_s, heal_s)
+            assert_rate_kept(result["timeline_per_s"], cut_s, heal_s, result["versions"])
             target = net.get_status(["v0"])["v0"]["version"]
             net.wait_until([CUT], lambda r: r[CUT].get("version", -1) >= target, "v3 catches up after the heal",
                            CATCH_UP_S_MAX)
