@@ -16,6 +16,7 @@ from consensus.types import Block
 from consensus.verify import MAX_BLOCKS_PER_RETRIEVAL
 from node.logging import get_logger
 from node.runtime.catchup_limits import CACHED_RESPONSE_COST_BLOCKS, CatchUpServeLimiter
+from node.runtime.certified_outputs import BlockOutputs, apply_block_outputs, get_block_outputs, is_applicable
 from node.runtime.executor import SpeculativeExecutor
 from node.runtime.wire import (
     CHANNEL_CATCHUP_REQUEST,
@@ -37,6 +38,8 @@ from primitives.limits import U64_MAX
 # One response carries at most this many blocks and (roughly) this many bytes of blocks.
 CATCHUP_BLOCKS_PER_RESPONSE_MAX = 256
 CATCHUP_RESPONSE_BYTES_MAX = 4 * 1024 * 1024
+# ... and (roughly) this many transactions, so that applying one response is a short step of the event loop.
+CATCHUP_TRANSACTIONS_PER_RESPONSE_MAX = 2_000
 # A node this many rounds behind a certified commit catches up here; a smaller gap is closed by the core's block
 # retrieval ([SYNC-3], one request of up to MAX_BLOCKS_PER_RETRIEVAL blocks), or here when it is stuck.
 CATCHUP_ROUND_LAG_MIN = MAX_BLOCKS_PER_RETRIEVAL
@@ -61,6 +64,7 @@ class CatchUpStatus(IntEnum):
     BAD_CHAIN = 3
     ROOT_MISMATCH = 4
     EMPTY = 5
+    BAD_OUTPUTS = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,10 +78,12 @@ class CatchUpRequest:
 
 @dataclass(frozen=True, slots=True)
 class CatchUpResponse:
-    """Committed blocks (oldest first) and the certificate that signs the last one's ledger info."""
+    """Committed blocks (oldest first), the certificate that signs the last one's ledger info, and what each block
+    produced (ADR 0019; empty when the server does not keep it: the blocks are then re-executed)."""
 
     blocks: tuple[Block, ...]
     certificate: LedgerInfoWithSignatures | None
+    outputs: tuple[BlockOutputs, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +168,7 @@ class CatchUp:
         self.probe_peer: bytes | None = None  # a peer that claimed a later epoch, to ask once
         self.last_position: Position | None = None  # our committed position at the last check
         self.in_flight_usecs: int | None = None  # when the outstanding request was sent
+        self.is_pipelined = False  # the outstanding request was sent on applying a response (a replay goes on)
         self.served: dict[bytes, tuple[CatchUpRequest, int]] = {}  # peer -> (last request, when served)
         self.serve_limits = CatchUpServeLimiter()
         self.last_status: CatchUpStatus | None = None
@@ -211,7 +218,7 @@ class CatchUp:
             return [BroadcastData(make_request(position))]
         if self.in_flight_usecs is not None and now_usecs - self.in_flight_usecs < CATCHUP_RESPONSE_TIMEOUT_USECS:
             return []
-        self.in_flight_usecs = None
+        self.in_flight_usecs, self.is_pipelined = None, False
         seen = self.highest_seen_commit
         is_stuck = position == self.last_position
         self.last_position = position
@@ -245,10 +252,17 @@ class CatchUp:
         # Without a verified target (an answer to a probe), keep asking while answers extend our root.
         is_reached = seen is not None and seen[:2] <= last
         if is_reached or (certificate is not None and certificate.ledger_info.is_epoch_ending()):
-            self.in_flight_usecs = None
+            self.in_flight_usecs, self.is_pipelined = None, False
             return []
-        self.in_flight_usecs = self.clock_usecs()
+        self.in_flight_usecs, self.is_pipelined = self.clock_usecs(), True
         return [SendData(sender, make_request(last))]
+
+    def is_replaying(self) -> bool:
+        """[SYNC-7] Return True while the request sent on applying a response is outstanding (not timed out): its
+        answer continues the replay, which the core's block retrieval would only race."""
+        sent_usecs = self.in_flight_usecs
+        return self.is_pipelined and sent_usecs is not None and (
+            self.clock_usecs() - sent_usecs < CATCHUP_RESPONSE_TIMEOUT_USECS)
 
     # ---- serving ------------------------------------------------------------------------------------
 
@@ -265,38 +279,46 @@ class CatchUp:
             return []
         data = self.serve_limits.get_cached(key)
         if data is None:
-            blocks, certificate = self.get_certified_blocks(request, current_epoch)
+            blocks, certificate, outputs = self.get_certified_blocks(request, current_epoch)
             self.serve_limits.charge(sender, max(1, len(blocks)), now_usecs)
             if certificate is None:
                 return []
-            data = encode_envelope(CHANNEL_CATCHUP_RESPONSE, encode_response(CatchUpResponse(tuple(blocks), certificate)))
+            response = CatchUpResponse(tuple(blocks), certificate, tuple(outputs))
+            data = encode_envelope(CHANNEL_CATCHUP_RESPONSE, encode_response(response))
             self.serve_limits.keep(key, data)
         else:
             self.serve_limits.charge(sender, CACHED_RESPONSE_COST_BLOCKS, now_usecs)
         return [SendData(sender, data)]
 
-    def get_certified_blocks(self, request: CatchUpRequest,
-                             current_epoch: int) -> tuple[list[Block], LedgerInfoWithSignatures | None]:
-        """Return committed blocks after the request's round up to the last certified one within budget."""
+    def get_certified_blocks(self, request: CatchUpRequest, current_epoch: int
+                             ) -> tuple[list[Block], LedgerInfoWithSignatures | None, list[BlockOutputs]]:
+        """Return committed blocks after the request's round up to the last certified one within budget, with their
+        outputs when every one's are kept."""
         if request.epoch > current_epoch or request.round >= U64_MAX:
-            return [], None
+            return [], None, []
         # Blocks of the requester's epoch only: its last one is certified by the set the requester knows,
         # and an epoch-ending certificate hands it over to the next epoch.
         limit = max(1, min(request.block_count_max, CATCHUP_BLOCKS_PER_RESPONSE_MAX))
         blocks: list[Block] = []
-        certified_count, certificate, size = 0, None, 0
+        outputs: list[BlockOutputs | None] = []
+        certified_count, certificate, size, transactions = 0, None, 0, 0
         for stored in self.store.get_blocks(request.epoch, request.round + 1, limit):
-            if certificate is not None and size + len(stored.block) > CATCHUP_RESPONSE_BYTES_MAX:
-                break
             block = decode_block(stored.block)
             if block.epoch != request.epoch:
                 break
+            output = get_block_outputs(self.store, block)
+            size += len(stored.block) + (0 if output is None else output.count_bytes())
+            transactions += len(block.payload) + 1
+            if certificate is not None and (size > CATCHUP_RESPONSE_BYTES_MAX
+                                            or transactions > CATCHUP_TRANSACTIONS_PER_RESPONSE_MAX):
+                break
             blocks.append(block)
-            size += len(stored.block)
+            outputs.append(output)
             commit_cert = self.store.get_commit_cert(stored.epoch, stored.round_number)
             if commit_cert:
                 certified_count, certificate = len(blocks), decode_ledger_info(commit_cert)
-        return blocks[:certified_count], certificate
+        kept = outputs[:certified_count]
+        return blocks[:certified_count], certificate, [] if None in kept else kept  # type: ignore[return-value]
 
     # ---- applying -----------------------------------------------------------------------------------
 
@@ -324,9 +346,36 @@ class CatchUp:
         status = check_response(state, response.blocks, certificate)
         if status != CatchUpStatus.APPLIED:
             return status
+        if response.outputs:
+            return self.apply_outputs(response.blocks, response.outputs, certificate.ledger_info)
         if not self.execute_certified(response.blocks, certificate.ledger_info):
             return CatchUpStatus.ROOT_MISMATCH
         return CatchUpStatus.APPLIED
+
+    def apply_outputs(self, blocks: tuple[Block, ...], outputs: tuple[BlockOutputs, ...], info: LedgerInfo) -> CatchUpStatus:
+        """[SYNC-9] Adopt the blocks' certified outputs (execute those they cannot stand for); APPLIED when they reach
+        the certificate's version and roots, else why not (nothing adopted is kept)."""
+        if len(outputs) != len(blocks):
+            return CatchUpStatus.BAD_OUTPUTS
+        executed_count = 0
+        for index, (block, output) in enumerate(zip(blocks, outputs)):
+            executed = self.executor.get_executed(block.id)
+            if executed is None and is_applicable(output, index == len(blocks) - 1 and info.is_epoch_ending()):
+                executed = apply_block_outputs(self.executor, block, output)
+            elif executed is None:  # trusting, as execute_certified's first pass (the roots are compared below)
+                executed, executed_count = self.executor.execute(block, is_certified=True), executed_count + 1
+            if executed is None:
+                self.executor.forget(block.id for block in blocks)
+                return CatchUpStatus.BAD_OUTPUTS
+        # The accumulator root covers every info (so every block's state root): the certificate vouches for all.
+        if (executed.last_version, executed.state_root, executed.accumulator_root) == (
+                info.version, info.state_root, info.accumulator_root):
+            return CatchUpStatus.APPLIED
+        self.executor.forget(block.id for block in blocks)
+        # A block executed without signature checks may have kept a transaction the validators skipped: redo it all.
+        if executed_count and self.execute_certified(blocks, info):
+            return CatchUpStatus.APPLIED
+        return CatchUpStatus.ROOT_MISMATCH
 
     def execute_certified(self, blocks: tuple[Block, ...], info: LedgerInfo) -> bool:
         """Re-execute certified blocks; True when they reach the certificate's version and roots.

@@ -262,7 +262,7 @@ class Runtime:
         kind = type(effect)
         if kind is ev.FetchBlocks:
             is_far_behind = self.fast_sync.is_active or self.catchup.is_far_behind(self.get_committed_position())
-            if not is_far_behind:  # [SYNC-7] a far gap is catch-up's: retrieval would race it
+            if not (is_far_behind or self.catchup.is_replaying()):  # [SYNC-7] catch-up's gap: retrieval would race it
                 self.send_consensus(effect.peer, BlockRetrievalRequest(effect.block_id, effect.count))
             log.debug("fetch blocks", peer=effect.peer.hex(), count=effect.count, root=self.state.tree.get_root().round,
                       suppressed=is_far_behind)

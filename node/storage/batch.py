@@ -69,3 +69,12 @@ def compute_state_puts(commit: BlockCommit) -> list[tuple[bytes, bytes]]:
         value = TOMBSTONE if write.value is None else PRESENT + write.value
         puts.append((schema.state_value_key(write.state_key_hash, write.version), value))
     return puts
+
+
+def compute_write_set_puts(commit: BlockCommit) -> list[tuple[bytes, bytes]]:
+    """Return the entry that keeps what a committed block wrote, with its version range (served by catch-up)."""
+    if not commit.transactions:
+        return []
+    writes = [[write.state_key_hash, write.value] for write in commit.state_values]
+    record = pack_record([commit.transactions[0].version, commit.transactions[-1].version, writes])
+    return [(schema.block_write_set_key(commit.ledger_info.epoch, commit.round_number), record)]

@@ -65,6 +65,15 @@ class BlockCommit:
 
 
 @dataclass(frozen=True, slots=True)
+class BlockWriteSet:
+    """What one committed block wrote to the state, and the versions of its transactions."""
+
+    first_version: int
+    last_version: int
+    writes: tuple[tuple[bytes, bytes | None], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class StoredBlock:
     """A committed block as read back: where it sits in the chain, its id and its bytes."""
 

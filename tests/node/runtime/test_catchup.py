@@ -24,7 +24,8 @@ def make_lagging_cluster():
     assert cluster.run_until(lambda: helper.state.tree.get_root().round >= LAG_ROUNDS_MIN)
     cluster.start(laggard)
     cluster.queue.clear()  # the laggard's start-up requests are answered by the test itself
-    blocks, certificate = helper.catchup.get_certified_blocks(CatchUpRequest(1, 0, 64), helper.state.epoch_state.epoch)
+    blocks, certificate, _outputs = helper.catchup.get_certified_blocks(CatchUpRequest(1, 0, 64),
+                                                                        helper.state.epoch_state.epoch)
     assert len(blocks) > 2 and certificate is not None, "enough blocks to cut one out of the middle"
     return cluster, cluster.get_runtime(laggard), blocks, certificate
 

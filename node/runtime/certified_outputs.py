@@ -1,0 +1,179 @@
+"""Certified outputs for catch-up: what a committed block produced, served from the store and applied without the VM.
+
+A server ships, with each block, the stored info of every kept transaction, its events and the block's write set
+(ADR 0019). The receiver checks them against the block and the certificate instead of executing: every info names a
+transaction of the block (in order), every event list hashes to its info's event root, the write set moves the
+state tree to the root the block's last info names, and (in CatchUp) the accumulator of all infos reaches the
+certified root. Anything that does not match is refused; what the infos cannot vouch for (a status detail beyond
+"executed", a new validator set) is re-executed instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from consensus.types import Block
+from contracts.ledger_trees import compute_certified_update
+from contracts.state import TransactionInfo, compute_event_root
+from contracts.state.hashes import CONTRACT_EVENT_SALT
+from node.runtime.executor import STATUS_EXECUTED, ExecutedBlock, ExecutedTransaction, SpeculativeExecutor
+from node.runtime.executor import StoredEvent, compute_payload_hash, make_block_metadata
+from node.storage.block_outputs import get_block_write_set, get_event_bytes, get_transaction_infos
+from node.storage.codecs import decode_stored_info
+from node.storage.records import PrunedVersionError
+from node.storage.store import Store
+from primitives.errors import DecodeError
+from primitives.hashing import hash_with_salt
+from primitives.types.ledger_transactions import Transaction
+
+# The committed status code of "executed" (contracts.ledger_trees.STATUS_CODES): its stored detail is fixed.
+STATUS_CODE_EXECUTED = 4001
+EXECUTED_STATUS = (STATUS_EXECUTED, None, None)
+STATE_KEY_HASH_BYTES = 32
+# A user transaction's BCS starts with its sender (16 bytes) and sequence number (u64, little-endian).
+SENDER_BYTES = 16
+SEQUENCE_NUMBER_END = SENDER_BYTES + 8
+USER_TRANSACTION_TAG = b"\x00"
+# A ContractEvent::V0's BCS starts with its variant, the key's length (24) and key, then the sequence number.
+EVENT_HEADER = b"\x00\x18"
+EVENT_KEY_END = len(EVENT_HEADER) + 24
+EVENT_SEQUENCE_END = EVENT_KEY_END + 8
+
+
+@dataclass(frozen=True, slots=True)
+class BlockOutputs:
+    """What a committed block produced: stored infos and events of its kept transactions, and its write set."""
+
+    infos: tuple[bytes, ...]
+    events: tuple[tuple[bytes, ...], ...]
+    write_set: tuple[tuple[bytes, bytes | None], ...]
+
+    def count_bytes(self) -> int:
+        """Return roughly how many bytes the outputs take on the wire."""
+        return (sum(map(len, self.infos)) + sum(len(event) for events in self.events for event in events)
+                + sum(len(key) + len(value or b"") for key, value in self.write_set))
+
+
+# ---- serving --------------------------------------------------------------------------------------------------
+
+
+def get_block_outputs(store: Store, block: Block) -> BlockOutputs | None:
+    """Return the outputs of a committed block from the store; None when they are not kept (pruned, older node)."""
+    written = get_block_write_set(store, block.epoch, block.round)
+    if written is None:
+        return None
+    end_version = written.last_version + 1
+    try:
+        infos = get_transaction_infos(store, written.first_version, end_version)
+        events = get_event_bytes(store, written.first_version, end_version)
+    except PrunedVersionError:
+        return None
+    if len(infos) != end_version - written.first_version:
+        return None
+    return BlockOutputs(tuple(infos), tuple(map(tuple, events)), written.writes)
+
+
+# ---- applying -------------------------------------------------------------------------------------------------
+
+
+def decode_infos(outputs: BlockOutputs) -> list[TransactionInfo] | None:
+    """Return the infos of outputs whose status is "executed" in full; None when one is not (or is malformed)."""
+    infos = []
+    for data in outputs.infos:
+        try:
+            info, status = decode_stored_info(data)
+        except DecodeError:
+            return None
+        if info.status_code != STATUS_CODE_EXECUTED or tuple(status) != EXECUTED_STATUS:
+            return None
+        infos.append(info)
+    return infos
+
+
+def is_applicable(outputs: BlockOutputs, is_epoch_ending: bool) -> bool:
+    """Return whether outputs can stand for executing their block: some transaction kept, every one "executed"
+    (the info certifies only the status code), and no new validator set (which only execution computes)."""
+    return not is_epoch_ending and len(outputs.infos) > 0 and decode_infos(outputs) is not None
+
+
+def parse_events(events: Sequence[bytes], event_root: bytes) -> tuple[StoredEvent, ...] | None:
+    """Return the stored form of a transaction's events when they hash to its certified event root, else None."""
+    parsed = []
+    for event in events:
+        if len(event) < EVENT_SEQUENCE_END or event[:len(EVENT_HEADER)] != EVENT_HEADER:
+            return None
+        sequence_number = int.from_bytes(event[EVENT_KEY_END:EVENT_SEQUENCE_END], "little")
+        parsed.append((event[len(EVENT_HEADER):EVENT_KEY_END], sequence_number, event))
+    hashes = [hash_with_salt(CONTRACT_EVENT_SALT, event) for event in events]
+    return tuple(parsed) if compute_event_root(hashes) == event_root else None
+
+
+def get_candidates(block: Block) -> list[tuple[bytes, bytes, bytes | None, int | None]]:
+    """Return (hash, BCS, sender, sequence number) of the block's transactions in execution order, metadata first."""
+    metadata = Transaction(make_block_metadata(block))
+    candidates: list[tuple[bytes, bytes, bytes | None, int | None]] = [(metadata.hash(), metadata.to_bcs(), None, None)]
+    for entry in block.payload:
+        sender, sequence_number = entry[:SENDER_BYTES], entry[SENDER_BYTES:SEQUENCE_NUMBER_END]
+        candidates.append((compute_payload_hash(entry), USER_TRANSACTION_TAG + entry, sender,
+                           int.from_bytes(sequence_number, "little")))
+    return candidates
+
+
+def match_transactions(block: Block, infos: Sequence[TransactionInfo], outputs: BlockOutputs,
+                       first_version: int) -> tuple[list[ExecutedTransaction], list[bytes]] | None:
+    """Return the kept transactions (each info names the next one of the block) and the skipped payload hashes."""
+    candidates = get_candidates(block)
+    kept: list[ExecutedTransaction] = []
+    skipped: list[bytes] = []
+    position = 0
+    for index, info in enumerate(infos):
+        while position < len(candidates) and candidates[position][0] != info.transaction_hash:
+            if position > 0:  # a payload entry the validators did not keep (bad signature, discarded)
+                skipped.append(candidates[position][0])
+            position += 1
+        if position == len(candidates):
+            return None
+        events = parse_events(outputs.events[index], info.event_root_hash)
+        if events is None:
+            return None
+        _, transaction, sender, sequence_number = candidates[position]
+        kept.append(ExecutedTransaction(first_version + index, transaction, info, EXECUTED_STATUS, events,
+                                        sender, sequence_number))
+        position += 1
+    skipped.extend(candidate[0] for candidate in candidates[max(position, 1):])
+    return kept, skipped
+
+
+def get_write_set(outputs: BlockOutputs) -> dict[bytes, bytes | None] | None:
+    """Return the write set as a dict; None when a key is malformed or written twice."""
+    write_set = dict(outputs.write_set)
+    if len(write_set) != len(outputs.write_set) or any(len(key) != STATE_KEY_HASH_BYTES for key in write_set):
+        return None
+    return write_set
+
+
+def apply_block_outputs(executor: SpeculativeExecutor, block: Block, outputs: BlockOutputs) -> ExecutedBlock | None:
+    """Adopt a block's outputs as its executed result once they match the block and its infos' state root; None when
+    they do not (nothing adopted). The infos themselves are checked by the caller against the certified accumulator."""
+    infos = decode_infos(outputs)
+    write_set = get_write_set(outputs)
+    ancestry = executor.get_ancestry(block.parent_id)
+    if infos is None or write_set is None or ancestry is None or len(outputs.events) != len(infos) or not infos:
+        return None
+    # Only the block's last info carries the state root (the tree is versioned once per block).
+    if infos[-1].state_root_hash is None or any(info.state_root_hash is not None for info in infos[:-1]):
+        return None
+    trees = executor.make_trees(ancestry)
+    matched = match_transactions(block, infos, outputs, trees.version + 1)
+    if matched is None:
+        return None
+    update = compute_certified_update(trees, infos, write_set)
+    if update.state_root != infos[-1].state_root_hash:
+        return None
+    kept, skipped = matched
+    executed = ExecutedBlock(block.id, block.parent_id, update.last_version, tuple(kept), write_set, update.state_root,
+                             update.accumulator_root, dict(update.state_nodes), dict(update.accumulator_nodes), None,
+                             tuple(skipped), update.stale_state_nodes)
+    executor.adopt(executed)
+    return executed

@@ -1,0 +1,133 @@
+"""Certified outputs (ADR 0019): applied without the VM when they match the certificate, refused with nothing written
+when a peer tampered with any part of them."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from node.runtime.catchup import CatchUpRequest, CatchUpResponse, CatchUpStatus, decode_response, encode_response
+from node.runtime.certified_outputs import BlockOutputs
+from node.runtime.executor import SpeculativeExecutor
+from node.storage.codecs import decode_stored_info, encode_stored_info
+from tests.node.runtime.harness import get_ledger_head
+from tests.node.runtime.test_catchup import make_lagging_cluster
+
+
+def make_response():
+    """Return the cluster, the laggard, the helper and a response with outputs for the laggard's missing blocks."""
+    cluster, laggard, _, _ = make_lagging_cluster()
+    helper = cluster.get_runtime(list(cluster.nodes)[0])
+    blocks, certificate, outputs = helper.catchup.get_certified_blocks(CatchUpRequest(1, 0, 64), 1)
+    assert len(outputs) == len(blocks), "the helper keeps every block's outputs"
+    return laggard, helper, CatchUpResponse(tuple(blocks), certificate, tuple(outputs))
+
+
+def get_user_block_index(response: CatchUpResponse) -> int:
+    """Return the index of a block that holds a user transaction (with events)."""
+    return next(index for index, output in enumerate(response.outputs) if len(output.infos) > 1)
+
+
+def with_output(response: CatchUpResponse, index: int, output: BlockOutputs) -> CatchUpResponse:
+    """Return the response with one block's outputs replaced."""
+    outputs = list(response.outputs)
+    outputs[index] = output
+    return replace(response, outputs=tuple(outputs))
+
+
+def refuse_execution(monkeypatch) -> None:  # noqa: ANN001
+    """Make any block execution fail the test."""
+    def execute(self, block, *, is_certified=False):  # noqa: ANN001, ANN202
+        raise AssertionError("a block was executed")
+
+    monkeypatch.setattr(SpeculativeExecutor, "execute", execute)
+
+
+def test_certified_outputs_are_applied_without_executing_and_store_what_the_helper_stored(monkeypatch) -> None:
+    laggard, helper, response = make_response()
+    response = decode_response(encode_response(response))  # as it crosses the wire
+    refuse_execution(monkeypatch)
+    assert laggard.apply_catchup_response(response) == CatchUpStatus.APPLIED
+    info = response.certificate.ledger_info
+    assert get_ledger_head(laggard.store) == (info.version, info.state_root, info.accumulator_root)
+    for version in range(1, info.version + 1):
+        assert laggard.store.get_transaction(version) == helper.store.get_transaction(version)
+        assert laggard.store.get_events_by_version(version) == helper.store.get_events_by_version(version)
+    # The laggard keeps the outputs too, so it can serve them in turn.
+    _, _, served = laggard.catchup.get_certified_blocks(CatchUpRequest(1, 0, 64), 1)
+    assert served == list(response.outputs)
+
+
+def assert_refused(laggard, response: CatchUpResponse, status: CatchUpStatus) -> None:  # noqa: ANN001
+    """The response is refused with status and nothing is written or kept."""
+    assert laggard.apply_catchup_response(response) == status
+    assert laggard.store.get_latest_version() == 0
+    assert all(laggard.executor.get_executed(block.id) is None for block in response.blocks)
+
+
+def test_a_tampered_state_value_is_refused() -> None:
+    laggard, _, response = make_response()
+    index = get_user_block_index(response)
+    output = response.outputs[index]
+    key, value = output.write_set[0]
+    tampered = ((key, (value or b"") + b"\x01"), *output.write_set[1:])
+    assert_refused(laggard, with_output(response, index, replace(output, write_set=tampered)), CatchUpStatus.BAD_OUTPUTS)
+
+
+def test_a_write_left_out_is_refused() -> None:
+    laggard, _, response = make_response()
+    index = get_user_block_index(response)
+    output = response.outputs[index]
+    assert_refused(laggard, with_output(response, index, replace(output, write_set=output.write_set[1:])),
+                   CatchUpStatus.BAD_OUTPUTS)
+
+
+def test_tampered_events_are_refused() -> None:
+    laggard, _, response = make_response()
+    index = get_user_block_index(response)
+    output = response.outputs[index]
+    events = [list(transaction_events) for transaction_events in output.events]
+    position = next(number for number, transaction_events in enumerate(events) if transaction_events)
+    events[position][0] = events[position][0][:-1] + bytes([events[position][0][-1] ^ 1])
+    tampered = replace(output, events=tuple(map(tuple, events)))
+    assert_refused(laggard, with_output(response, index, tampered), CatchUpStatus.BAD_OUTPUTS)
+
+
+def test_a_tampered_transaction_info_misses_the_certified_accumulator_and_is_refused() -> None:
+    laggard, _, response = make_response()
+    index = get_user_block_index(response)
+    output = response.outputs[index]
+    info, status = decode_stored_info(output.infos[-1])
+    infos = (*output.infos[:-1], encode_stored_info(replace(info, gas_used=info.gas_used + 1), status))
+    assert_refused(laggard, with_output(response, index, replace(output, infos=infos)), CatchUpStatus.ROOT_MISMATCH)
+
+
+def test_an_info_naming_a_transaction_outside_the_block_is_refused() -> None:
+    laggard, _, response = make_response()
+    index = get_user_block_index(response)
+    output = response.outputs[index]
+    info, status = decode_stored_info(output.infos[-1])
+    infos = (*output.infos[:-1], encode_stored_info(replace(info, transaction_hash=b"\x07" * 32), status))
+    assert_refused(laggard, with_output(response, index, replace(output, infos=infos)), CatchUpStatus.BAD_OUTPUTS)
+
+
+@pytest.mark.parametrize("count_change", [-1, 1])
+def test_outputs_that_do_not_pair_with_the_blocks_are_refused(count_change: int) -> None:
+    laggard, _, response = make_response()
+    outputs = response.outputs[:-1] if count_change < 0 else (*response.outputs, response.outputs[-1])
+    assert_refused(laggard, replace(response, outputs=outputs), CatchUpStatus.BAD_OUTPUTS)
+
+
+def test_a_status_detail_the_certificate_cannot_vouch_for_is_re_executed() -> None:
+    """Infos certify the status code only: a block whose outputs claim another detail is executed instead."""
+    laggard, helper, response = make_response()
+    index = get_user_block_index(response)
+    output = response.outputs[index]
+    info, _ = decode_stored_info(output.infos[-1])
+    infos = (*output.infos[:-1], encode_stored_info(info, ("move_abort", "0x1::Forged", 7)))
+    assert laggard.apply_catchup_response(with_output(response, index, replace(output, infos=infos))) == (
+        CatchUpStatus.APPLIED)
+    version = response.certificate.ledger_info.version
+    assert [laggard.store.get_transaction(v) for v in range(1, version + 1)] == [
+        helper.store.get_transaction(v) for v in range(1, version + 1)]
