@@ -16,7 +16,10 @@ from consensus.types import Block
 from consensus.verify import MAX_BLOCKS_PER_RETRIEVAL
 from node.logging import get_logger
 from node.runtime.catchup_limits import CACHED_RESPONSE_COST_BLOCKS, CatchUpServeLimiter
-from node.runtime.certified_outputs import BlockOutputs, apply_block_outputs, get_block_outputs, is_applicable
+from node.runtime.catchup_wire import CATCHUP_BLOCKS_PER_RESPONSE_MAX, CatchUpRequest, CatchUpResponse
+from node.runtime.catchup_wire import encode_request, encode_response
+from node.runtime.catchup_wire import get_certified_blocks
+from node.runtime.certified_outputs import BlockOutputs, apply_block_outputs, is_applicable
 from node.runtime.executor import SpeculativeExecutor
 from node.runtime.wire import (
     CHANNEL_CATCHUP_REQUEST,
@@ -26,20 +29,10 @@ from node.runtime.wire import (
     SendData,
     encode_envelope,
 )
-from node.storage.codecs import decode_block
 from node.storage.store import Store
 from primitives.certified.blocks import compute_block_id
 from primitives.certified.ledger_info import LedgerInfo, LedgerInfoWithSignatures, check_ledger_info_signatures
-from primitives.certified.ledger_info import decode_ledger_info
-from primitives.certified.plain import from_plain, to_plain
-from primitives.codec import pack, unpack
-from primitives.limits import U64_MAX
 
-# One response carries at most this many blocks and (roughly) this many bytes of blocks.
-CATCHUP_BLOCKS_PER_RESPONSE_MAX = 256
-CATCHUP_RESPONSE_BYTES_MAX = 4 * 1024 * 1024
-# ... and (roughly) this many transactions, so that applying one response is a short step of the event loop.
-CATCHUP_TRANSACTIONS_PER_RESPONSE_MAX = 2_000
 # A node this many rounds behind a certified commit catches up here; a smaller gap is closed by the core's block
 # retrieval ([SYNC-3], one request of up to MAX_BLOCKS_PER_RETRIEVAL blocks), or here when it is stuck.
 CATCHUP_ROUND_LAG_MIN = MAX_BLOCKS_PER_RETRIEVAL
@@ -68,51 +61,12 @@ class CatchUpStatus(IntEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class CatchUpRequest:
-    """Ask for committed blocks after (epoch, round) of the requester's last committed block."""
-
-    epoch: int
-    round: int
-    block_count_max: int
-
-
-@dataclass(frozen=True, slots=True)
-class CatchUpResponse:
-    """Committed blocks (oldest first), the certificate that signs the last one's ledger info, and what each block
-    produced (ADR 0019; empty when the server does not keep it: the blocks are then re-executed)."""
-
-    blocks: tuple[Block, ...]
-    certificate: LedgerInfoWithSignatures | None
-    outputs: tuple[BlockOutputs, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
 class CatchUpResult:
-    """What a response came to: APPLIED (blocks verified and re-executed, for the runtime to commit) or why not,
-    and the request for the next blocks, already pipelined (sent only when applied)."""
+    """What a response came to: APPLIED (certified and chained: for the runtime to apply and commit) or why not, and
+    the request for the next blocks (sent before these are applied)."""
 
     status: CatchUpStatus
     next_requests: tuple[Outbound, ...] = ()
-
-
-def encode_request(request: CatchUpRequest) -> bytes:
-    """Return the peer bytes of a request."""
-    return pack(to_plain(request))
-
-
-def encode_response(response: CatchUpResponse) -> bytes:
-    """Return the peer bytes of a response."""
-    return pack(to_plain(response))
-
-
-def decode_request(body: bytes) -> CatchUpRequest:
-    """Decode a request or raise DecodeError."""
-    return from_plain(CatchUpRequest, unpack(body))
-
-
-def decode_response(body: bytes) -> CatchUpResponse:
-    """Decode a response or raise DecodeError."""
-    return from_plain(CatchUpResponse, unpack(body))
 
 
 def get_committed_position(state: CoreState) -> Position:
@@ -147,6 +101,13 @@ def check_response(state: CoreState, blocks: tuple[Block, ...], certificate: Led
     if blocks[-1].id != info.block_id or blocks[-1].round != info.round:
         return CatchUpStatus.BAD_CHAIN
     return CatchUpStatus.APPLIED
+
+
+def get_response_status(state: CoreState, response: CatchUpResponse) -> CatchUpStatus:
+    """Return APPLIED when a response is not empty, is certified and chains from our root to its certificate."""
+    if not response.blocks or response.certificate is None:
+        return CatchUpStatus.EMPTY
+    return check_response(state, response.blocks, response.certificate)
 
 
 def get_shown_commit(event: Event) -> LedgerInfo | None:
@@ -279,7 +240,7 @@ class CatchUp:
             return []
         data = self.serve_limits.get_cached(key)
         if data is None:
-            blocks, certificate, outputs = self.get_certified_blocks(request, current_epoch)
+            blocks, certificate, outputs = get_certified_blocks(self.store, request, current_epoch)
             self.serve_limits.charge(sender, max(1, len(blocks)), now_usecs)
             if certificate is None:
                 return []
@@ -290,67 +251,40 @@ class CatchUp:
             self.serve_limits.charge(sender, CACHED_RESPONSE_COST_BLOCKS, now_usecs)
         return [SendData(sender, data)]
 
-    def get_certified_blocks(self, request: CatchUpRequest, current_epoch: int
-                             ) -> tuple[list[Block], LedgerInfoWithSignatures | None, list[BlockOutputs]]:
-        """Return committed blocks after the request's round up to the last certified one within budget, with their
-        outputs when every one's are kept."""
-        if request.epoch > current_epoch or request.round >= U64_MAX:
-            return [], None, []
-        # Blocks of the requester's epoch only: its last one is certified by the set the requester knows,
-        # and an epoch-ending certificate hands it over to the next epoch.
-        limit = max(1, min(request.block_count_max, CATCHUP_BLOCKS_PER_RESPONSE_MAX))
-        blocks: list[Block] = []
-        outputs: list[BlockOutputs | None] = []
-        certified_count, certificate, size, transactions = 0, None, 0, 0
-        for stored in self.store.get_blocks(request.epoch, request.round + 1, limit):
-            block = decode_block(stored.block)
-            if block.epoch != request.epoch:
-                break
-            output = get_block_outputs(self.store, block)
-            size += len(stored.block) + (0 if output is None else output.count_bytes())
-            transactions += len(block.payload) + 1
-            if certificate is not None and (size > CATCHUP_RESPONSE_BYTES_MAX
-                                            or transactions > CATCHUP_TRANSACTIONS_PER_RESPONSE_MAX):
-                break
-            blocks.append(block)
-            outputs.append(output)
-            commit_cert = self.store.get_commit_cert(stored.epoch, stored.round_number)
-            if commit_cert:
-                certified_count, certificate = len(blocks), decode_ledger_info(commit_cert)
-        kept = outputs[:certified_count]
-        return blocks[:certified_count], certificate, [] if None in kept else kept  # type: ignore[return-value]
-
     # ---- applying -----------------------------------------------------------------------------------
 
     def process_response(self, sender: bytes, response: CatchUpResponse, state: CoreState) -> CatchUpResult:
-        """Verify and re-execute a peer's blocks on the core's root; the runtime commits them when APPLIED.
-
-        The next request leaves before this response is executed, so the peer reads the next blocks while we
-        replay these; should these fail, the answer to it is simply stale.
-        """
-        pipelined = self.request_next(sender, response, state.tree.root_id)
-        status = self.apply_response(response, state)
+        """Check a peer's response (certificate and chain, nothing executed); when it holds, return the request for
+        the next blocks, which leaves before these are applied (apply_checked), so the peer reads while we apply."""
+        status = get_response_status(state, response)
         self.last_status = status
         if status != CatchUpStatus.APPLIED:
             log.debug("catch-up response refused", status=int(status), sender=sender.hex())
             return CatchUpResult(status)
-        self.applied_count += 1
-        self.highest_seen_version = max(self.highest_seen_version, response.certificate.ledger_info.version)  # type: ignore[union-attr]
-        return CatchUpResult(status, tuple(pipelined))
+        return CatchUpResult(status, tuple(self.request_next(sender, response, state.tree.root_id)))
+
+    def apply_checked(self, response: CatchUpResponse, state: CoreState) -> CatchUpStatus:
+        """Apply a checked response's blocks on the core's root; the runtime commits them when APPLIED."""
+        status = self.apply_verified(response, state)
+        self.last_status = status
+        if status == CatchUpStatus.APPLIED:
+            self.applied_count += 1
+            self.highest_seen_version = max(self.highest_seen_version, response.certificate.ledger_info.version)  # type: ignore[union-attr]
+        return status
 
     def apply_response(self, response: CatchUpResponse, state: CoreState) -> CatchUpStatus:
-        """Return APPLIED once the response's blocks are verified and re-executed to the certified roots, or why not."""
-        certificate = response.certificate
-        if not response.blocks or certificate is None:
-            return CatchUpStatus.EMPTY
-        status = check_response(state, response.blocks, certificate)
-        if status != CatchUpStatus.APPLIED:
-            return status
+        """Return APPLIED once the response's blocks are verified and applied to the certified roots, or why not."""
+        status = get_response_status(state, response)
+        return status if status != CatchUpStatus.APPLIED else self.apply_verified(response, state)
+
+    def apply_verified(self, response: CatchUpResponse, state: CoreState) -> CatchUpStatus:
+        """Apply a checked response: adopt its outputs, or re-execute its blocks when it carries none."""
+        info = response.certificate.ledger_info  # type: ignore[union-attr]
+        if response.blocks[0].parent_id != state.tree.root_id:
+            return CatchUpStatus.STALE  # the root moved since the check (a deferred application)
         if response.outputs:
-            return self.apply_outputs(response.blocks, response.outputs, certificate.ledger_info)
-        if not self.execute_certified(response.blocks, certificate.ledger_info):
-            return CatchUpStatus.ROOT_MISMATCH
-        return CatchUpStatus.APPLIED
+            return self.apply_outputs(response.blocks, response.outputs, info)
+        return CatchUpStatus.APPLIED if self.execute_certified(response.blocks, info) else CatchUpStatus.ROOT_MISMATCH
 
     def apply_outputs(self, blocks: tuple[Block, ...], outputs: tuple[BlockOutputs, ...], info: LedgerInfo) -> CatchUpStatus:
         """[SYNC-9] Adopt the blocks' certified outputs (execute those they cannot stand for); APPLIED when they reach

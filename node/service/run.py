@@ -60,6 +60,7 @@ class NodeService:
     def __init__(self, config: NodeConfig, parts: NodeParts, metrics: NodeMetrics | None = None) -> None:
         self.config = config
         self.runtime = parts.runtime
+        self.runtime.is_catchup_deferred = True
         self.network = parts.network
         self.ledger = parts.ledger
         self.metrics = metrics or NodeMetrics()
@@ -142,6 +143,9 @@ class NodeService:
             rejected_before = self.runtime.rejected_messages
             with self.metrics.event_latency.time():
                 self.carry_out(self.runtime.process_peer_data(sender, data))
+            if self.runtime.deferred_catchup is not None:
+                await asyncio.sleep(0)  # the request for the next blocks leaves (and RPC answers) before we apply
+                self.carry_out(self.runtime.peer_guard.run(sender, self.runtime.apply_deferred_catchup) or [])
             if self.runtime.rejected_messages > rejected_before:
                 self.metrics.rejected_peer_messages.inc()
 

@@ -7,19 +7,20 @@ from dataclasses import replace
 
 import pytest
 
-from node.runtime.catchup import CatchUpRequest, CatchUpResponse, CatchUpStatus, decode_response, encode_response
+from node.runtime.catchup import CatchUpRequest, CatchUpResponse, CatchUpStatus
+from node.runtime.catchup_wire import decode_response, encode_response, get_certified_blocks
 from node.runtime.certified_outputs import BlockOutputs
 from node.runtime.executor import SpeculativeExecutor
 from node.storage.codecs import decode_stored_info, encode_stored_info
 from tests.node.runtime.harness import get_ledger_head
-from tests.node.runtime.test_catchup import make_lagging_cluster
+from tests.node.runtime.test_catchup import apply_catchup_response, make_lagging_cluster
 
 
 def make_response():
     """Return the cluster, the laggard, the helper and a response with outputs for the laggard's missing blocks."""
     cluster, laggard, _, _ = make_lagging_cluster()
     helper = cluster.get_runtime(list(cluster.nodes)[0])
-    blocks, certificate, outputs = helper.catchup.get_certified_blocks(CatchUpRequest(1, 0, 64), 1)
+    blocks, certificate, outputs = get_certified_blocks(helper.store, CatchUpRequest(1, 0, 64), 1)
     assert len(outputs) == len(blocks), "the helper keeps every block's outputs"
     return laggard, helper, CatchUpResponse(tuple(blocks), certificate, tuple(outputs))
 
@@ -48,20 +49,20 @@ def test_certified_outputs_are_applied_without_executing_and_store_what_the_help
     laggard, helper, response = make_response()
     response = decode_response(encode_response(response))  # as it crosses the wire
     refuse_execution(monkeypatch)
-    assert laggard.apply_catchup_response(response) == CatchUpStatus.APPLIED
+    assert apply_catchup_response(laggard, response) == CatchUpStatus.APPLIED
     info = response.certificate.ledger_info
     assert get_ledger_head(laggard.store) == (info.version, info.state_root, info.accumulator_root)
     for version in range(1, info.version + 1):
         assert laggard.store.get_transaction(version) == helper.store.get_transaction(version)
         assert laggard.store.get_events_by_version(version) == helper.store.get_events_by_version(version)
     # The laggard keeps the outputs too, so it can serve them in turn.
-    _, _, served = laggard.catchup.get_certified_blocks(CatchUpRequest(1, 0, 64), 1)
+    _, _, served = get_certified_blocks(laggard.store, CatchUpRequest(1, 0, 64), 1)
     assert served == list(response.outputs)
 
 
 def assert_refused(laggard, response: CatchUpResponse, status: CatchUpStatus) -> None:  # noqa: ANN001
     """The response is refused with status and nothing is written or kept."""
-    assert laggard.apply_catchup_response(response) == status
+    assert apply_catchup_response(laggard, response) == status
     assert laggard.store.get_latest_version() == 0
     assert all(laggard.executor.get_executed(block.id) is None for block in response.blocks)
 
@@ -126,8 +127,42 @@ def test_a_status_detail_the_certificate_cannot_vouch_for_is_re_executed() -> No
     output = response.outputs[index]
     info, _ = decode_stored_info(output.infos[-1])
     infos = (*output.infos[:-1], encode_stored_info(info, ("move_abort", "0x1::Forged", 7)))
-    assert laggard.apply_catchup_response(with_output(response, index, replace(output, infos=infos))) == (
+    assert apply_catchup_response(laggard, with_output(response, index, replace(output, infos=infos))) == (
         CatchUpStatus.APPLIED)
     version = response.certificate.ledger_info.version
     assert [laggard.store.get_transaction(v) for v in range(1, version + 1)] == [
         helper.store.get_transaction(v) for v in range(1, version + 1)]
+
+
+def test_the_request_for_the_next_blocks_leaves_before_a_deferred_response_is_applied() -> None:
+    from node.runtime.wire import CHANNEL_CATCHUP_RESPONSE, SendData, encode_envelope
+
+    laggard, helper, response = make_response()
+    helper_address = helper.config.core.author
+    laggard.catchup.highest_seen_commit = (1, 10**6, helper_address)  # far behind: the replay goes on after this
+    laggard.is_catchup_deferred = True
+    data = encode_envelope(CHANNEL_CATCHUP_RESPONSE, encode_response(response))
+    outbound = laggard.process_peer_data(helper_address, data)
+    assert [type(action) for action in outbound] == [SendData] and outbound[0].to == helper_address
+    assert laggard.store.get_latest_version() == 0  # nothing applied yet
+    laggard.apply_deferred_catchup()
+    assert get_ledger_head(laggard.store)[0] == response.certificate.ledger_info.version
+    assert laggard.deferred_catchup is None
+
+
+def test_a_deferred_response_whose_base_moved_meanwhile_is_stale_and_writes_nothing() -> None:
+    from node.runtime.wire import CHANNEL_CATCHUP_RESPONSE, encode_envelope
+
+    laggard, helper, response = make_response()
+    laggard.is_catchup_deferred = True
+    data = encode_envelope(CHANNEL_CATCHUP_RESPONSE, encode_response(response))
+    laggard.process_peer_data(helper.config.core.author, data)
+    # The core commits the first blocks another way (here: a shorter certified response applied directly).
+    blocks, certificate, outputs = get_certified_blocks(helper.store, CatchUpRequest(1, 0, 2), 1)
+    assert apply_catchup_response(laggard, CatchUpResponse(tuple(blocks), certificate, tuple(outputs))) == (
+        CatchUpStatus.APPLIED)
+    laggard.state = laggard.recover_core()
+    version = laggard.store.get_latest_version()
+    assert laggard.apply_deferred_catchup() == []
+    assert laggard.catchup.last_status == CatchUpStatus.STALE
+    assert laggard.store.get_latest_version() == version
