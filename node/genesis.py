@@ -20,7 +20,8 @@ from contracts.state.accumulator import compute_event_root
 from contracts.state.hashes import compute_event_hashes
 from node.runtime.application import compute_installed_validator_set
 from node.runtime.commit import IndexWriter, make_block_commit, save_commits
-from node.runtime.executor import STATUS_EXECUTED, VM_RESERVED_ADDRESS, ExecutedBlock, ExecutedTransaction, encode_events
+from node.runtime.executor import STATUS_EXECUTED, VM_RESERVED_ADDRESS, ExecutedBlock, ExecutedTransaction
+from node.runtime.executor import encode_events
 from node.storage.records import BlockCommit
 from node.storage.store import Store
 from node.storage.views import LayeredNodeStore, get_no_node

@@ -19,7 +19,7 @@ from node.runtime.catchup_limits import CACHED_RESPONSE_COST_BLOCKS, CatchUpServ
 from node.runtime.catchup_wire import CATCHUP_BLOCKS_PER_RESPONSE_MAX, CatchUpRequest, CatchUpResponse
 from node.runtime.catchup_wire import encode_request, encode_response
 from node.runtime.catchup_wire import get_certified_blocks
-from node.runtime.certified_outputs import BlockOutputs, apply_block_outputs, is_applicable
+from node.runtime.certified_outputs import BlockOutputs, apply_block_outputs, decode_infos
 from node.runtime.executor import SpeculativeExecutor
 from node.runtime.wire import (
     CHANNEL_CATCHUP_REQUEST,
@@ -286,7 +286,8 @@ class CatchUp:
             return self.apply_outputs(response.blocks, response.outputs, info)
         return CatchUpStatus.APPLIED if self.execute_certified(response.blocks, info) else CatchUpStatus.ROOT_MISMATCH
 
-    def apply_outputs(self, blocks: tuple[Block, ...], outputs: tuple[BlockOutputs, ...], info: LedgerInfo) -> CatchUpStatus:
+    def apply_outputs(self, blocks: tuple[Block, ...], outputs: tuple[BlockOutputs, ...],
+                      info: LedgerInfo) -> CatchUpStatus:
         """[SYNC-9] Adopt the blocks' certified outputs (execute those they cannot stand for); APPLIED when they reach
         the certificate's version and roots, else why not (nothing adopted is kept)."""
         if len(outputs) != len(blocks):
@@ -294,8 +295,11 @@ class CatchUp:
         executed_count = 0
         for index, (block, output) in enumerate(zip(blocks, outputs)):
             executed = self.executor.get_executed(block.id)
-            if executed is None and is_applicable(output, index == len(blocks) - 1 and info.is_epoch_ending()):
-                executed = apply_block_outputs(self.executor, block, output)
+            # Execution alone computes a new validator set; infos certify an abort's status code, not its detail.
+            is_epoch_ending = index == len(blocks) - 1 and info.is_epoch_ending()
+            infos = None if executed is not None or is_epoch_ending else decode_infos(output)
+            if executed is None and infos:
+                executed = apply_block_outputs(self.executor, block, output, infos)
             elif executed is None:  # trusting, as execute_certified's first pass (the roots are compared below)
                 executed, executed_count = self.executor.execute(block, is_certified=True), executed_count + 1
             if executed is None:

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import msgpack
+
 from consensus.types import Block
 from contracts.ledger_trees import compute_certified_update
 from contracts.state import TransactionInfo, compute_event_root
@@ -20,7 +22,6 @@ from contracts.state.hashes import CONTRACT_EVENT_SALT
 from node.runtime.executor import STATUS_EXECUTED, ExecutedBlock, ExecutedTransaction, SpeculativeExecutor
 from node.runtime.executor import StoredEvent, compute_payload_hash, make_block_metadata
 from node.storage.block_outputs import get_block_write_set, get_event_bytes, get_transaction_infos
-from node.storage.codecs import decode_stored_info
 from node.storage.records import PrunedVersionError
 from node.storage.store import Store
 from primitives.errors import DecodeError
@@ -30,6 +31,7 @@ from primitives.types.ledger_transactions import Transaction
 # The committed status code of "executed" (contracts.ledger_trees.STATUS_CODES): its stored detail is fixed.
 STATUS_CODE_EXECUTED = 4001
 EXECUTED_STATUS = (STATUS_EXECUTED, None, None)
+EXECUTED_STATUS_PLAIN = list(EXECUTED_STATUS)
 STATE_KEY_HASH_BYTES = 32
 # A user transaction's BCS starts with its sender (16 bytes) and sequence number (u64, little-endian).
 SENDER_BYTES = 16
@@ -78,23 +80,26 @@ def get_block_outputs(store: Store, block: Block) -> BlockOutputs | None:
 
 
 def decode_infos(outputs: BlockOutputs) -> list[TransactionInfo] | None:
-    """Return the infos of outputs whose status is "executed" in full; None when one is not (or is malformed)."""
+    """Return the infos of outputs when every status is "executed" in full (the info certifies only the status
+    code); None when one is not, or is malformed. The stored bytes are written anew, so any msgpack form is read."""
     infos = []
     for data in outputs.infos:
         try:
-            info, status = decode_stored_info(data)
+            plain = msgpack.unpackb(data, raw=False, max_bin_len=len(data), max_str_len=len(data))
+        except (ValueError, TypeError, msgpack.UnpackException):
+            return None
+        if not (type(plain) is list and len(plain) == 2 and type(plain[0]) is bytes):
+            return None
+        if plain[1] != EXECUTED_STATUS_PLAIN:
+            return None
+        try:
+            info = TransactionInfo.from_bcs(plain[0])
         except DecodeError:
             return None
-        if info.status_code != STATUS_CODE_EXECUTED or tuple(status) != EXECUTED_STATUS:
+        if info.status_code != STATUS_CODE_EXECUTED:
             return None
         infos.append(info)
     return infos
-
-
-def is_applicable(outputs: BlockOutputs, is_epoch_ending: bool) -> bool:
-    """Return whether outputs can stand for executing their block: some transaction kept, every one "executed"
-    (the info certifies only the status code), and no new validator set (which only execution computes)."""
-    return not is_epoch_ending and len(outputs.infos) > 0 and decode_infos(outputs) is not None
 
 
 def parse_events(events: Sequence[bytes], event_root: bytes) -> tuple[StoredEvent, ...] | None:
@@ -153,13 +158,14 @@ def get_write_set(outputs: BlockOutputs) -> dict[bytes, bytes | None] | None:
     return write_set
 
 
-def apply_block_outputs(executor: SpeculativeExecutor, block: Block, outputs: BlockOutputs) -> ExecutedBlock | None:
-    """Adopt a block's outputs as its executed result once they match the block and its infos' state root; None when
-    they do not (nothing adopted). The infos themselves are checked by the caller against the certified accumulator."""
-    infos = decode_infos(outputs)
+def apply_block_outputs(executor: SpeculativeExecutor, block: Block, outputs: BlockOutputs,
+                        infos: Sequence[TransactionInfo]) -> ExecutedBlock | None:
+    """Adopt a block's outputs (infos: decode_infos) as its executed result once they match the block and its infos'
+    state root; None when they do not (nothing adopted). The caller checks the infos against the certified
+    accumulator."""
     write_set = get_write_set(outputs)
     ancestry = executor.get_ancestry(block.parent_id)
-    if infos is None or write_set is None or ancestry is None or len(outputs.events) != len(infos) or not infos:
+    if write_set is None or ancestry is None or len(outputs.events) != len(infos) or not infos:
         return None
     # Only the block's last info carries the state root (the tree is versioned once per block).
     if infos[-1].state_root_hash is None or any(info.state_root_hash is not None for info in infos[:-1]):

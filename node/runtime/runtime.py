@@ -25,7 +25,8 @@ from node.runtime.evidence import EvidenceReporter
 from node.runtime.executor import ExecutedBlock, SpeculativeExecutor
 from node.runtime.recovery import load_committed_timestamp_usecs, recover_core
 from node.runtime.snapshot import FastSync, SnapshotServer, decode_snapshot_request, decode_snapshot_response
-from node.runtime.submit import SubmitResult, SubmitStatus, admit_transaction, compute_next_sequence_number, make_payload
+from node.runtime.submit import SubmitResult, SubmitStatus, admit_transaction, compute_next_sequence_number
+from node.runtime.submit import make_payload
 from node.runtime.wire import CHANNEL_CATCHUP_REQUEST, CHANNEL_CATCHUP_RESPONSE, CHANNEL_CONSENSUS, CHANNEL_TRANSACTION
 from node.runtime.wire import CHANNEL_SNAPSHOT_REQUEST, CHANNEL_SNAPSHOT_RESPONSE, BroadcastData, CommitNotice
 from node.runtime.wire import DeferPayload, Outbound, SendData, SetPeers, SetTimer, decode_envelope

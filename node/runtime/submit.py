@@ -71,8 +71,9 @@ def compute_next_sequence_number(address: bytes, mempool: Mempool, application: 
     return sequence_number
 
 
-def make_payload(mempool: Mempool, effect: ev.RequestPayload, limits: tuple[int, int], now_usecs: int) -> ev.PayloadReady:
-    """Answer RequestPayload from the mempool within (transactions, bytes) limits, leaving out uncommitted blocks' txns."""
+def make_payload(mempool: Mempool, effect: ev.RequestPayload, limits: tuple[int, int],
+                 now_usecs: int) -> ev.PayloadReady:
+    """Answer RequestPayload from the mempool within (transactions, bytes) limits, without uncommitted blocks' txns."""
     excluded = {compute_payload_hash(entry) for entry in effect.excluded_payload}
     batch = mempool.get_batch(limits[0], limits[1], excluded)
     payload = tuple(txn.transaction.to_bcs() for txn in batch)

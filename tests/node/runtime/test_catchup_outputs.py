@@ -73,7 +73,8 @@ def test_a_tampered_state_value_is_refused() -> None:
     output = response.outputs[index]
     key, value = output.write_set[0]
     tampered = ((key, (value or b"") + b"\x01"), *output.write_set[1:])
-    assert_refused(laggard, with_output(response, index, replace(output, write_set=tampered)), CatchUpStatus.BAD_OUTPUTS)
+    assert_refused(laggard, with_output(response, index, replace(output, write_set=tampered)),
+                   CatchUpStatus.BAD_OUTPUTS)
 
 
 def test_a_write_left_out_is_refused() -> None:
