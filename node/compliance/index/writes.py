@@ -11,10 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import msgpack
+
 from consensus.types import Block
 from node.storage import schema
 from node.storage.records import BlockCommit
-from primitives.codec import pack, unpack
+from primitives.codec import pack
 from primitives.errors import InvariantViolation
 from primitives.types.ledger_transactions import Transaction
 
@@ -92,9 +94,9 @@ def get_block_timestamp_us(commit: BlockCommit) -> int:
 def get_status(info: bytes) -> str:
     """Return the VM status kind stored with a transaction's info ("executed", "move_abort"...)."""
     try:
-        plain = unpack(info, canonical=False)
+        plain = msgpack.unpackb(info, raw=False)  # this node's own stored bytes: no canonical check (it is dear)
         return str(plain[1][0])
-    except _DECODE_ERRORS:
+    except (*_DECODE_ERRORS, TypeError, KeyError, msgpack.UnpackException):
         return "unknown"
 
 
