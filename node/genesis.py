@@ -197,7 +197,7 @@ def make_genesis_commit(transaction: Transaction, write_set: Mapping[bytes, byte
                              validators)
     certificate = LedgerInfoWithSignatures(ledger_info, ())
     executed_txn = ExecutedTransaction(GENESIS_VERSION, transaction.to_bcs(), info, (STATUS_EXECUTED, None, None),
-                                       encode_events(events))
+                                       encode_events(events), write_set=tuple(writes.items()))
     accumulator_nodes = {position: node for layer in accumulator_store.layers for position, node in layer.items()}
     executed = ExecutedBlock(ZERO_HASH, ZERO_HASH, GENESIS_VERSION, (executed_txn,), writes, state_root,
                              accumulator_root, tree_nodes, accumulator_nodes, validators)

@@ -1,10 +1,10 @@
 """Certified outputs for catch-up: what a committed block produced, served from the store and applied without the VM.
 
-A server ships, with each block, the stored info of every kept transaction, its events and the block's write set
-(ADR 0019). The receiver checks them against the block and the certificate instead of executing: every info names a
-transaction of the block (in order), every event list hashes to its info's event root, the write set moves the
-state tree to the root the block's last info names, and (in CatchUp) the accumulator of all infos reaches the
-certified root. Anything that does not match is refused; what the infos cannot vouch for (a status detail beyond
+A server ships, with each block, the stored info, events and write set of every kept transaction (ADR 0019). The
+receiver checks them against the block and the certificate instead of executing: every info names a transaction of
+the block (in order), every event list hashes to its info's event root and every write set to its state change
+hash, the block's write set moves the state tree to the root the block's last info names, and (in CatchUp) the
+accumulator of all infos reaches the certified root. Anything that does not match is refused; what the infos cannot vouch for (a status detail beyond
 "executed", a new validator set) is re-executed instead.
 """
 
@@ -17,7 +17,7 @@ import msgpack
 
 from consensus.types import Block
 from contracts.ledger_trees import compute_certified_update
-from contracts.state import TransactionInfo, compute_event_root
+from contracts.state import TransactionInfo, compute_event_root, compute_state_change_hash
 from contracts.state.hashes import CONTRACT_EVENT_SALT
 from node.runtime.executor import STATUS_EXECUTED, ExecutedBlock, ExecutedTransaction, SpeculativeExecutor
 from node.runtime.executor import StoredEvent, compute_payload_hash, make_block_metadata
@@ -45,16 +45,16 @@ EVENT_SEQUENCE_END = EVENT_KEY_END + 8
 
 @dataclass(frozen=True, slots=True)
 class BlockOutputs:
-    """What a committed block produced: stored infos and events of its kept transactions, and its write set."""
+    """What a committed block produced: the stored info, events and write set of each kept transaction."""
 
     infos: tuple[bytes, ...]
     events: tuple[tuple[bytes, ...], ...]
-    write_set: tuple[tuple[bytes, bytes | None], ...]
+    write_sets: tuple[tuple[tuple[bytes, bytes | None], ...], ...]
 
     def count_bytes(self) -> int:
         """Return roughly how many bytes the outputs take on the wire."""
         return (sum(map(len, self.infos)) + sum(len(event) for events in self.events for event in events)
-                + sum(len(key) + len(value or b"") for key, value in self.write_set))
+                + sum(len(key) + len(value or b"") for writes in self.write_sets for key, value in writes))
 
 
 # ---- serving --------------------------------------------------------------------------------------------------
@@ -73,7 +73,7 @@ def get_block_outputs(store: Store, block: Block) -> BlockOutputs | None:
         return None
     if len(infos) != end_version - written.first_version:
         return None
-    return BlockOutputs(tuple(infos), tuple(map(tuple, events)), written.writes)
+    return BlockOutputs(tuple(infos), tuple(map(tuple, events)), written.write_sets)
 
 
 # ---- applying -------------------------------------------------------------------------------------------------
@@ -144,18 +144,26 @@ def match_transactions(block: Block, infos: Sequence[TransactionInfo], outputs: 
             return None
         _, transaction, sender, sequence_number = candidates[position]
         kept.append(ExecutedTransaction(first_version + index, transaction, info, EXECUTED_STATUS, events,
-                                        sender, sequence_number))
+                                        sender, sequence_number, outputs.write_sets[index]))
         position += 1
     skipped.extend(candidate[0] for candidate in candidates[max(position, 1):])
     return kept, skipped
 
 
-def get_write_set(outputs: BlockOutputs) -> dict[bytes, bytes | None] | None:
-    """Return the write set as a dict; None when a key is malformed or written twice."""
-    write_set = dict(outputs.write_set)
-    if len(write_set) != len(outputs.write_set) or any(len(key) != STATE_KEY_HASH_BYTES for key in write_set):
+def get_write_set(outputs: BlockOutputs, infos: Sequence[TransactionInfo]) -> dict[bytes, bytes | None] | None:
+    """Return the block's write set (each transaction's in order, the later one winning) when every transaction's
+    hashes to its info's state change hash; None when one does not, or holds a malformed or repeated key."""
+    if len(outputs.write_sets) != len(infos):
         return None
-    return write_set
+    block_write_set: dict[bytes, bytes | None] = {}
+    for writes, info in zip(outputs.write_sets, infos):
+        write_set = dict(writes)
+        if len(write_set) != len(writes) or any(len(key) != STATE_KEY_HASH_BYTES for key in write_set):
+            return None
+        if compute_state_change_hash(write_set) != info.state_change_hash:
+            return None
+        block_write_set.update(write_set)
+    return block_write_set
 
 
 def apply_block_outputs(executor: SpeculativeExecutor, block: Block, outputs: BlockOutputs,
@@ -163,7 +171,7 @@ def apply_block_outputs(executor: SpeculativeExecutor, block: Block, outputs: Bl
     """Adopt a block's outputs (infos: decode_infos) as its executed result once they match the block and its infos'
     state root; None when they do not (nothing adopted). The caller checks the infos against the certified
     accumulator."""
-    write_set = get_write_set(outputs)
+    write_set = get_write_set(outputs, infos)
     ancestry = executor.get_ancestry(block.parent_id)
     if write_set is None or ancestry is None or len(outputs.events) != len(infos) or not infos:
         return None

@@ -44,6 +44,7 @@ class ExecutedTransaction:
     events: tuple[StoredEvent, ...]
     sender: bytes | None = None
     sequence_number: int | None = None
+    write_set: tuple[tuple[bytes, bytes | None], ...] = ()  # what this transaction wrote (its state change hash)
 
     def encode_info(self) -> bytes:
         """Return the stored info: BCS TransactionInfo plus the status detail the RPC views need."""
@@ -127,10 +128,11 @@ def make_executed_transaction(version: int, transaction: Transaction, output: Tr
     events = encode_events(output.events)
     status = encode_status(output.status)
     value = transaction.value
+    write_set = tuple(output.write_set.items())
     if isinstance(value, SignedTransaction):
         return ExecutedTransaction(version, transaction.to_bcs(), info, status, events, value.sender.value,
-                                   value.sequence_number)
-    return ExecutedTransaction(version, transaction.to_bcs(), info, status, events)
+                                   value.sequence_number, write_set)
+    return ExecutedTransaction(version, transaction.to_bcs(), info, status, events, write_set=write_set)
 
 
 class SpeculativeExecutor:

@@ -9,12 +9,13 @@ from node.storage.store import Store
 
 
 def get_block_write_set(store: Store, epoch: int, round_number: int) -> BlockWriteSet | None:
-    """Return what the committed block of (epoch, round) wrote; None when not kept (pruned, or written before)."""
+    """Return what each transaction of the committed block of (epoch, round) wrote; None when not kept."""
     data = store.backend.get(schema.block_write_set_key(epoch, round_number))
     if data is None:
         return None
     first_version, last_version, writes = unpack_record(data)
-    return BlockWriteSet(first_version, last_version, tuple((key, value) for key, value in writes))
+    return BlockWriteSet(first_version, last_version,
+                         tuple(tuple((key, value) for key, value in write_set) for write_set in writes))
 
 
 def get_transaction_infos(store: Store, start_version: int, end_version: int) -> list[bytes]:

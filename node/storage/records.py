@@ -62,15 +62,17 @@ class BlockCommit:
     accumulator_nodes: tuple[tuple[int, bytes], ...] = ()
     state_values: tuple[StateValueWrite, ...] = ()
     stale_state_nodes: tuple[bytes, ...] = ()  # tree nodes replaced at ledger_info.version (ADR 0018)
+    # What each transaction wrote, in order (kept for catch-up to serve, ADR 0019); empty for a snapshot.
+    transaction_write_sets: tuple[tuple[tuple[bytes, bytes | None], ...], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class BlockWriteSet:
-    """What one committed block wrote to the state, and the versions of its transactions."""
+    """What each transaction of one committed block wrote to the state, and their versions."""
 
     first_version: int
     last_version: int
-    writes: tuple[tuple[bytes, bytes | None], ...]
+    write_sets: tuple[tuple[tuple[bytes, bytes | None], ...], ...]
 
 
 @dataclass(frozen=True, slots=True)

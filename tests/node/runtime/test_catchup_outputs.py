@@ -67,22 +67,41 @@ def assert_refused(laggard, response: CatchUpResponse, status: CatchUpStatus) ->
     assert all(laggard.executor.get_executed(block.id) is None for block in response.blocks)
 
 
+def with_writes(output: BlockOutputs, writes: tuple) -> BlockOutputs:  # noqa: ANN001
+    """Return the outputs with the last transaction's write set replaced."""
+    return replace(output, write_sets=(*output.write_sets[:-1], writes))
+
+
 def test_a_tampered_state_value_is_refused() -> None:
     laggard, _, response = make_response()
     index = get_user_block_index(response)
     output = response.outputs[index]
-    key, value = output.write_set[0]
-    tampered = ((key, (value or b"") + b"\x01"), *output.write_set[1:])
-    assert_refused(laggard, with_output(response, index, replace(output, write_set=tampered)),
-                   CatchUpStatus.BAD_OUTPUTS)
+    (key, value), *rest = output.write_sets[-1]
+    tampered = with_writes(output, ((key, (value or b"") + b"\x01"), *rest))
+    assert_refused(laggard, with_output(response, index, tampered), CatchUpStatus.BAD_OUTPUTS)
 
 
 def test_a_write_left_out_is_refused() -> None:
     laggard, _, response = make_response()
     index = get_user_block_index(response)
     output = response.outputs[index]
-    assert_refused(laggard, with_output(response, index, replace(output, write_set=output.write_set[1:])),
+    assert_refused(laggard, with_output(response, index, with_writes(output, output.write_sets[-1][1:])),
                    CatchUpStatus.BAD_OUTPUTS)
+
+
+@pytest.mark.parametrize("is_deletion", [True, False])
+def test_a_write_that_changes_nothing_is_refused(is_deletion: bool) -> None:
+    """It keeps every root (a key that never existed deleted, a value written again), but no transaction wrote it:
+    taken, it would store rows no validator wrote (a Byzantine peer could fill the disk with them)."""
+    laggard, _, response = make_response()
+    index = get_user_block_index(response)
+    output = response.outputs[index]
+    last_keys = dict(output.write_sets[-1])
+    # A key that never existed, deleted; or the block metadata's write, repeated by the last transaction.
+    extra = (b"\x07" * 32, None) if is_deletion else next(write for write in output.write_sets[0]
+                                                           if write[0] not in last_keys)
+    padded = with_writes(output, (*output.write_sets[-1], extra))
+    assert_refused(laggard, with_output(response, index, padded), CatchUpStatus.BAD_OUTPUTS)
 
 
 def test_tampered_events_are_refused() -> None:
