@@ -17,7 +17,8 @@ import msgpack
 
 from consensus.types import Block
 from contracts.ledger_trees import compute_certified_update
-from contracts.state import TransactionInfo, compute_event_root, compute_state_change_hash
+from contracts.state import TransactionInfo, compute_event_root
+from contracts.state.transaction_info import compute_encoded_state_change_hash, decode_state_changes
 from contracts.state.hashes import CONTRACT_EVENT_SALT
 from node.runtime.executor import STATUS_EXECUTED, ExecutedBlock, ExecutedTransaction, SpeculativeExecutor
 from node.runtime.executor import StoredEvent, compute_payload_hash, make_block_metadata
@@ -32,7 +33,6 @@ from primitives.types.ledger_transactions import Transaction
 STATUS_CODE_EXECUTED = 4001
 EXECUTED_STATUS = (STATUS_EXECUTED, None, None)
 EXECUTED_STATUS_PLAIN = list(EXECUTED_STATUS)
-STATE_KEY_HASH_BYTES = 32
 # A user transaction's BCS starts with its sender (16 bytes) and sequence number (u64, little-endian).
 SENDER_BYTES = 16
 SEQUENCE_NUMBER_END = SENDER_BYTES + 8
@@ -49,12 +49,12 @@ class BlockOutputs:
 
     infos: tuple[bytes, ...]
     events: tuple[tuple[bytes, ...], ...]
-    write_sets: tuple[tuple[tuple[bytes, bytes | None], ...], ...]
+    state_changes: tuple[bytes, ...]  # BCS of each write set, as its info's state change hash covers it
 
     def count_bytes(self) -> int:
         """Return roughly how many bytes the outputs take on the wire."""
         return (sum(map(len, self.infos)) + sum(len(event) for events in self.events for event in events)
-                + sum(len(key) + len(value or b"") for writes in self.write_sets for key, value in writes))
+                + sum(map(len, self.state_changes)))
 
 
 # ---- serving --------------------------------------------------------------------------------------------------
@@ -73,7 +73,7 @@ def get_block_outputs(store: Store, block: Block) -> BlockOutputs | None:
         return None
     if len(infos) != end_version - written.first_version:
         return None
-    return BlockOutputs(tuple(infos), tuple(map(tuple, events)), written.write_sets)
+    return BlockOutputs(tuple(infos), tuple(map(tuple, events)), written.state_changes)
 
 
 # ---- applying -------------------------------------------------------------------------------------------------
@@ -144,7 +144,7 @@ def match_transactions(block: Block, infos: Sequence[TransactionInfo], outputs: 
             return None
         _, transaction, sender, sequence_number = candidates[position]
         kept.append(ExecutedTransaction(first_version + index, transaction, info, EXECUTED_STATUS, events,
-                                        sender, sequence_number, outputs.write_sets[index]))
+                                        sender, sequence_number, outputs.state_changes[index]))
         position += 1
     skipped.extend(candidate[0] for candidate in candidates[max(position, 1):])
     return kept, skipped
@@ -152,17 +152,17 @@ def match_transactions(block: Block, infos: Sequence[TransactionInfo], outputs: 
 
 def get_write_set(outputs: BlockOutputs, infos: Sequence[TransactionInfo]) -> dict[bytes, bytes | None] | None:
     """Return the block's write set (each transaction's in order, the later one winning) when every transaction's
-    hashes to its info's state change hash; None when one does not, or holds a malformed or repeated key."""
-    if len(outputs.write_sets) != len(infos):
+    hashes to its info's state change hash (then it is the validators' encoding); None when one does not."""
+    if len(outputs.state_changes) != len(infos):
         return None
     block_write_set: dict[bytes, bytes | None] = {}
-    for writes, info in zip(outputs.write_sets, infos):
-        write_set = dict(writes)
-        if len(write_set) != len(writes) or any(len(key) != STATE_KEY_HASH_BYTES for key in write_set):
+    for changes, info in zip(outputs.state_changes, infos):
+        if compute_encoded_state_change_hash(changes) != info.state_change_hash:
             return None
-        if compute_state_change_hash(write_set) != info.state_change_hash:
+        try:
+            block_write_set.update(decode_state_changes(changes))
+        except DecodeError:
             return None
-        block_write_set.update(write_set)
     return block_write_set
 
 

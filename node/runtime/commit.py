@@ -59,7 +59,7 @@ def make_block_commit(block: Block, executed: ExecutedBlock, certificate: Ledger
     return BlockCommit(block.round, block.id, encode_block(block), encode_quorum_cert(block.quorum_cert),
                        encoded if is_certified else b"", record, records, events, tuple(executed.tree_nodes.items()),
                        tuple(executed.accumulator_nodes.items()), values, executed.stale_tree_nodes,
-                       tuple(txn.write_set for txn in executed.transactions))
+                       tuple(txn.state_changes for txn in executed.transactions))
 
 
 def compute_index_puts(blocks: Sequence[Block], commits: Sequence[BlockCommit],

@@ -10,6 +10,7 @@ from contracts.application import Application
 from contracts.ledger_trees import LedgerTrees
 from contracts.outputs import BlockOutput, TransactionOutput, is_retry
 from contracts.state import MerkleAccumulator, SparseMerkleTree, TransactionInfo
+from contracts.state.transaction_info import encode_state_changes
 from contracts.vm.status import VMStatus
 from contracts.vm.storage import StateView
 from node.storage.codecs import StoredStatus, encode_stored_info
@@ -44,7 +45,7 @@ class ExecutedTransaction:
     events: tuple[StoredEvent, ...]
     sender: bytes | None = None
     sequence_number: int | None = None
-    write_set: tuple[tuple[bytes, bytes | None], ...] = ()  # what this transaction wrote (its state change hash)
+    state_changes: bytes = b""  # what this transaction wrote, as its state change hash covers it
 
     def encode_info(self) -> bytes:
         """Return the stored info: BCS TransactionInfo plus the status detail the RPC views need."""
@@ -128,11 +129,11 @@ def make_executed_transaction(version: int, transaction: Transaction, output: Tr
     events = encode_events(output.events)
     status = encode_status(output.status)
     value = transaction.value
-    write_set = tuple(output.write_set.items())
+    changes = encode_state_changes(output.write_set)
     if isinstance(value, SignedTransaction):
         return ExecutedTransaction(version, transaction.to_bcs(), info, status, events, value.sender.value,
-                                   value.sequence_number, write_set)
-    return ExecutedTransaction(version, transaction.to_bcs(), info, status, events, write_set=write_set)
+                                   value.sequence_number, changes)
+    return ExecutedTransaction(version, transaction.to_bcs(), info, status, events, state_changes=changes)
 
 
 class SpeculativeExecutor:

@@ -74,8 +74,8 @@ def compute_state_puts(commit: BlockCommit) -> list[tuple[bytes, bytes]]:
 def compute_write_set_puts(commit: BlockCommit) -> list[tuple[bytes, bytes]]:
     """Return the entry that keeps what each transaction of a committed block wrote, with their versions (served by
     catch-up)."""
-    if not commit.transactions or len(commit.transaction_write_sets) != len(commit.transactions):
+    if not commit.transactions or len(commit.transaction_state_changes) != len(commit.transactions):
         return []
-    writes = [[[key, value] for key, value in write_set] for write_set in commit.transaction_write_sets]
-    record = pack_record([commit.transactions[0].version, commit.transactions[-1].version, writes])
+    changes = list(commit.transaction_state_changes)
+    record = pack_record([commit.transactions[0].version, commit.transactions[-1].version, changes])
     return [(schema.block_write_set_key(commit.ledger_info.epoch, commit.round_number), record)]

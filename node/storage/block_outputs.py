@@ -13,9 +13,8 @@ def get_block_write_set(store: Store, epoch: int, round_number: int) -> BlockWri
     data = store.backend.get(schema.block_write_set_key(epoch, round_number))
     if data is None:
         return None
-    first_version, last_version, writes = unpack_record(data)
-    return BlockWriteSet(first_version, last_version,
-                         tuple(tuple((key, value) for key, value in write_set) for write_set in writes))
+    first_version, last_version, changes = unpack_record(data)
+    return BlockWriteSet(first_version, last_version, tuple(changes))
 
 
 def get_transaction_infos(store: Store, start_version: int, end_version: int) -> list[bytes]:

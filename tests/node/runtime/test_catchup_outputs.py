@@ -9,6 +9,7 @@ import pytest
 
 from node.runtime.catchup import CatchUpRequest, CatchUpResponse, CatchUpStatus
 from node.runtime.catchup_wire import decode_response, encode_response, get_certified_blocks
+from contracts.state.transaction_info import decode_state_changes, encode_state_changes
 from node.runtime.certified_outputs import BlockOutputs
 from node.runtime.executor import SpeculativeExecutor
 from node.storage.codecs import decode_stored_info, encode_stored_info
@@ -67,17 +68,22 @@ def assert_refused(laggard, response: CatchUpResponse, status: CatchUpStatus) ->
     assert all(laggard.executor.get_executed(block.id) is None for block in response.blocks)
 
 
-def with_writes(output: BlockOutputs, writes: tuple) -> BlockOutputs:  # noqa: ANN001
-    """Return the outputs with the last transaction's write set replaced."""
-    return replace(output, write_sets=(*output.write_sets[:-1], writes))
+def get_writes(output: BlockOutputs, position: int) -> list[tuple[bytes, bytes | None]]:
+    """Return one transaction's writes."""
+    return list(decode_state_changes(output.state_changes[position]).items())
+
+
+def with_writes(output: BlockOutputs, writes: list) -> BlockOutputs:  # noqa: ANN001
+    """Return the outputs with the last transaction's write set replaced (encoded as validators encode it)."""
+    return replace(output, state_changes=(*output.state_changes[:-1], encode_state_changes(dict(writes))))
 
 
 def test_a_tampered_state_value_is_refused() -> None:
     laggard, _, response = make_response()
     index = get_user_block_index(response)
     output = response.outputs[index]
-    (key, value), *rest = output.write_sets[-1]
-    tampered = with_writes(output, ((key, (value or b"") + b"\x01"), *rest))
+    (key, value), *rest = get_writes(output, -1)
+    tampered = with_writes(output, [(key, (value or b"") + b"\x01"), *rest])
     assert_refused(laggard, with_output(response, index, tampered), CatchUpStatus.BAD_OUTPUTS)
 
 
@@ -85,7 +91,7 @@ def test_a_write_left_out_is_refused() -> None:
     laggard, _, response = make_response()
     index = get_user_block_index(response)
     output = response.outputs[index]
-    assert_refused(laggard, with_output(response, index, with_writes(output, output.write_sets[-1][1:])),
+    assert_refused(laggard, with_output(response, index, with_writes(output, get_writes(output, -1)[1:])),
                    CatchUpStatus.BAD_OUTPUTS)
 
 
@@ -96,11 +102,11 @@ def test_a_write_that_changes_nothing_is_refused(is_deletion: bool) -> None:
     laggard, _, response = make_response()
     index = get_user_block_index(response)
     output = response.outputs[index]
-    last_keys = dict(output.write_sets[-1])
+    last_keys = dict(get_writes(output, -1))
     # A key that never existed, deleted; or the block metadata's write, repeated by the last transaction.
-    extra = (b"\x07" * 32, None) if is_deletion else next(write for write in output.write_sets[0]
+    extra = (b"\x07" * 32, None) if is_deletion else next(write for write in get_writes(output, 0)
                                                            if write[0] not in last_keys)
-    padded = with_writes(output, (*output.write_sets[-1], extra))
+    padded = with_writes(output, [*get_writes(output, -1), extra])
     assert_refused(laggard, with_output(response, index, padded), CatchUpStatus.BAD_OUTPUTS)
 
 
