@@ -218,6 +218,10 @@ class CatchUp:
         self.in_flight_usecs, self.is_pipelined = self.clock_usecs(), True
         return [SendData(sender, make_request(last))]
 
+    def is_closing_gap(self, position: Position) -> bool:
+        """[SYNC-7] Return True when catch-up, not the core's block retrieval, closes the gap to the newest commit."""
+        return self.is_far_behind(position) or self.is_replaying()
+
     def is_replaying(self) -> bool:
         """[SYNC-7] Return True while the request sent on applying a response is outstanding (not timed out): its
         answer continues the replay, which the core's block retrieval would only race."""

@@ -269,11 +269,11 @@ class Runtime:
         """Carry out the effects of block retrieval, a new epoch and an equivocation report."""
         kind = type(effect)
         if kind is ev.FetchBlocks:
-            is_far_behind = self.fast_sync.is_active or self.catchup.is_far_behind(self.get_committed_position())
-            if not (is_far_behind or self.catchup.is_replaying()):  # [SYNC-7] catch-up's gap: retrieval would race it
+            is_suppressed = self.fast_sync.is_active or self.catchup.is_closing_gap(self.get_committed_position())
+            if not is_suppressed:  # [SYNC-7] a gap catch-up is closing: retrieval would race it
                 self.send_consensus(effect.peer, BlockRetrievalRequest(effect.block_id, effect.count))
             log.debug("fetch blocks", peer=effect.peer.hex(), count=effect.count, root=self.state.tree.get_root().round,
-                      suppressed=is_far_behind)
+                      suppressed=is_suppressed)
         elif kind is ev.NewEpoch:
             self.executor.set_roots([effect.ledger_info_with_signatures.ledger_info.block_id,
                                      effect.epoch_state.genesis_block_id])

@@ -192,3 +192,26 @@ def test_a_deferred_response_whose_base_moved_meanwhile_is_stale_and_writes_noth
     assert laggard.apply_deferred_catchup() == []
     assert laggard.catchup.last_status == CatchUpStatus.STALE
     assert laggard.store.get_latest_version() == version
+
+
+def test_block_retrieval_stays_off_while_the_replays_next_request_is_outstanding() -> None:
+    """[SYNC-7] Near the end of a replay the gap is under one retrieval, but the pipelined answer closes it:
+    retrieval (fetch, then execute every block) would race it and leave that answer stale."""
+    from consensus.events import FetchBlocks
+    from node.runtime.catchup import CATCHUP_RESPONSE_TIMEOUT_USECS
+    from node.runtime.wire import CHANNEL_CATCHUP_RESPONSE, SendData, encode_envelope
+
+    laggard, helper, response = make_response()
+    helper_address = helper.config.core.author
+    last_round = response.blocks[-1].round
+    laggard.catchup.highest_seen_commit = (1, last_round + 5, helper_address)  # 5 rounds: not far behind
+    data = encode_envelope(CHANNEL_CATCHUP_RESPONSE, encode_response(response))
+    assert [type(action) for action in laggard.process_peer_data(helper_address, data)][:1] == [SendData]
+    assert not laggard.catchup.is_far_behind(laggard.get_committed_position())
+    laggard.take_outbound()
+    laggard.apply(FetchBlocks(helper_address, b"\x05" * 32, 5))
+    assert laggard.take_outbound() == []
+    later_usecs = laggard.clock_usecs() + 10 * CATCHUP_RESPONSE_TIMEOUT_USECS
+    laggard.catchup.clock_usecs = lambda: later_usecs  # the request timed out: retrieval is the node's way again
+    laggard.apply(FetchBlocks(helper_address, b"\x05" * 32, 5))
+    assert [type(action) for action in laggard.take_outbound()] == [SendData]
