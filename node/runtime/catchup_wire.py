@@ -17,7 +17,7 @@ from primitives.limits import U64_MAX
 CATCHUP_BLOCKS_PER_RESPONSE_MAX = 256
 CATCHUP_RESPONSE_BYTES_MAX = 4 * 1024 * 1024
 # ... and (roughly) this many transactions, so that applying one response is a short step of the event loop.
-CATCHUP_TRANSACTIONS_PER_RESPONSE_MAX = 2_000
+CATCHUP_TRANSACTIONS_PER_RESPONSE_MAX = 1_000
 
 
 @dataclass(frozen=True, slots=True)
