@@ -16,7 +16,8 @@ from consensus.types import Block
 from consensus.verify import MAX_BLOCKS_PER_RETRIEVAL
 from node.logging import get_logger
 from node.runtime.catchup_limits import CACHED_RESPONSE_COST_BLOCKS, CatchUpServeLimiter
-from node.runtime.catchup_wire import CATCHUP_BLOCKS_PER_RESPONSE_MAX, CatchUpRequest, CatchUpResponse
+from node.runtime.catchup_wire import CATCHUP_BLOCKS_PER_RESPONSE_MAX, CATCHUP_ENCODED_RESPONSE_BYTES_MAX
+from node.runtime.catchup_wire import CatchUpRequest, CatchUpResponse
 from node.runtime.catchup_wire import encode_request, encode_response
 from node.runtime.catchup_wire import get_certified_blocks
 from node.runtime.certified_outputs import BlockOutputs, apply_block_outputs, decode_infos
@@ -248,8 +249,10 @@ class CatchUp:
             self.serve_limits.charge(sender, max(1, len(blocks)), now_usecs)
             if certificate is None:
                 return []
-            response = CatchUpResponse(tuple(blocks), certificate, tuple(outputs))
-            data = encode_envelope(CHANNEL_CATCHUP_RESPONSE, encode_response(response))
+            data = encode_response(CatchUpResponse(tuple(blocks), certificate, tuple(outputs)))
+            if len(data) > CATCHUP_ENCODED_RESPONSE_BYTES_MAX:  # outputs must never make a block unsendable
+                data = encode_response(CatchUpResponse(tuple(blocks), certificate))
+            data = encode_envelope(CHANNEL_CATCHUP_RESPONSE, data)
             self.serve_limits.keep(key, data)
         else:
             self.serve_limits.charge(sender, CACHED_RESPONSE_COST_BLOCKS, now_usecs)

@@ -18,6 +18,9 @@ CATCHUP_BLOCKS_PER_RESPONSE_MAX = 256
 CATCHUP_RESPONSE_BYTES_MAX = 4 * 1024 * 1024
 # ... and (roughly) this many transactions, so that applying one response is a short step of the event loop.
 CATCHUP_TRANSACTIONS_PER_RESPONSE_MAX = 1_000
+# An encoded response above this (a huge first block with its outputs) goes without outputs (the blocks are then
+# re-executed): below the transport's 8 MiB frame (node/network/framing.py: MAX_FRAME_BYTES), which drops more.
+CATCHUP_ENCODED_RESPONSE_BYTES_MAX = 7 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)

@@ -81,7 +81,8 @@ def get_block_outputs(store: Store, block: Block) -> BlockOutputs | None:
 
 def decode_infos(outputs: BlockOutputs) -> list[TransactionInfo] | None:
     """Return the infos of outputs when every status is "executed" in full (the info certifies only the status
-    code); None when one is not, or is malformed. The stored bytes are written anew, so any msgpack form is read."""
+    code), else None (one is not, or is malformed)."""
+    # Read with msgpack directly, in any form: the stored bytes are written anew (ExecutedTransaction.encode_info).
     infos = []
     for data in outputs.infos:
         try:
@@ -169,8 +170,8 @@ def get_write_set(outputs: BlockOutputs, infos: Sequence[TransactionInfo]) -> di
 def apply_block_outputs(executor: SpeculativeExecutor, block: Block, outputs: BlockOutputs,
                         infos: Sequence[TransactionInfo]) -> ExecutedBlock | None:
     """Adopt a block's outputs (infos: decode_infos) as its executed result once they match the block and its infos'
-    state root; None when they do not (nothing adopted). The caller checks the infos against the certified
-    accumulator."""
+    state root, else return None (nothing adopted)."""
+    # The caller checks the infos themselves against the certified accumulator root.
     write_set = get_write_set(outputs, infos)
     ancestry = executor.get_ancestry(block.parent_id)
     if write_set is None or ancestry is None or len(outputs.events) != len(infos) or not infos:

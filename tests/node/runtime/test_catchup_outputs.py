@@ -215,3 +215,20 @@ def test_block_retrieval_stays_off_while_the_replays_next_request_is_outstanding
     laggard.catchup.clock_usecs = lambda: later_usecs  # the request timed out: retrieval is the node's way again
     laggard.apply(FetchBlocks(helper_address, b"\x05" * 32, 5))
     assert [type(action) for action in laggard.take_outbound()] == [SendData]
+
+
+def test_a_response_too_large_with_its_outputs_is_served_without_them(monkeypatch) -> None:  # noqa: ANN001
+    """Outputs must never make blocks unsendable: the transport drops a frame above its limit."""
+    import node.runtime.catchup as catchup_module
+    from node.runtime.wire import decode_envelope
+
+    laggard, helper, response = make_response()
+    requester = laggard.config.core.author
+    request = CatchUpRequest(1, 0, 62)  # not a request served (and cached) before
+    full = decode_response(decode_envelope(helper.catchup.process_request(requester, request, 1)[0].data)[1])
+    assert full.outputs
+    monkeypatch.setattr(catchup_module, "CATCHUP_ENCODED_RESPONSE_BYTES_MAX", len(encode_response(full)) - 1)
+    request = CatchUpRequest(1, 0, 61)
+    bare = decode_response(decode_envelope(helper.catchup.process_request(requester, request, 1)[0].data)[1])
+    assert bare.outputs == () and bare.blocks == full.blocks
+    assert apply_catchup_response(laggard, bare) == CatchUpStatus.APPLIED  # re-executed
