@@ -116,6 +116,17 @@ def compute_ledger_update(trees: LedgerTrees, outputs: Sequence[TransactionOutpu
                         accumulator_nodes, tuple(stale))
 
 
+def compute_certified_update(trees: LedgerTrees, infos: Sequence[TransactionInfo],
+                             write_set: dict[bytes, bytes | None]) -> LedgerUpdate:
+    """Return the update of trees by a block's infos and write set as others executed them (catch-up, ADR 0020)."""
+    last_version = trees.version + len(infos)
+    root, nodes, stale = trees.tree.compute_update_with_stale(last_version, write_set)
+    accumulator_leaves, accumulator_nodes = trees.accumulator.compute_append([info.hash() for info in infos])
+    accumulator_root = _root_after(trees.accumulator, accumulator_leaves, accumulator_nodes)
+    return LedgerUpdate(tuple(infos), last_version, root, accumulator_root, nodes, accumulator_leaves,
+                        accumulator_nodes, tuple(stale))
+
+
 def _root_after(accumulator: MerkleAccumulator, num_leaves: int, nodes: dict[int, bytes]) -> bytes:
     probe = MerkleAccumulator(_Overlay(accumulator.store, nodes), num_leaves)
     probe.prefix = accumulator.prefix

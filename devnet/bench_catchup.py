@@ -1,8 +1,9 @@
 """`stablechain bench-catchup`: how fast a validator that lost its database replays the chain.
 
 A devnet of its own is loaded with transfers; then one validator is stopped, its database deleted,
-and restarted: it fetches the committed blocks from its peers, verifies each certificate, re-executes
-every transaction and commits. The figure is versions replayed per second of catch-up.
+and restarted: it fetches the committed blocks with their outputs from its peers, verifies each certificate
+and the outputs against it (re-executing only what the outputs cannot stand for, ADR 0020) and commits. The
+figure is versions replayed per second of catch-up.
 """
 
 from __future__ import annotations

@@ -17,10 +17,12 @@ from contracts.framework.staking import StakingParams
 from contracts.genesis import CurrencyConfig, DealerConfig, GenesisConfig, ValidatorConfig, build_genesis
 from contracts.state import MerkleAccumulator, SparseMerkleTree, TransactionInfo, compute_state_change_hash
 from contracts.state.accumulator import compute_event_root
+from contracts.state.transaction_info import encode_state_changes
 from contracts.state.hashes import compute_event_hashes
 from node.runtime.application import compute_installed_validator_set
 from node.runtime.commit import IndexWriter, make_block_commit, save_commits
 from node.runtime.executor import STATUS_EXECUTED, VM_RESERVED_ADDRESS, ExecutedBlock, ExecutedTransaction
+from node.runtime.executor import encode_events
 from node.storage.records import BlockCommit
 from node.storage.store import Store
 from node.storage.views import LayeredNodeStore, get_no_node
@@ -196,7 +198,7 @@ def make_genesis_commit(transaction: Transaction, write_set: Mapping[bytes, byte
                              validators)
     certificate = LedgerInfoWithSignatures(ledger_info, ())
     executed_txn = ExecutedTransaction(GENESIS_VERSION, transaction.to_bcs(), info, (STATUS_EXECUTED, None, None),
-                                       tuple(events))
+                                       encode_events(events), state_changes=encode_state_changes(writes))
     accumulator_nodes = {position: node for layer in accumulator_store.layers for position, node in layer.items()}
     executed = ExecutedBlock(ZERO_HASH, ZERO_HASH, GENESIS_VERSION, (executed_txn,), writes, state_root,
                              accumulator_root, tree_nodes, accumulator_nodes, validators)

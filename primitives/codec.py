@@ -97,6 +97,18 @@ def unpack(data: bytes, max_bytes: int = CODEC_MAX_MESSAGE_BYTES, *, canonical: 
     return normalized
 
 
+def unpack_unchecked(data: bytes, max_bytes: int = CODEC_MAX_MESSAGE_BYTES) -> Any:
+    """Decode one value with the size limits alone (no canonical check), for from_plain, which checks every type."""
+    if len(data) > max_bytes:
+        raise DecodeError(f"msgpack message of {len(data)} bytes exceeds {max_bytes}")
+    try:
+        return msgpack.unpackb(data, raw=False, strict_map_key=True, use_list=True, max_bin_len=CODEC_MAX_BIN_BYTES,
+                               max_str_len=CODEC_MAX_STR_BYTES, max_array_len=CODEC_MAX_ARRAY_LENGTH,
+                               max_map_len=CODEC_MAX_MAP_LENGTH, max_ext_len=0)
+    except (ValueError, TypeError, OverflowError, msgpack.UnpackException, RecursionError) as exc:
+        raise DecodeError(f"msgpack: {type(exc).__name__}: {exc}") from None
+
+
 def signing_bytes(domain: str, chain_id: int, obj: Any) -> bytes:
     """Return salt(domain) ‖ chain_id (u8) ‖ pack(obj): domain-separated bytes to sign for non-BCS messages."""
     if not 0 <= chain_id <= 0xFF:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from primitives.bcs import Deserializer, Serializer
-from primitives.errors import invariant
+from primitives.errors import DecodeError, invariant
 from primitives.hashing import HASH_LENGTH, hash_with_salt
 from primitives.limits import U64_MAX
 
@@ -80,12 +80,37 @@ class TransactionInfo:
         return hash_with_salt(TRANSACTION_INFO_SALT, self.to_bcs())
 
 
-def compute_state_change_hash(changes: Mapping[bytes, bytes | None]) -> bytes:
-    """Return the hash of a transaction's write set: BCS Vec<([u8;32], Option<Vec<u8>>)> sorted by key."""
+def encode_state_changes(changes: Mapping[bytes, bytes | None]) -> bytes:
+    """Return a transaction's write set as BCS Vec<([u8;32], Option<Vec<u8>>)> sorted by key."""
     serializer = Serializer()
     serializer.uleb128(len(changes))
     for key in sorted(changes):
         invariant(type(key) is bytes and len(key) == HASH_LENGTH, "state keys are 32 bytes")
         serializer.fixed_bytes(key)
         serializer.option(changes[key], Serializer.bytes)
-    return hash_with_salt(STATE_CHANGE_SALT, serializer.output())
+    return serializer.output()
+
+
+def decode_state_changes(data: bytes) -> dict[bytes, bytes | None]:
+    """Return the write set of encode_state_changes's bytes; DecodeError when malformed or not strictly sorted."""
+    deserializer = Deserializer(data)
+    changes: dict[bytes, bytes | None] = {}
+    previous = b""
+    for _ in range(deserializer.length("state changes")):
+        key = deserializer.fixed_bytes(HASH_LENGTH)
+        if key <= previous:
+            raise DecodeError("state changes are strictly sorted by key")
+        previous = key
+        changes[key] = deserializer.option(Deserializer.bytes)
+    deserializer.finish()
+    return changes
+
+
+def compute_state_change_hash(changes: Mapping[bytes, bytes | None]) -> bytes:
+    """Return the hash of a transaction's write set: of its encode_state_changes bytes."""
+    return compute_encoded_state_change_hash(encode_state_changes(changes))
+
+
+def compute_encoded_state_change_hash(encoded: bytes) -> bytes:
+    """Return the state change hash of a write set already encoded by encode_state_changes."""
+    return hash_with_salt(STATE_CHANGE_SALT, encoded)

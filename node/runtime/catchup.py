@@ -16,10 +16,14 @@ from consensus.types import Block
 from consensus.verify import MAX_BLOCKS_PER_RETRIEVAL
 from node.logging import get_logger
 from node.runtime.catchup_limits import CACHED_RESPONSE_COST_BLOCKS, CatchUpServeLimiter
+from node.runtime.catchup_wire import CATCHUP_BLOCKS_PER_RESPONSE_MAX, CATCHUP_ENCODED_RESPONSE_BYTES_MAX
+from node.runtime.catchup_wire import CatchUpRequest, CatchUpResponse
+from node.runtime.catchup_wire import encode_request, encode_response
+from node.runtime.catchup_wire import get_certified_blocks
+from node.runtime.certified_outputs import BlockOutputs, apply_block_outputs, decode_infos
 from node.runtime.executor import SpeculativeExecutor
 from node.runtime.wire import (
     CHANNEL_CATCHUP_REQUEST,
-    CATCHUP_RESPONSE_BYTES_MAX,
     CHANNEL_CATCHUP_RESPONSE,
     PEER_MESSAGE_BYTES_MAX,
     BroadcastData,
@@ -27,17 +31,10 @@ from node.runtime.wire import (
     SendData,
     encode_envelope,
 )
-from node.storage.codecs import decode_block
 from node.storage.store import Store
 from primitives.certified.blocks import compute_block_id
 from primitives.certified.ledger_info import LedgerInfo, LedgerInfoWithSignatures, check_ledger_info_signatures
-from primitives.certified.ledger_info import decode_ledger_info
-from primitives.certified.plain import from_plain, to_plain
-from primitives.codec import pack, unpack
-from primitives.limits import U64_MAX
 
-# One response carries at most this many blocks and about CATCHUP_RESPONSE_BYTES_MAX bytes of them (node.runtime.wire).
-CATCHUP_BLOCKS_PER_RESPONSE_MAX = 256
 # A node this many rounds behind a certified commit catches up here; a smaller gap is closed by the core's block
 # retrieval ([SYNC-3], one request of up to MAX_BLOCKS_PER_RETRIEVAL blocks), or here when it is stuck.
 CATCHUP_ROUND_LAG_MIN = MAX_BLOCKS_PER_RETRIEVAL
@@ -62,52 +59,16 @@ class CatchUpStatus(IntEnum):
     BAD_CHAIN = 3
     ROOT_MISMATCH = 4
     EMPTY = 5
-
-
-@dataclass(frozen=True, slots=True)
-class CatchUpRequest:
-    """Ask for committed blocks after (epoch, round) of the requester's last committed block."""
-
-    epoch: int
-    round: int
-    block_count_max: int
-
-
-@dataclass(frozen=True, slots=True)
-class CatchUpResponse:
-    """Committed blocks (oldest first) and the certificate that signs the last one's ledger info."""
-
-    blocks: tuple[Block, ...]
-    certificate: LedgerInfoWithSignatures | None
+    BAD_OUTPUTS = 6
 
 
 @dataclass(frozen=True, slots=True)
 class CatchUpResult:
-    """What a response came to: APPLIED (blocks verified and re-executed, for the runtime to commit) or why not,
-    and the request for the next blocks, already pipelined (sent only when applied)."""
+    """What a response came to: APPLIED (certified and chained: for the runtime to apply and commit) or why not, and
+    the request for the next blocks (sent before these are applied)."""
 
     status: CatchUpStatus
     next_requests: tuple[Outbound, ...] = ()
-
-
-def encode_request(request: CatchUpRequest) -> bytes:
-    """Return the peer bytes of a request."""
-    return pack(to_plain(request))
-
-
-def encode_response(response: CatchUpResponse) -> bytes:
-    """Return the peer bytes of a response."""
-    return pack(to_plain(response))
-
-
-def decode_request(body: bytes) -> CatchUpRequest:
-    """Decode a request or raise DecodeError."""
-    return from_plain(CatchUpRequest, unpack(body))
-
-
-def decode_response(body: bytes) -> CatchUpResponse:
-    """Decode a response or raise DecodeError."""
-    return from_plain(CatchUpResponse, unpack(body))
 
 
 def get_committed_position(state: CoreState) -> Position:
@@ -144,6 +105,13 @@ def check_response(state: CoreState, blocks: tuple[Block, ...], certificate: Led
     return CatchUpStatus.APPLIED
 
 
+def get_response_status(state: CoreState, response: CatchUpResponse) -> CatchUpStatus:
+    """Return APPLIED when a response is not empty, is certified and chains from our root to its certificate."""
+    if not response.blocks or response.certificate is None:
+        return CatchUpStatus.EMPTY
+    return check_response(state, response.blocks, response.certificate)
+
+
 def get_shown_commit(event: Event) -> LedgerInfo | None:
     """Return the ledger info of the highest commit certificate a verified peer event carries, if any."""
     message = getattr(event, "message", None)
@@ -163,6 +131,7 @@ class CatchUp:
         self.probe_peer: bytes | None = None  # a peer that claimed a later epoch, to ask once
         self.last_position: Position | None = None  # our committed position at the last check
         self.in_flight_usecs: int | None = None  # when the outstanding request was sent
+        self.is_pipelined = False  # the outstanding request was sent on applying a response (a replay goes on)
         self.served: dict[bytes, tuple[CatchUpRequest, int]] = {}  # peer -> (last request, when served)
         self.serve_limits = CatchUpServeLimiter()
         self.last_status: CatchUpStatus | None = None
@@ -212,7 +181,7 @@ class CatchUp:
             return [BroadcastData(make_request(position))]
         if self.in_flight_usecs is not None and now_usecs - self.in_flight_usecs < CATCHUP_RESPONSE_TIMEOUT_USECS:
             return []
-        self.in_flight_usecs = None
+        self.in_flight_usecs, self.is_pipelined = None, False
         seen = self.highest_seen_commit
         is_stuck = position == self.last_position
         self.last_position = position
@@ -246,10 +215,21 @@ class CatchUp:
         # Without a verified target (an answer to a probe), keep asking while answers extend our root.
         is_reached = seen is not None and seen[:2] <= last
         if is_reached or (certificate is not None and certificate.ledger_info.is_epoch_ending()):
-            self.in_flight_usecs = None
+            self.in_flight_usecs, self.is_pipelined = None, False
             return []
-        self.in_flight_usecs = self.clock_usecs()
+        self.in_flight_usecs, self.is_pipelined = self.clock_usecs(), True
         return [SendData(sender, make_request(last))]
+
+    def is_closing_gap(self, position: Position) -> bool:
+        """[SYNC-7] Return True when catch-up, not the core's block retrieval, closes the gap to the newest commit."""
+        return self.is_far_behind(position) or self.is_replaying()
+
+    def is_replaying(self) -> bool:
+        """[SYNC-7] Return True while the request sent on applying a response is outstanding (not timed out): its
+        answer continues the replay, which the core's block retrieval would only race."""
+        sent_usecs = self.in_flight_usecs
+        return self.is_pipelined and sent_usecs is not None and (
+            self.clock_usecs() - sent_usecs < CATCHUP_RESPONSE_TIMEOUT_USECS)
 
     # ---- serving ------------------------------------------------------------------------------------
 
@@ -266,11 +246,14 @@ class CatchUp:
             return []
         data = self.serve_limits.get_cached(key)
         if data is None:
-            blocks, certificate = self.get_certified_blocks(request, current_epoch)
+            blocks, certificate, outputs = get_certified_blocks(self.store, request, current_epoch)
             self.serve_limits.charge(sender, max(1, len(blocks)), now_usecs)
             if certificate is None:
                 return []
-            data = encode_envelope(CHANNEL_CATCHUP_RESPONSE, encode_response(CatchUpResponse(tuple(blocks), certificate)))
+            data = encode_response(CatchUpResponse(tuple(blocks), certificate, tuple(outputs)))
+            if len(data) > CATCHUP_ENCODED_RESPONSE_BYTES_MAX:  # outputs must never make a block unsendable
+                data = encode_response(CatchUpResponse(tuple(blocks), certificate))
+            data = encode_envelope(CHANNEL_CATCHUP_RESPONSE, data)
             if len(data) > PEER_MESSAGE_BYTES_MAX:
                 # [NET-4] One commit batch larger than a frame (docs/security.md, Open): not sendable, never fatal.
                 log.warning("catch-up answer too large for a frame; not sent", bytes=len(data), blocks=len(blocks))
@@ -280,58 +263,69 @@ class CatchUp:
             self.serve_limits.charge(sender, CACHED_RESPONSE_COST_BLOCKS, now_usecs)
         return [SendData(sender, data)]
 
-    def get_certified_blocks(self, request: CatchUpRequest,
-                             current_epoch: int) -> tuple[list[Block], LedgerInfoWithSignatures | None]:
-        """Return committed blocks after the request's round up to the last certified one within budget."""
-        if request.epoch > current_epoch or request.round >= U64_MAX:
-            return [], None
-        # Blocks of the requester's epoch only: its last one is certified by the set the requester knows,
-        # and an epoch-ending certificate hands it over to the next epoch.
-        limit = max(1, min(request.block_count_max, CATCHUP_BLOCKS_PER_RESPONSE_MAX))
-        blocks: list[Block] = []
-        certified_count, certificate, size = 0, None, 0
-        for stored in self.store.get_blocks(request.epoch, request.round + 1, limit):
-            if certificate is not None and size + len(stored.block) > CATCHUP_RESPONSE_BYTES_MAX:
-                break
-            block = decode_block(stored.block)
-            if block.epoch != request.epoch:
-                break
-            blocks.append(block)
-            size += len(stored.block)
-            commit_cert = self.store.get_commit_cert(stored.epoch, stored.round_number)
-            if commit_cert:
-                certified_count, certificate = len(blocks), decode_ledger_info(commit_cert)
-        return blocks[:certified_count], certificate
-
     # ---- applying -----------------------------------------------------------------------------------
 
     def process_response(self, sender: bytes, response: CatchUpResponse, state: CoreState) -> CatchUpResult:
-        """Verify and re-execute a peer's blocks on the core's root; the runtime commits them when APPLIED.
-
-        The next request leaves before this response is executed, so the peer reads the next blocks while we
-        replay these; should these fail, the answer to it is simply stale.
-        """
-        pipelined = self.request_next(sender, response, state.tree.root_id)
-        status = self.apply_response(response, state)
+        """Check a peer's response (certificate and chain, nothing executed); when it holds, return the request for
+        the next blocks, which leaves before these are applied (apply_checked), so the peer reads while we apply."""
+        status = get_response_status(state, response)
         self.last_status = status
         if status != CatchUpStatus.APPLIED:
             log.debug("catch-up response refused", status=int(status), sender=sender.hex())
             return CatchUpResult(status)
-        self.applied_count += 1
-        self.highest_seen_version = max(self.highest_seen_version, response.certificate.ledger_info.version)  # type: ignore[union-attr]
-        return CatchUpResult(status, tuple(pipelined))
+        return CatchUpResult(status, tuple(self.request_next(sender, response, state.tree.root_id)))
+
+    def apply_checked(self, response: CatchUpResponse, state: CoreState) -> CatchUpStatus:
+        """Apply a checked response's blocks on the core's root; the runtime commits them when APPLIED."""
+        status = self.apply_verified(response, state)
+        self.last_status = status
+        if status == CatchUpStatus.APPLIED:
+            self.applied_count += 1
+            self.highest_seen_version = max(self.highest_seen_version, response.certificate.ledger_info.version)  # type: ignore[union-attr]
+        return status
 
     def apply_response(self, response: CatchUpResponse, state: CoreState) -> CatchUpStatus:
-        """Return APPLIED once the response's blocks are verified and re-executed to the certified roots, or why not."""
-        certificate = response.certificate
-        if not response.blocks or certificate is None:
-            return CatchUpStatus.EMPTY
-        status = check_response(state, response.blocks, certificate)
-        if status != CatchUpStatus.APPLIED:
-            return status
-        if not self.execute_certified(response.blocks, certificate.ledger_info):
-            return CatchUpStatus.ROOT_MISMATCH
-        return CatchUpStatus.APPLIED
+        """Return APPLIED once the response's blocks are verified and applied to the certified roots, or why not."""
+        status = get_response_status(state, response)
+        return status if status != CatchUpStatus.APPLIED else self.apply_verified(response, state)
+
+    def apply_verified(self, response: CatchUpResponse, state: CoreState) -> CatchUpStatus:
+        """Apply a checked response: adopt its outputs, or re-execute its blocks when it carries none."""
+        info = response.certificate.ledger_info  # type: ignore[union-attr]
+        if response.blocks[0].parent_id != state.tree.root_id:
+            return CatchUpStatus.STALE  # the root moved since the check (a deferred application)
+        if response.outputs:
+            return self.apply_outputs(response.blocks, response.outputs, info)
+        return CatchUpStatus.APPLIED if self.execute_certified(response.blocks, info) else CatchUpStatus.ROOT_MISMATCH
+
+    def apply_outputs(self, blocks: tuple[Block, ...], outputs: tuple[BlockOutputs, ...],
+                      info: LedgerInfo) -> CatchUpStatus:
+        """[SYNC-9] Adopt the blocks' certified outputs (execute those they cannot stand for); APPLIED when they reach
+        the certificate's version and roots, else why not (nothing adopted is kept)."""
+        if len(outputs) != len(blocks):
+            return CatchUpStatus.BAD_OUTPUTS
+        executed_count = 0
+        for index, (block, output) in enumerate(zip(blocks, outputs)):
+            executed = self.executor.get_executed(block.id)
+            # Execution alone computes a new validator set; infos certify an abort's status code, not its detail.
+            is_epoch_ending = index == len(blocks) - 1 and info.is_epoch_ending()
+            infos = None if executed is not None or is_epoch_ending else decode_infos(output)
+            if executed is None and infos:
+                executed = apply_block_outputs(self.executor, block, output, infos)
+            elif executed is None:  # trusting, as execute_certified's first pass (the roots are compared below)
+                executed, executed_count = self.executor.execute(block, is_certified=True), executed_count + 1
+            if executed is None:
+                self.executor.forget(block.id for block in blocks)
+                return CatchUpStatus.BAD_OUTPUTS
+        # The accumulator root covers every info (so every block's state root): the certificate vouches for all.
+        if (executed.last_version, executed.state_root, executed.accumulator_root) == (
+                info.version, info.state_root, info.accumulator_root):
+            return CatchUpStatus.APPLIED
+        self.executor.forget(block.id for block in blocks)
+        # A block executed without signature checks may have kept a transaction the validators skipped: redo it all.
+        if executed_count and self.execute_certified(blocks, info):
+            return CatchUpStatus.APPLIED
+        return CatchUpStatus.ROOT_MISMATCH
 
     def execute_certified(self, blocks: tuple[Block, ...], info: LedgerInfo) -> bool:
         """Re-execute certified blocks; True when they reach the certificate's version and roots.

@@ -51,14 +51,15 @@ def make_block_commit(block: Block, executed: ExecutedBlock, certificate: Ledger
     info = certificate.ledger_info
     records = tuple(TransactionRecord(txn.version, txn.transaction, txn.encode_info(), txn.sender,
                                       txn.sequence_number) for txn in executed.transactions)
-    events = tuple(EventRecord(event.key.value, event.sequence_number, txn.version, index, event.to_bcs())
-                   for txn in executed.transactions for index, event in enumerate(txn.events))
+    events = tuple(EventRecord(key, sequence_number, txn.version, index, event)
+                   for txn in executed.transactions for index, (key, sequence_number, event) in enumerate(txn.events))
     values = tuple(StateValueWrite(key, executed.last_version, value) for key, value in executed.write_set.items())
     encoded = encode_ledger_info(certificate)
     record = LedgerInfoRecord(info.version, info.epoch, encoded, info.is_epoch_ending())
     return BlockCommit(block.round, block.id, encode_block(block), encode_quorum_cert(block.quorum_cert),
                        encoded if is_certified else b"", record, records, events, tuple(executed.tree_nodes.items()),
-                       tuple(executed.accumulator_nodes.items()), values, executed.stale_tree_nodes)
+                       tuple(executed.accumulator_nodes.items()), values, executed.stale_tree_nodes,
+                       tuple(txn.state_changes for txn in executed.transactions))
 
 
 def compute_index_puts(blocks: Sequence[Block], commits: Sequence[BlockCommit],

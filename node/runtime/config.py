@@ -35,3 +35,7 @@ class RuntimeConfig:
     index_writers: tuple[IndexWriter, ...] = CONSENSUS_INDEX_WRITERS
     # A fresh node installs a verified state snapshot from a peer instead of replaying history (ADR 0018).
     fast_sync: bool = False
+
+    def get_payload_limits(self) -> tuple[int, int]:
+        """Return (transactions, bytes) a proposed block's payload may hold."""
+        return self.block_transactions_max, self.block_payload_bytes_max

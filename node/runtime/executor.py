@@ -10,6 +10,7 @@ from contracts.application import Application
 from contracts.ledger_trees import LedgerTrees
 from contracts.outputs import BlockOutput, TransactionOutput, is_retry
 from contracts.state import MerkleAccumulator, SparseMerkleTree, TransactionInfo
+from contracts.state.transaction_info import encode_state_changes
 from contracts.vm.status import VMStatus
 from contracts.vm.storage import StateView
 from node.storage.codecs import StoredStatus, encode_stored_info
@@ -29,6 +30,8 @@ SIGNATURE_CACHE_MAX_ENTRIES = 200_000
 # Diem's VM-reserved address proposes blocks without an author.
 VM_RESERVED_ADDRESS = AccountAddress(bytes(16))
 STATUS_EXECUTED = "executed"
+# An event as stored: (event key, sequence number, BCS of the ContractEvent).
+StoredEvent = tuple[bytes, int, bytes]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,9 +42,10 @@ class ExecutedTransaction:
     transaction: bytes  # BCS of Transaction
     info: TransactionInfo
     status: StoredStatus
-    events: tuple[ContractEvent, ...]
+    events: tuple[StoredEvent, ...]
     sender: bytes | None = None
     sequence_number: int | None = None
+    state_changes: bytes = b""  # what this transaction wrote, as its state change hash covers it
 
     def encode_info(self) -> bytes:
         """Return the stored info: BCS TransactionInfo plus the status detail the RPC views need."""
@@ -114,16 +118,22 @@ def decode_or_none(entry: bytes) -> SignedTransaction | None:
         return None
 
 
+def encode_events(events: Iterable[ContractEvent]) -> tuple[StoredEvent, ...]:
+    """Return events in their stored form."""
+    return tuple((event.key.value, event.sequence_number, event.to_bcs()) for event in events)
+
+
 def make_executed_transaction(version: int, transaction: Transaction, output: TransactionOutput,
                               info: TransactionInfo) -> ExecutedTransaction:
     """Return a kept transaction's record at version."""
-    events = tuple(output.events)
+    events = encode_events(output.events)
     status = encode_status(output.status)
     value = transaction.value
+    changes = encode_state_changes(output.write_set)
     if isinstance(value, SignedTransaction):
         return ExecutedTransaction(version, transaction.to_bcs(), info, status, events, value.sender.value,
-                                   value.sequence_number)
-    return ExecutedTransaction(version, transaction.to_bcs(), info, status, events)
+                                   value.sequence_number, changes)
+    return ExecutedTransaction(version, transaction.to_bcs(), info, status, events, state_changes=changes)
 
 
 class SpeculativeExecutor:
@@ -202,6 +212,11 @@ class SpeculativeExecutor:
                                              [layer.accumulator_nodes for layer in ancestry])
         return LedgerTrees(SparseMerkleTree(tree_nodes, version), MerkleAccumulator(accumulator_nodes, version + 1),
                            version)
+
+    def adopt(self, executed: ExecutedBlock) -> None:
+        """Record a block's result taken from certified outputs instead of executing it (catch-up, ADR 0020)."""
+        invariant(self.get_ancestry(executed.parent_id) is not None, "an adopted block extends a known one")
+        self.executed[executed.block_id] = executed
 
     def forget(self, block_ids: Iterable[bytes]) -> None:
         """Drop speculative results (a certified replay that did not reach the certified roots)."""

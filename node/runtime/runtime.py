@@ -17,15 +17,16 @@ from node.keys.ring import describe_missing_consensus_key
 from node.logging import get_logger
 from node.mempool import Mempool, MempoolStatus
 from node.runtime.catchup import CatchUp, CatchUpResponse, CatchUpStatus, Position, get_committed_position
-from node.runtime.catchup import decode_request, decode_response
+from node.runtime.catchup_wire import decode_request, decode_response
 from node.runtime.commit import make_block_commit, make_ledger_info, save_commits
 from node.runtime.config import RuntimeConfig
 from node.runtime.containment import PeerGuard
 from node.runtime.evidence import EvidenceReporter
-from node.runtime.executor import ExecutedBlock, SpeculativeExecutor, compute_payload_hash
+from node.runtime.executor import ExecutedBlock, SpeculativeExecutor
 from node.runtime.recovery import load_committed_timestamp_usecs, recover_core
 from node.runtime.snapshot import FastSync, SnapshotServer, decode_snapshot_request, decode_snapshot_response
 from node.runtime.submit import SubmitResult, SubmitStatus, admit_transaction, compute_next_sequence_number
+from node.runtime.submit import make_payload
 from node.runtime.wire import CHANNEL_CATCHUP_REQUEST, CHANNEL_CATCHUP_RESPONSE, CHANNEL_CONSENSUS, CHANNEL_TRANSACTION
 from node.runtime.wire import CHANNEL_SNAPSHOT_REQUEST, CHANNEL_SNAPSHOT_RESPONSE, BroadcastData, CommitNotice
 from node.runtime.wire import DeferPayload, Outbound, SendData, SetPeers, SetTimer, decode_envelope
@@ -77,6 +78,8 @@ class Runtime:
                                          self.submit_signed, clock_usecs)
         self.is_key_check_due = True  # [EPOCH-6] poll the key ring after the next call
         self.key_missing_epochs: list[int] = []  # epochs whose set lists a consensus key we lacked (logged once)
+        self.is_catchup_deferred = False  # the service applies checked catch-up responses after sending on
+        self.deferred_catchup: tuple[bytes, CatchUpResponse] | None = None
 
     def recover_core(self) -> CoreState:
         """Rebuild the core from what the store holds: safety data, blocks, sync info, last commit."""
@@ -211,23 +214,28 @@ class Runtime:
         return [*self.catchup.get_requests(self.get_committed_position(), is_startup=True), *self.start()]
 
     def process_catchup_response(self, sender: bytes, response: CatchUpResponse) -> list[Outbound]:
-        """Commit a peer's blocks once catch-up verified and re-executed them; restart consensus from the new root."""
+        """Check a peer's blocks and ask for the next ones; apply these now, or (is_catchup_deferred) once the service
+        sent that request (apply_deferred_catchup), so the peer reads the next blocks while we apply these."""
         if self.fast_sync.is_active:
             return []  # the snapshot comes first; blocks after it are asked for once it is installed
         result = self.catchup.process_response(sender, response, self.state)
         if result.status != CatchUpStatus.APPLIED:
             return []
+        self.deferred_catchup = (sender, response)
+        if self.is_catchup_deferred:
+            return list(result.next_requests)
+        return [*result.next_requests, *self.apply_deferred_catchup()]
+
+    def apply_deferred_catchup(self) -> list[Outbound]:
+        """Apply and commit the checked catch-up response waiting, if any; restart consensus from the new root."""
+        pending, self.deferred_catchup = self.deferred_catchup, None
+        if pending is None or self.catchup.apply_checked(pending[1], self.state) != CatchUpStatus.APPLIED:
+            return []
+        sender, response = pending
         self.commit_blocks(response.certificate, response.blocks)  # type: ignore[arg-type]
         log.info("caught up", blocks=len(response.blocks), version=self.get_committed_version(), sender=sender.hex())
         self.state = self.recover_core()
-        return [*result.next_requests, *self.start()]
-
-    def apply_catchup_response(self, response: CatchUpResponse) -> CatchUpStatus:
-        """Verify, re-execute and commit a response's blocks (no restart); return APPLIED or why not."""
-        status = self.catchup.apply_response(response, self.state)
-        if status == CatchUpStatus.APPLIED:
-            self.commit_blocks(response.certificate, response.blocks)  # type: ignore[arg-type]
-        return status
+        return self.start()
 
     def apply(self, effect: ev.Effect) -> None:
         """Carry out one effect; persistence is synced before the next effect runs."""
@@ -261,11 +269,11 @@ class Runtime:
         """Carry out the effects of block retrieval, a new epoch and an equivocation report."""
         kind = type(effect)
         if kind is ev.FetchBlocks:
-            is_far_behind = self.fast_sync.is_active or self.catchup.is_far_behind(self.get_committed_position())
-            if not is_far_behind:  # [SYNC-7] a far gap is catch-up's: retrieval would race it
+            is_suppressed = self.fast_sync.is_active or self.catchup.is_closing_gap(self.get_committed_position())
+            if not is_suppressed:  # [SYNC-7] a gap catch-up is closing: retrieval would race it
                 self.send_consensus(effect.peer, BlockRetrievalRequest(effect.block_id, effect.count))
             log.debug("fetch blocks", peer=effect.peer.hex(), count=effect.count, root=self.state.tree.get_root().round,
-                      suppressed=is_far_behind)
+                      suppressed=is_suppressed)
         elif kind is ev.NewEpoch:
             self.executor.set_roots([effect.ledger_info_with_signatures.ledger_info.block_id,
                                      effect.epoch_state.genesis_block_id])
@@ -280,7 +288,7 @@ class Runtime:
 
     def request_payload(self, effect: ev.RequestPayload) -> None:
         """Answer RequestPayload now, or later when nothing waits (mempool empty, no uncommitted txns)."""
-        ready = self.make_payload(effect)
+        ready = make_payload(self.mempool, effect, self.config.get_payload_limits(), self.clock_usecs())
         # Uncommitted transactions need the next rounds to commit them: never delay those rounds.
         if ready.payload or effect.excluded_payload or self.config.empty_block_delay_ms <= 0:
             self.deferred_payload = None
@@ -294,15 +302,7 @@ class Runtime:
         effect, self.deferred_payload = self.deferred_payload, None
         if effect is None:
             return self.take_outbound()
-        return self.process(self.make_payload(effect))
-
-    def make_payload(self, effect: ev.RequestPayload) -> ev.PayloadReady:
-        """Answer RequestPayload from the mempool, leaving out transactions of uncommitted blocks."""
-        excluded = {compute_payload_hash(entry) for entry in effect.excluded_payload}
-        batch = self.mempool.get_batch(self.config.block_transactions_max, self.config.block_payload_bytes_max,
-                                       excluded)
-        payload = tuple(txn.transaction.to_bcs() for txn in batch)
-        return ev.PayloadReady(effect.epoch, effect.round, payload, self.clock_usecs())
+        return self.process(make_payload(self.mempool, effect, self.config.get_payload_limits(), self.clock_usecs()))
 
     def execute_blocks(self, blocks: tuple[Block, ...]) -> None:
         """Execute ordered blocks in order and feed BlockExecuted; stop after a reconfiguration."""

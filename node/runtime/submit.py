@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
+from consensus import events as ev
 from contracts.application import Application
 from contracts.vm.storage import StateView
 from node.mempool import Mempool, MempoolStatus, is_accepted, verify_transaction
+from node.runtime.executor import compute_payload_hash
 from primitives.types.names import AccountAddress
 from primitives.types.transactions import SignedTransaction
 
@@ -67,3 +69,12 @@ def compute_next_sequence_number(address: bytes, mempool: Mempool, application: 
     if waiting:
         sequence_number = max(sequence_number, waiting[-1].sequence_number + 1)
     return sequence_number
+
+
+def make_payload(mempool: Mempool, effect: ev.RequestPayload, limits: tuple[int, int],
+                 now_usecs: int) -> ev.PayloadReady:
+    """Answer RequestPayload from the mempool within (transactions, bytes) limits, without uncommitted blocks' txns."""
+    excluded = {compute_payload_hash(entry) for entry in effect.excluded_payload}
+    batch = mempool.get_batch(limits[0], limits[1], excluded)
+    payload = tuple(txn.transaction.to_bcs() for txn in batch)
+    return ev.PayloadReady(effect.epoch, effect.round, payload, now_usecs)

@@ -36,6 +36,10 @@ from primitives.types.transactions import SignedTransaction
 
 LOCAL_INBOX_MAX_EVENTS = 1_000
 CATCHUP_CHECK_INTERVAL_MS = 1_000
+# The start-up catch-up request waits (at most this long) for a first connected peer: a request to nobody is lost,
+# and the next one would leave only when it timed out (CATCHUP_RESPONSE_TIMEOUT_USECS).
+CATCHUP_STARTUP_PEER_WAIT_MS = 2_000
+PEER_POLL_INTERVAL_MS = 20
 METRICS_REFRESH_INTERVAL_MS = 1_000
 # Admission times kept for the submit-to-commit histogram; the oldest are forgotten beyond this.
 SUBMIT_TIMES_MAX = 100_000
@@ -56,6 +60,7 @@ class NodeService:
     def __init__(self, config: NodeConfig, parts: NodeParts, metrics: NodeMetrics | None = None) -> None:
         self.config = config
         self.runtime = parts.runtime
+        self.runtime.is_catchup_deferred = True
         self.network = parts.network
         self.ledger = parts.ledger
         self.metrics = metrics or NodeMetrics()
@@ -89,7 +94,6 @@ class NodeService:
                 if self.config.regulator is not None:
                     await self.compliance.start(self.config.regulator.listen_host, self.config.regulator.listen_port)
                 self.carry_out(self.runtime.start())
-                self.carry_out(self.runtime.get_catchup_requests(is_startup=True))
                 log.info("node started", role=self.config.role, peer_port=self.network.listen_port,
                          rpc_port=self.rpc_port, version=self.runtime.get_committed_version())
                 if on_ready is not None:
@@ -97,6 +101,7 @@ class NodeService:
                 group.create_task(self.consume_network(), name="network-inbox")
                 group.create_task(self.consume_local(), name="local-inbox")
                 group.create_task(self.check_catchup(), name="catch-up")
+                group.create_task(self.start_catchup(), name="catch-up-start")
                 group.create_task(self.refresh_metrics(), name="metrics")
                 group.create_task(self.follower.run(), name="follower")
                 prune_config = make_prune_config(self.config.storage)
@@ -138,6 +143,9 @@ class NodeService:
             rejected_before = self.runtime.rejected_messages
             with self.metrics.event_latency.time():
                 self.carry_out(self.runtime.process_peer_data(sender, data))
+            if self.runtime.deferred_catchup is not None:
+                await asyncio.sleep(0)  # the request for the next blocks leaves (and RPC answers) before we apply
+                self.carry_out(self.runtime.peer_guard.run(sender, self.runtime.apply_deferred_catchup) or [])
             if self.runtime.rejected_messages > rejected_before:
                 self.metrics.rejected_peer_messages.inc()
 
@@ -151,6 +159,13 @@ class NodeService:
             self.metrics.timeouts.inc()
             with self.metrics.event_latency.time():
                 self.carry_out(self.runtime.process(event))
+
+    async def start_catchup(self) -> None:
+        """Ask every peer for committed blocks once one is connected (or CATCHUP_STARTUP_PEER_WAIT_MS passed)."""
+        deadline = time.monotonic() + CATCHUP_STARTUP_PEER_WAIT_MS / MS_PER_SEC
+        while not self.network.get_connected_peers() and time.monotonic() < deadline:
+            await asyncio.sleep(PEER_POLL_INTERVAL_MS / MS_PER_SEC)
+        self.carry_out(self.runtime.get_catchup_requests(is_startup=True))
 
     async def check_catchup(self) -> None:
         """Periodically ask a peer for committed blocks when one showed a newer commit than ours."""

@@ -69,3 +69,13 @@ def compute_state_puts(commit: BlockCommit) -> list[tuple[bytes, bytes]]:
         value = TOMBSTONE if write.value is None else PRESENT + write.value
         puts.append((schema.state_value_key(write.state_key_hash, write.version), value))
     return puts
+
+
+def compute_write_set_puts(commit: BlockCommit) -> list[tuple[bytes, bytes]]:
+    """Return the entry that keeps what each transaction of a committed block wrote, with their versions (served by
+    catch-up)."""
+    if not commit.transactions or len(commit.transaction_state_changes) != len(commit.transactions):
+        return []
+    changes = list(commit.transaction_state_changes)
+    record = pack_record([commit.transactions[0].version, commit.transactions[-1].version, changes])
+    return [(schema.block_write_set_key(commit.ledger_info.epoch, commit.round_number), record)]

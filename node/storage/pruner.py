@@ -21,7 +21,8 @@ RETENTION_VERSIONS_MIN = 100
 # State-value rows read per step of the sweep (it walks every key's versions, then starts again).
 STATE_VALUE_ROWS_PER_STEP = 5_000
 STALE_NODES_PER_STEP = 20_000
-BLOCK_KEYS = 6  # ledger info, block, id index, quorum certificate, commit certificate, reputation record
+# Ledger info, block, id index, quorum certificate, commit certificate, reputation record, write set.
+BLOCK_KEYS = 7
 BLOCK_KEYS_PER_STEP = 1_000 * BLOCK_KEYS
 # Blocks of the last this many rounds are never pruned: a restart reads them back (RECOVERED_COMMITTED_BLOCKS)
 # with their leader-reputation records (RECOVERED_HISTORY_ROUNDS).
@@ -107,7 +108,7 @@ def prune_blocks_step(store: Store, config: PruneConfig, progress: PruneProgress
         if not is_epoch_end:  # epoch-change proofs link through it, and its block is the next epoch's parent
             deletes += [key, schema.block_key(epoch, info.round), schema.block_id_key(info.block_id),
                         schema.quorum_cert_key(epoch, info.round), schema.commit_cert_key(epoch, info.round),
-                        schema.leader_history_key(epoch, info.round)]
+                        schema.leader_history_key(epoch, info.round), schema.block_write_set_key(epoch, info.round)]
     progress.block_cursor = cursor
     if deletes:
         store.backend.write([], deletes, sync=False)

@@ -62,6 +62,17 @@ class BlockCommit:
     accumulator_nodes: tuple[tuple[int, bytes], ...] = ()
     state_values: tuple[StateValueWrite, ...] = ()
     stale_state_nodes: tuple[bytes, ...] = ()  # tree nodes replaced at ledger_info.version (ADR 0018)
+    # What each transaction wrote, in order, as its state change hash covers it (served by catch-up, ADR 0020).
+    transaction_state_changes: tuple[bytes, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class BlockWriteSet:
+    """What each transaction of one committed block wrote to the state (encoded state changes), and their versions."""
+
+    first_version: int
+    last_version: int
+    state_changes: tuple[bytes, ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,12 +47,16 @@ STATE_VALUE_PREFIX = _V + b"stv/"
 LEADER_HISTORY_PREFIX = _V + b"lh/"
 # Tree nodes a later version replaced: (version that replaced them, node key) -> b"", for the pruner.
 STALE_STATE_NODE_PREFIX = _V + b"sts/"
+# What each committed block wrote: (epoch, round) -> [first version, last version, [[state key hash, value or None]]],
+# so catch-up can serve certified outputs instead of blocks to re-execute (ADR 0020); pruned with the block.
+BLOCK_WRITE_SET_PREFIX = _V + b"bws/"
 
 ALL_PREFIXES = (
     BLOCK_PREFIX, BLOCK_ID_PREFIX, PENDING_BLOCK_PREFIX, QUORUM_CERT_PREFIX, COMMIT_CERT_PREFIX,
     LEDGER_INFO_PREFIX, EPOCH_LEDGER_INFO_PREFIX, TRANSACTION_PREFIX, ACCOUNT_TRANSACTION_PREFIX,
     TRANSACTION_INFO_PREFIX, EVENT_BY_KEY_PREFIX, EVENT_BY_VERSION_PREFIX, STATE_NODE_PREFIX,
     ACCUMULATOR_NODE_PREFIX, STATE_VALUE_PREFIX, LEADER_HISTORY_PREFIX, STALE_STATE_NODE_PREFIX,
+    BLOCK_WRITE_SET_PREFIX,
 )
 
 
@@ -103,6 +107,11 @@ def pending_block_key(block_id: bytes) -> bytes:
 def leader_history_key(epoch: int, round_number: int) -> bytes:
     """Key of the leader-reputation record of the committed block of (epoch, round)."""
     return LEADER_HISTORY_PREFIX + encode_epoch_round(epoch, round_number)
+
+
+def block_write_set_key(epoch: int, round_number: int) -> bytes:
+    """Key of the write set (and version range) of the committed block of (epoch, round)."""
+    return BLOCK_WRITE_SET_PREFIX + encode_epoch_round(epoch, round_number)
 
 
 def quorum_cert_key(epoch: int, round_number: int) -> bytes:

@@ -11,6 +11,7 @@ from node.storage.batch import (
     compute_block_puts,
     compute_state_puts,
     compute_transaction_puts,
+    compute_write_set_puts,
     unpack_record,
 )
 from node.storage.records import (
@@ -127,6 +128,7 @@ class Store:
             )
             latest_block = position
             puts += compute_block_puts(commit) + compute_transaction_puts(commit) + compute_state_puts(commit)
+            puts += compute_write_set_puts(commit)
             deletes.append(schema.pending_block_key(commit.block_id))
         last = commits[-1]
         invariant(

@@ -67,3 +67,28 @@ def test_pruning_deletes_old_history_and_keeps_what_the_windows_cover() -> None:
     assert [[store.get_state_value(key, version) for key in keys] for version in (floor, latest)] == kept_values
     assert store.get_transactions(floor, 100) == kept_transactions
     assert get_ledger_head(store) == head
+
+
+def test_a_pruned_range_is_served_without_outputs_and_pruned_blocks_take_their_write_sets() -> None:
+    from dataclasses import replace
+
+    from node.runtime.catchup_wire import CatchUpRequest, get_certified_blocks
+
+    store = make_busy_store()
+    request = CatchUpRequest(1, 0, 256)
+    blocks_before, _, outputs_before = get_certified_blocks(store, request, 1)
+    assert len(outputs_before) == len(blocks_before) > 0
+    config = PruneConfig(RETENTION_VERSIONS, RETENTION_VERSIONS, batch_versions=7, retention_versions_min=1)
+    progress = PruneProgress()
+    while prune_step(store, config, progress):
+        pass
+    # The last rounds' blocks stay, but their transactions below the floor are gone: re-execution, not outputs.
+    blocks, certificate, outputs = get_certified_blocks(store, request, 1)
+    assert blocks == blocks_before and certificate is not None and outputs == []
+    write_sets_before = count_rows(store, schema.BLOCK_WRITE_SET_PREFIX)
+    while prune_step(store, replace(config, rounds_kept_min=1), progress):
+        pass
+    remaining = [key[len(schema.BLOCK_WRITE_SET_PREFIX):] for key, _ in store.backend.scan(
+        schema.BLOCK_WRITE_SET_PREFIX, schema.BLOCK_WRITE_SET_PREFIX, False)]
+    assert len(remaining) < write_sets_before
+    assert all(store.backend.get(schema.BLOCK_PREFIX + position) is not None for position in remaining)

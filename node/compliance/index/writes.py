@@ -2,7 +2,7 @@
 
 # A committed block becomes, per user (or genesis) transaction, one summary record plus secondary entries:
 # by account (every party), by event kind, by amount bucket (transfers), by block time, travel-rule records
-# and compliance actions. Keys come from node/storage/schema.py (`v1/ix/...`); values are canonical msgpack.
+# and compliance actions. Keys come from node/storage/schema.py (`v1/ix/...`); values are msgpack.
 # Decoding never raises: an event that does not decode is left out of the indexes (the chain keeps it).
 
 from __future__ import annotations
@@ -11,10 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import msgpack
+
 from consensus.types import Block
 from node.storage import schema
 from node.storage.records import BlockCommit
-from primitives.codec import pack, unpack
 from primitives.errors import InvariantViolation
 from primitives.types.ledger_transactions import Transaction
 
@@ -92,9 +93,9 @@ def get_block_timestamp_us(commit: BlockCommit) -> int:
 def get_status(info: bytes) -> str:
     """Return the VM status kind stored with a transaction's info ("executed", "move_abort"...)."""
     try:
-        plain = unpack(info, canonical=False)
+        plain = msgpack.unpackb(info, raw=False)  # this node's own stored bytes: no canonical check (it is dear)
         return str(plain[1][0])
-    except _DECODE_ERRORS:
+    except (*_DECODE_ERRORS, TypeError, KeyError, msgpack.UnpackException):
         return "unknown"
 
 
@@ -120,23 +121,29 @@ def compute_indexed_transactions(commit: BlockCommit) -> list[IndexedTransaction
     return indexed
 
 
+def pack_value(value: Any) -> bytes:
+    """Return an index value as msgpack (read back with canonical=False: the canonical walk was a tenth of a commit)."""
+    return msgpack.packb(value, use_bin_type=True)
+
+
 def compute_transaction_writes(txn: IndexedTransaction) -> list[tuple[bytes, bytes]]:
     """Return every index entry of one indexed transaction."""
     version = txn.version
-    puts = [(schema.index_transaction_key(version), pack(txn.to_plain()))]
-    puts += [(schema.index_account_key(address, version), pack(roles)) for address, roles in txn.get_parties().items()]
+    puts = [(schema.index_transaction_key(version), pack_value(txn.to_plain()))]
+    puts += [(schema.index_account_key(address, version), pack_value(roles))
+             for address, roles in txn.get_parties().items()]
     puts += [(schema.index_event_type_key(kind, version), b"") for kind in sorted({a.kind for a in txn.activities})]
     for activity in txn.activities:
         if activity.kind in TRANSFER_KINDS and activity.amount is not None and activity.currency:
             code = activity.currency.encode()
             if len(code) <= schema.INDEX_CURRENCY_CODE_BYTES_MAX:
                 puts.append((schema.index_amount_key(code, activity.amount, version, activity.index),
-                             pack(activity.amount)))
+                             pack_value(activity.amount)))
         if activity.details.get("travel_rule"):
-            puts.append((schema.index_travel_rule_key(version, activity.index), pack(txn.timestamp_us)))
+            puts.append((schema.index_travel_rule_key(version, activity.index), pack_value(txn.timestamp_us)))
         if activity.kind in ACTION_KINDS:
             initiator = activity.initiator if activity.initiator is not None else txn.sender
-            puts.append((schema.index_action_key(version, activity.index), pack([activity.kind, initiator])))
+            puts.append((schema.index_action_key(version, activity.index), pack_value([activity.kind, initiator])))
     return puts
 
 
@@ -146,7 +153,7 @@ def compute_index_writes(commit: BlockCommit) -> list[tuple[bytes, bytes]]:
     for txn in compute_indexed_transactions(commit):
         try:
             puts += compute_transaction_writes(txn)
-        except (InvariantViolation, ValueError):
+        except (InvariantViolation, ValueError, TypeError, OverflowError):
             # A value the index cannot hold must not stop the chain: this transaction stays unindexed.
             continue
     if commit.transactions:

@@ -5,11 +5,20 @@ from __future__ import annotations
 from dataclasses import replace
 
 from node.runtime.catchup import CatchUpRequest, CatchUpResponse, CatchUpStatus
+from node.runtime.catchup_wire import get_certified_blocks
 from tests.node.runtime.harness import Cluster, get_ledger_head, make_transfer
 
 LAG_TRANSFERS = 3
 # The laggard misses at least this many rounds, so a response holds more than 2 blocks and one can be cut out.
 LAG_ROUNDS_MIN = 6
+
+
+def apply_catchup_response(runtime, response: CatchUpResponse) -> CatchUpStatus:  # noqa: ANN001
+    """Verify, apply and commit a response's blocks on a runtime (no restart); return APPLIED or why not."""
+    status = runtime.catchup.apply_response(response, runtime.state)
+    if status == CatchUpStatus.APPLIED:
+        runtime.commit_blocks(response.certificate, response.blocks)
+    return status
 
 
 def make_lagging_cluster():
@@ -24,14 +33,15 @@ def make_lagging_cluster():
     assert cluster.run_until(lambda: helper.state.tree.get_root().round >= LAG_ROUNDS_MIN)
     cluster.start(laggard)
     cluster.queue.clear()  # the laggard's start-up requests are answered by the test itself
-    blocks, certificate = helper.catchup.get_certified_blocks(CatchUpRequest(1, 0, 64), helper.state.epoch_state.epoch)
+    blocks, certificate, _outputs = get_certified_blocks(helper.store, CatchUpRequest(1, 0, 64),
+                                                         helper.state.epoch_state.epoch)
     assert len(blocks) > 2 and certificate is not None, "enough blocks to cut one out of the middle"
     return cluster, cluster.get_runtime(laggard), blocks, certificate
 
 
 def test_certified_blocks_are_applied_and_roots_match() -> None:
     cluster, laggard, blocks, certificate = make_lagging_cluster()
-    assert laggard.apply_catchup_response(CatchUpResponse(tuple(blocks), certificate)) == CatchUpStatus.APPLIED
+    assert apply_catchup_response(laggard, CatchUpResponse(tuple(blocks), certificate)) == CatchUpStatus.APPLIED
     info = certificate.ledger_info
     assert get_ledger_head(laggard.store) == (info.version, info.state_root, info.accumulator_root)
 
@@ -40,17 +50,17 @@ def test_a_forged_certificate_is_refused() -> None:
     _, laggard, blocks, certificate = make_lagging_cluster()
     forged = replace(certificate, ledger_info=replace(certificate.ledger_info, state_root=b"\x01" * 32))
     before = laggard.store.get_latest_version()
-    assert laggard.apply_catchup_response(CatchUpResponse(tuple(blocks), forged)) == CatchUpStatus.BAD_CERTIFICATE
+    assert apply_catchup_response(laggard, CatchUpResponse(tuple(blocks), forged)) == CatchUpStatus.BAD_CERTIFICATE
     assert laggard.store.get_latest_version() == before
 
 
 def test_blocks_that_do_not_chain_to_the_certificate_are_refused() -> None:
     _, laggard, blocks, certificate = make_lagging_cluster()
     gapped = (blocks[0], *blocks[2:])
-    assert laggard.apply_catchup_response(CatchUpResponse(gapped, certificate)) == CatchUpStatus.BAD_CHAIN
-    assert laggard.apply_catchup_response(CatchUpResponse(tuple(blocks[:-1]), certificate)) in (
+    assert apply_catchup_response(laggard, CatchUpResponse(gapped, certificate)) == CatchUpStatus.BAD_CHAIN
+    assert apply_catchup_response(laggard, CatchUpResponse(tuple(blocks[:-1]), certificate)) in (
         CatchUpStatus.BAD_CHAIN, CatchUpStatus.EMPTY)
-    assert laggard.apply_catchup_response(CatchUpResponse(tuple(blocks[1:]), certificate)) == CatchUpStatus.STALE
+    assert apply_catchup_response(laggard, CatchUpResponse(tuple(blocks[1:]), certificate)) == CatchUpStatus.STALE
     assert laggard.store.get_latest_version() == 0
 
 
@@ -66,7 +76,7 @@ def test_a_certificate_for_other_roots_is_refused_after_re_execution() -> None:
     signatures = tuple(sorted((node.address, InsecureHashSigner(node.key.public_key().data).sign(message))
                               for node in cluster.nodes.values()))
     forged = LedgerInfoWithSignatures(info, signatures)
-    assert laggard.apply_catchup_response(CatchUpResponse(tuple(blocks), forged)) == CatchUpStatus.ROOT_MISMATCH
+    assert apply_catchup_response(laggard, CatchUpResponse(tuple(blocks), forged)) == CatchUpStatus.ROOT_MISMATCH
     assert laggard.store.get_latest_version() == 0
 
 
@@ -113,7 +123,7 @@ def count_signature_checks(monkeypatch) -> list[int]:  # noqa: ANN001
 def test_a_certified_replay_checks_no_transaction_signature(monkeypatch) -> None:
     _, laggard, blocks, certificate = make_lagging_cluster()
     calls = count_signature_checks(monkeypatch)
-    assert laggard.apply_catchup_response(CatchUpResponse(tuple(blocks), certificate)) == CatchUpStatus.APPLIED
+    assert apply_catchup_response(laggard, CatchUpResponse(tuple(blocks), certificate)) == CatchUpStatus.APPLIED
     assert calls[0] == 0  # the certificate vouches for the roots the replay reached
 
 
@@ -129,7 +139,7 @@ def test_a_replay_that_misses_the_certified_roots_is_redone_with_signature_check
         return ([], []) if is_certified else original(self, payload, is_certified)
 
     monkeypatch.setattr(SpeculativeExecutor, "get_executable", lossy)
-    assert laggard.apply_catchup_response(CatchUpResponse(tuple(blocks), certificate)) == CatchUpStatus.APPLIED
+    assert apply_catchup_response(laggard, CatchUpResponse(tuple(blocks), certificate)) == CatchUpStatus.APPLIED
     assert calls[0] > 0
     info = certificate.ledger_info
     assert get_ledger_head(laggard.store) == (info.version, info.state_root, info.accumulator_root)
