@@ -8,6 +8,8 @@ import asyncio
 import json
 import shutil
 import subprocess
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -54,13 +56,21 @@ async def run_client(url: str, key: Path, method: str, params: str) -> tuple[int
     return int(status), json.loads(body)
 
 
-async def test_a_client_with_openssl_and_curl_alone_is_authenticated(tmp_path: Path) -> None:
-    key, public_key = make_openssl_key(tmp_path)
+@asynccontextmanager
+async def serve_shell_regulator(directory: Path, public_key: str) -> AsyncIterator[tuple[object, str]]:
+    """Serve a regulator listener that knows one key, "shell" (every method); yield its API and URL."""
     config = RegulatorConfig(regulators=[RegulatorKeyConfig(name="shell", public_key=public_key, methods=["*"])])
-    api = build_regulator_api(config, ComplianceChain().ledger, None, tmp_path, NODE_KEY)
+    api = build_regulator_api(config, ComplianceChain().ledger, None, directory, NODE_KEY)
     runner, port = await start_regulator_server(api, "127.0.0.1", 0)
     try:
-        url = f"http://127.0.0.1:{port}/v1"
+        yield api, f"http://127.0.0.1:{port}/v1"
+    finally:
+        await runner.cleanup()
+
+
+async def test_a_client_with_openssl_and_curl_alone_is_authenticated(tmp_path: Path) -> None:
+    key, public_key = make_openssl_key(tmp_path)
+    async with serve_shell_regulator(tmp_path, public_key) as (api, url):
         status, answer = await run_client(url, key, "compliance_get_supply_and_reserves", "[]")
         assert status == 200 and "result" in answer, answer
         # JCS matters here: sorted keys and UTF-8 (not \\u-escaped) text; the method then refuses the params,
@@ -71,8 +81,6 @@ async def test_a_client_with_openssl_and_curl_alone_is_authenticated(tmp_path: P
         assert [entry["regulator"] for entry in entries] == ["shell", "shell"]
         code, _, stderr = await run_script(url, key, "compliance_get_supply_and_reserves", "[]", "ab" * 32)
         assert code == 3 and "not " + "ab" * 32 in stderr, "a pinned node id that is not the node's stops the script"
-    finally:
-        await runner.cleanup()
 
 
 async def test_the_shell_client_refuses_an_answer_not_signed_by_the_node(tmp_path: Path) -> None:
@@ -110,11 +118,7 @@ async def run_rfc9421_script(url: str, key: Path, method: str, params: str, *pin
 
 async def test_a_client_with_openssl_and_curl_alone_signs_and_verifies_in_rfc_9421(tmp_path: Path) -> None:
     key, public_key = make_openssl_key(tmp_path)
-    config = RegulatorConfig(regulators=[RegulatorKeyConfig(name="shell", public_key=public_key, methods=["*"])])
-    api = build_regulator_api(config, ComplianceChain().ledger, None, tmp_path, NODE_KEY)
-    runner, port = await start_regulator_server(api, "127.0.0.1", 0)
-    try:
-        url = f"http://127.0.0.1:{port}/v1"
+    async with serve_shell_regulator(tmp_path, public_key) as (api, url):
         code, stdout, stderr = await run_rfc9421_script(url, key, "compliance_get_supply_and_reserves", '["XUS"]')
         assert code == 0, stderr
         body, status = stdout.rstrip("\n").rsplit("\n", 1)
@@ -125,8 +129,6 @@ async def test_a_client_with_openssl_and_curl_alone_signs_and_verifies_in_rfc_94
         assert [entry["regulator"] for entry in api.audit.read(0, 10)] == ["shell", "shell"]
         code, _, stderr = await run_rfc9421_script(url, key, "compliance_get_supply_and_reserves", "[]", "ab" * 32)
         assert code == 3, stderr
-    finally:
-        await runner.cleanup()
 
 
 async def serve_rfc9421_forgery(node: PrivateKey, impostor: PrivateKey) -> TestServer:
