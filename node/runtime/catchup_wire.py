@@ -20,7 +20,9 @@ CATCHUP_BLOCKS_PER_RESPONSE_MAX = 256
 CATCHUP_TRANSACTIONS_PER_RESPONSE_MAX = 1_000
 # An encoded response above this (a huge first block with its outputs) goes without outputs (the blocks are then
 # re-executed), so outputs never make an answer larger than the node's largest message ([NET-4]).
-CATCHUP_ENCODED_RESPONSE_BYTES_MAX = PEER_MESSAGE_BYTES_MAX - 1024
+# Room left for the channel envelope around the response (a few bytes; generous).
+CATCHUP_ENVELOPE_ROOM_BYTES = 1024
+CATCHUP_ENCODED_RESPONSE_BYTES_MAX = PEER_MESSAGE_BYTES_MAX - CATCHUP_ENVELOPE_ROOM_BYTES
 
 
 @dataclass(frozen=True, slots=True)
