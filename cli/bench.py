@@ -121,13 +121,15 @@ def soak(
     accounts: int = typer.Option(64, help="Funded sending accounts."),
     slice_s: float = typer.Option(60.0, "--slice", help="Seconds between measurements."),
     base_port: int = typer.Option(28480, help="JSON-RPC base port of the soak devnet."),
+    fast_sync: bool = typer.Option(True, help="At the end, time a wiped validator's fast sync onto the soaked chain."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Run a long saturating load with pruning on; report RSS, database size and throughput over time."""
     from devnet.soak import format_soak_result, run_soak
 
+    reader = read_verified_accounts if fast_sync else None
     try:
-        result = run_soak(4, transactions, retention, accounts, slice_s, base_port)
+        result = run_soak(4, transactions, retention, accounts, slice_s, base_port, reader)
     except (RuntimeError, OSError) as error:
         fail(f"soak failed: {error}")
     typer.echo(format_soak_result(result, as_json))

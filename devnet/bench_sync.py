@@ -23,7 +23,7 @@ from pathlib import Path
 from devnet.bench import drive_load, make_bench_layout, make_funded_submitter, read_cpu_s
 from devnet.bench_catchup import get_version, wait_until
 from devnet.launcher import Devnet
-from devnet.layout import NODE_DATA_DIR, compute_waypoint
+from devnet.layout import NODE_DATA_DIR, add_storage_settings, compute_waypoint
 
 # (url, waypoint, chain id, addresses) -> (verified version, per-address reads): a wallet's verifying client,
 # given by the caller (the devnet package does not depend on the wallet).
@@ -31,7 +31,6 @@ VerifiedReader = Callable[[str, str, int, list[bytes]], tuple[int, list]]
 
 SYNC_TIMEOUT_S = 600.0
 SYNC_POLL_INTERVAL_S = 0.2
-FAST_SYNC_TOML = "\n[storage]\nfast_sync = true\n"
 
 
 @dataclass
@@ -53,8 +52,7 @@ def enable_fast_sync(devnet: Devnet, index: int) -> None:
     """Delete a stopped validator's database and switch fast sync on in its config."""
     files = devnet.layout.validators[index]
     shutil.rmtree(files.directory / NODE_DATA_DIR)
-    with files.config_path.open("a") as config:
-        config.write(FAST_SYNC_TOML)
+    add_storage_settings(files.config_path, {"fast_sync": True})
 
 
 def try_verified_read(read_verified: VerifiedReader, url: str, waypoint: str, chain_id: int, addresses: list[bytes],
@@ -67,37 +65,54 @@ def try_verified_read(read_verified: VerifiedReader, url: str, waypoint: str, ch
     return reads if version >= target else None
 
 
+@dataclass
+class FastSyncJoin:
+    """What one wiped validator's fast sync measured, on a devnet that was already loaded."""
+
+    versions: int = 0
+    synced_version: int = 0
+    start_to_verified_read_s: float = 0.0
+    cpu_s: float = 0.0
+    reads_match_archive: bool = False
+
+
+def measure_fast_sync_join(devnet: Devnet, addresses: list[bytes], read_verified: VerifiedReader) -> FastSyncJoin:
+    """Stop and wipe the last validator, restart it by fast sync and time its first verified read."""
+    manifest = devnet.layout.manifest
+    urls = [manifest.get_rpc_url(i) for i in range(len(devnet.layout.validators))]
+    joining = len(urls) - 1
+    waypoint = compute_waypoint(devnet.layout)
+    target = get_version(urls[0])
+    devnet.stop_node(joining)
+    enable_fast_sync(devnet, joining)
+    started = time.perf_counter()
+    devnet.start_node(joining)
+    reads: list = []
+    wait_until(lambda: reads.extend(try_verified_read(read_verified, urls[joining], waypoint, manifest.chain_id, addresses,
+                                                      target) or []) or bool(reads),
+               SYNC_TIMEOUT_S, SYNC_POLL_INTERVAL_S, f"a verified read at version {target}")
+    join = FastSyncJoin(versions=target, start_to_verified_read_s=round(time.perf_counter() - started, 2))
+    join.cpu_s = round(read_cpu_s(devnet.processes[joining].pid), 2)
+    join.synced_version = get_version(urls[joining])
+    _, archive = read_verified(urls[0], waypoint, manifest.chain_id, addresses)
+    join.reads_match_archive = archive == reads
+    return join
+
+
 def run_sync_bench(validators: int, load_s: float, base_port: int, accounts: int, read_verified: VerifiedReader,
                    directory: Path | None = None) -> SyncResult:
     """Fill a devnet for load_s, then time a wiped validator's fast sync to its first verified read."""
     root = directory or Path(tempfile.mkdtemp(prefix="stablechain-sync-"))
     layout = make_bench_layout(root, validators, base_port)
-    manifest = layout.manifest
-    urls = [manifest.get_rpc_url(i) for i in range(validators)]
-    joining = validators - 1
-    waypoint = compute_waypoint(layout)
     result = SyncResult(validators, load_s, accounts, machine=f"{platform.machine()} {os.cpu_count()} cores")
     with Devnet(layout) as devnet:
         devnet.start()
         devnet.wait_healthy()
         submitter = make_funded_submitter(layout, accounts)
         asyncio.run(drive_load(submitter, load_s, 0))
-        target = get_version(urls[0])
-        devnet.stop_node(joining)
-        enable_fast_sync(devnet, joining)
-        addresses = [sender.address for sender in submitter.senders[:4]]
-        started = time.perf_counter()
-        devnet.start_node(joining)
-        reads: list = []
-        wait_until(lambda: reads.extend(try_verified_read(read_verified, urls[joining], waypoint, manifest.chain_id, addresses,
-                                                          target) or []) or bool(reads),
-                   SYNC_TIMEOUT_S, SYNC_POLL_INTERVAL_S, f"a verified read at version {target}")
-        result.start_to_verified_read_s = round(time.perf_counter() - started, 2)
-        result.cpu_s = round(read_cpu_s(devnet.processes[joining].pid), 2)
-        result.synced_version = get_version(urls[joining])
-        _, archive = read_verified(urls[0], waypoint, manifest.chain_id, addresses)
-        result.reads_match_archive = archive == reads
-    result.versions = target
+        join = measure_fast_sync_join(devnet, [sender.address for sender in submitter.senders[:4]], read_verified)
+    for name, value in asdict(join).items():
+        setattr(result, name, value)
     return result
 
 

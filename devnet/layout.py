@@ -272,6 +272,18 @@ def compose_toml_table(name: str, table: dict[str, Any]) -> list[str]:
     return lines
 
 
+def add_storage_settings(config_path: Path, settings: dict[str, Any]) -> None:
+    """Set plain keys in a node config's [storage] table, creating the table when it is missing."""
+    text = config_path.read_text()
+    lines = [f"{format_toml_key(key)} = {format_toml_value(value)}" for key, value in settings.items()]
+    header = "\n[storage]\n"
+    if header in text:  # TOML forbids a second [storage] table: the keys go under the first
+        text = text.replace(header, header + "\n".join(lines) + "\n", 1)
+    else:
+        text = text.rstrip("\n") + header + "\n".join(lines) + "\n"
+    config_path.write_text(text)
+
+
 def load_issuer_keys(layout: DevnetLayout) -> dict[str, PrivateKey]:
     """Return the devnet's root, treasury, dealer and auditor keys (faucet and treasury CLI sign with them)."""
     return {name: load_private_key(layout.get_key_path(name)) for name in ISSUER_KEY_NAMES}

@@ -19,7 +19,8 @@ from pathlib import Path
 
 from devnet.bench import drive_load, make_bench_layout, make_funded_submitter
 from devnet.launcher import Devnet
-from devnet.layout import NODE_DATA_DIR
+from devnet.bench_sync import FastSyncJoin, VerifiedReader, measure_fast_sync_join
+from devnet.layout import NODE_DATA_DIR, add_storage_settings
 
 BYTES_PER_MB = 1024 * 1024
 
@@ -49,6 +50,7 @@ class SoakResult:
     first_rate_per_s: float = 0.0
     last_rate_per_s: float = 0.0
     last_to_first_ratio: float = 0.0
+    fast_sync: FastSyncJoin | None = None
 
 
 def read_rss_mb(pid: int) -> float:
@@ -68,18 +70,16 @@ def get_directory_mb(path: Path) -> float:
 def write_pruning_config(devnet: Devnet, retention_versions: int) -> None:
     """Switch pruning on in every validator's config."""
     for files in devnet.layout.validators:
-        with files.config_path.open("a") as config:
-            config.write(f"\n[storage]\nledger_retention_versions = {retention_versions}\n"
-                         f"state_retention_versions = {retention_versions}\n")
+        add_storage_settings(files.config_path, {"ledger_retention_versions": retention_versions,
+                                                 "state_retention_versions": retention_versions})
 
 
 def run_soak(validators: int, transactions: int, retention_versions: int, accounts: int, slice_s: float,
-             base_port: int, directory: Path | None = None) -> SoakResult:
-    """Load a pruning devnet until `transactions` transfers committed; measure each slice."""
+             base_port: int, read_verified: VerifiedReader | None = None, directory: Path | None = None) -> SoakResult:
+    """Load a pruning devnet until `transactions` transfers committed, measuring each slice; then, given a
+    verifying reader, time a wiped validator's fast sync onto the chain the soak built."""
     root = directory or Path(tempfile.mkdtemp(prefix="stablechain-soak-"))
     layout = make_bench_layout(root, validators, base_port)
-    manifest = layout.manifest
-    urls = [manifest.get_rpc_url(i) for i in range(validators)]
     result = SoakResult(validators, transactions, retention_versions, accounts,
                         machine=f"{platform.machine()} {os.cpu_count()} cores")
     with Devnet(layout) as devnet:
@@ -98,6 +98,9 @@ def run_soak(validators: int, transactions: int, retention_versions: int, accoun
                                            [round(read_rss_mb(pid), 1) for pid in pids],
                                            [round(size, 1) for size in databases]))
             print(json.dumps(asdict(result.slices[-1])), file=sys.stderr, flush=True)  # progress of a long run
+        if read_verified is not None:
+            addresses = [sender.address for sender in submitter.senders[:4]]
+            result.fast_sync = measure_fast_sync_join(devnet, addresses, read_verified)
     summarize(result)
     return result
 
@@ -121,4 +124,13 @@ def format_soak_result(result: SoakResult, as_json: bool) -> str:
     return (f"soak: {result.slices[-1].committed_total if result.slices else 0} transfers committed; "
             f"rate first {result.first_rate_per_s} tx/s, last {result.last_rate_per_s} tx/s "
             f"({result.last_to_first_ratio:.0%}); max RSS {result.rss_max_mb} MB; max database "
-            f"{result.database_max_mb} MB (retention {result.retention_versions} versions) [{result.machine}]")
+            f"{result.database_max_mb} MB (retention {result.retention_versions} versions) [{result.machine}]"
+            + format_join(result.fast_sync))
+
+
+def format_join(join: FastSyncJoin | None) -> str:
+    """Render the closing fast-sync measurement, if there was one."""
+    if join is None:
+        return ""
+    return (f"; a wiped validator fast-synced onto {join.versions} versions served its first verified read after "
+            f"{join.start_to_verified_read_s} s ({join.cpu_s} s CPU, equal to the archive's: {join.reads_match_archive})")
