@@ -98,7 +98,15 @@ async def encode_answer(answer: JsonValue, pacer: ReadPacer) -> str:
     """Return encode_json(answer) for a JSON-RPC answer (an object or a batch), long lists a chunk at a time."""
     if isinstance(answer, list):
         return "[" + ",".join([await encode_answer(item, pacer) for item in answer]) + "]"
-    return await encode_object(answer, pacer) if isinstance(answer, dict) else encode_json(answer)
+    # Most answers (submits, single reads) hold nothing to cut: one json.dumps, not a walk field by field.
+    return await encode_object(answer, pacer) if not is_plain(answer) else encode_json(answer)
+
+
+def is_plain(value: JsonValue) -> bool:
+    """Return whether encode_object would pace nothing in value: no list of two or more items in it or its objects."""
+    if isinstance(value, dict):
+        return all(is_plain(field) for field in value.values())
+    return not isinstance(value, list) or len(value) <= 1  # a list's items are encoded whole, as in encode_list
 
 
 async def encode_object(value: dict, pacer: ReadPacer) -> str:

@@ -9,7 +9,7 @@ import json
 from aiohttp.test_utils import TestClient, TestServer
 
 from node.rpc.methods import create_dispatcher, render_transaction
-from node.rpc.pacing import READ_CHUNK_ITEMS, READ_LOOP_SHARE_MAX, ReadPacer, encode_answer, read_chunked
+from node.rpc.pacing import READ_CHUNK_ITEMS, READ_LOOP_SHARE_MAX, ReadPacer, encode_answer, is_plain, read_chunked
 from node.rpc.server import create_app
 from tests.node.rpc.memory_ledger import MemoryLedger
 
@@ -103,6 +103,19 @@ async def test_an_answer_is_encoded_exactly_as_compact_json() -> None:
     ]
     for answer in answers:
         assert await encode_answer(answer, ReadPacer()) == json.dumps(answer, separators=(",", ":"))
+
+
+async def test_only_answers_without_a_list_to_cut_skip_the_pacer() -> None:
+    envelope = {"diem_chain_id": 2, "diem_ledger_version": 7, "jsonrpc": "2.0", "id": 1}
+    hidden_long_list = {**envelope, "result": {"account": {"events": list(range(3 * READ_CHUNK_ITEMS))}}}
+    assert is_plain({**envelope, "result": None}) and is_plain({**envelope, "result": {"balances": [{"amount": 1}]}})
+    assert not is_plain(hidden_long_list), "a long list in a nested object is still cut"
+    pacer = ReadPacer()
+    assert await encode_answer([{**envelope, "result": None}] * 20, pacer) == json.dumps([{**envelope, "result": None}] * 20,
+                                                                                      separators=(",", ":"))
+    assert pacer.chunks == 0
+    assert await encode_answer(hidden_long_list, pacer) == json.dumps(hidden_long_list, separators=(",", ":"))
+    assert pacer.chunks == 3
 
 
 async def test_served_pages_and_proofs_are_read_and_encoded_through_the_pacer_as_before() -> None:
