@@ -71,13 +71,13 @@ def load_recent_committed_blocks(store: Store, rounds: int) -> list[Block]:
 
 def load_safety_data(store: Store) -> SafetyData | None:
     """Return the persisted safety data, if any."""
-    data = store.load_safety_data()
+    data = store.records.load_safety_data()
     return None if data is None else decode_safety_data(data)
 
 
 def load_sync_info(store: Store) -> SyncInfo | None:
     """Return the persisted sync info, if any."""
-    data = store.load_sync_info()
+    data = store.records.load_sync_info()
     return None if data is None else decode_sync_info(data)
 
 
@@ -91,7 +91,7 @@ def load_committed_timestamp_usecs(store: Store) -> int:
 def recover_core(store: Store, config: CoreConfig) -> tuple[CoreState, list[bytes]]:
     """Return the core rebuilt from the store, and the block ids that stand for the committed state."""
     epoch_state, committed = load_epoch_state(store)
-    blocks = [decode_block(data) for _block_id, data in store.get_pending_blocks()]
+    blocks = [decode_block(data) for _block_id, data in store.records.get_pending_blocks()]
     # The committed tail, not just the root: leader reputation needs the same recent history as
     # the validators that stayed up, or a restarted node disagrees with them on leaders.
     blocks += load_recent_committed_blocks(store, RECOVERED_COMMITTED_BLOCKS)

@@ -25,8 +25,7 @@ from node.runtime.evidence import EvidenceReporter
 from node.runtime.executor import ExecutedBlock, SpeculativeExecutor
 from node.runtime.recovery import load_committed_timestamp_usecs, recover_core
 from node.runtime.snapshot import FastSync, SnapshotServer, decode_snapshot_request, decode_snapshot_response
-from node.runtime.submit import SubmitResult, SubmitStatus, admit_transaction, compute_next_sequence_number
-from node.runtime.submit import make_payload
+from node.runtime.submit import SubmitResult, SubmitStatus, admit_transaction, compute_next_sequence_number, make_payload
 from node.runtime.wire import CHANNEL_CATCHUP_REQUEST, CHANNEL_CATCHUP_RESPONSE, CHANNEL_CONSENSUS, CHANNEL_TRANSACTION
 from node.runtime.wire import CHANNEL_SNAPSHOT_REQUEST, CHANNEL_SNAPSHOT_RESPONSE, BroadcastData, CommitNotice
 from node.runtime.wire import DeferPayload, Outbound, SendData, SetPeers, SetTimer, decode_envelope
@@ -73,7 +72,7 @@ class Runtime:
         self.peer_guard = PeerGuard(clock_usecs)
         self.deferred_payload: ev.RequestPayload | None = None
         self.committed_timestamp_usecs = load_committed_timestamp_usecs(store)
-        self.pending_block_ids: set[bytes] = {block_id for block_id, _ in self.store.get_pending_blocks()}
+        self.pending_block_ids: set[bytes] = {block_id for block_id, _ in self.store.records.get_pending_blocks()}
         self.evidence = EvidenceReporter(config.evidence_account, config.core.chain_id, self.get_next_sequence_number,
                                          self.submit_signed, clock_usecs)
         self.is_key_check_due = True  # [EPOCH-6] poll the key ring after the next call
@@ -184,7 +183,8 @@ class Runtime:
         return self.process(verified)
 
     def take_outbound(self) -> list[Outbound]:
-        """Return and clear what is waiting to leave."""
+        """Sync the staged consensus records, then return and clear what is waiting to leave ([PERSIST-1])."""
+        self.store.records.flush()
         outbound, self.outbound = self.outbound, []
         return outbound
 
@@ -238,17 +238,17 @@ class Runtime:
         return self.start()
 
     def apply(self, effect: ev.Effect) -> None:
-        """Carry out one effect; persistence is synced before the next effect runs."""
+        """Carry out one effect; consensus records are staged, synced with a commit or before anything leaves."""
         if self.effect_hook is not None:
             self.effect_hook(effect)
         kind = type(effect)
         if kind is ev.PersistSafety:
-            self.store.save_safety_data(encode_safety_data(effect.safety_data))
+            self.store.records.stage_safety_data(encode_safety_data(effect.safety_data))
         elif kind is ev.PersistBlock:
-            self.store.save_pending_block(effect.block.id, encode_block(effect.block))
+            self.store.records.stage_pending_block(effect.block.id, encode_block(effect.block))
             self.pending_block_ids.add(effect.block.id)
         elif kind is ev.PersistSyncInfo:
-            self.store.save_sync_info(encode_sync_info(effect.sync_info))
+            self.store.records.stage_sync_info(encode_sync_info(effect.sync_info))
         elif kind is ev.Send:
             self.send_consensus(effect.to, effect.message)
         elif kind is ev.Broadcast:
@@ -343,7 +343,7 @@ class Runtime:
         """Delete persisted blocks the block tree no longer holds (committed or on dead forks)."""
         pruned = [block_id for block_id in self.pending_block_ids if not self.state.tree.is_known(block_id)]
         if pruned:
-            self.store.delete_pending_blocks(pruned)
+            self.store.records.delete_pending_blocks(pruned)
             self.pending_block_ids.difference_update(pruned)
 
     def on_committed(self, certificate: LedgerInfoWithSignatures, executed_blocks: list[ExecutedBlock]) -> None:

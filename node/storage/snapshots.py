@@ -44,6 +44,7 @@ def install_snapshot(store: Store, install: SnapshotInstall) -> None:
         (schema.META_OLDEST_STATE_VERSION_KEY, schema.encode_u64(version)),
     ]
     # Uncommitted blocks seen while syncing hang below no root the node knows any more.
+    store.records.flush()  # staged ones too: written first, then deleted with the others
     deletes = [key for key, _ in store.backend.scan(schema.PENDING_BLOCK_PREFIX, schema.PENDING_BLOCK_PREFIX, False)]
     store.backend.write(puts, deletes, sync=True)
     store.oldest_ledger_version = version

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from node.storage import schema
 from node.storage.backends import KeyValueBackend, LevelBackend, MemoryBackend
+from node.storage.consensus_records import ConsensusRecords
 from node.storage.batch import (
     TOMBSTONE,
     compute_block_puts,
@@ -41,6 +42,7 @@ class Store:
     ) -> None:
         self.backend = backend
         self.location = location
+        self.records = ConsensusRecords(backend)
         try:
             self._check_identity(chain_id, genesis_hash)
         except StoreOpenError:
@@ -141,40 +143,11 @@ class Store:
         puts.extend(extra_puts)
         writes = [(w.state_key_hash, w.version, w.value) for commit in commits for w in commit.state_values]
         self.state_cache.begin_commit(key for key, _, _ in writes)
-        self.backend.write(puts, deletes, sync=True)
+        # Consensus records staged by the same step ride in this synced batch (ADR 0021).
+        self.backend.write(self.records.take_staged_puts(deletes) + puts, deletes, sync=True)
         self.state_cache.end_commit(writes, last.ledger_info.version)
 
-    def save_safety_data(self, safety_data: bytes) -> None:
-        """Persist the consensus safety record, synced before returning (before any vote leaves)."""
-        self.backend.write([(schema.SAFETY_DATA_KEY, safety_data)], [], sync=True)
-
-    def save_sync_info(self, sync_info: bytes) -> None:
-        """Persist the consensus sync info (highest certificates seen), synced before returning."""
-        self.backend.write([(schema.META_SYNC_INFO_KEY, sync_info)], [], sync=True)
-
-    def save_pending_block(self, block_id: bytes, block: bytes) -> None:
-        """Persist a certified, uncommitted block so that a restart can rebuild the block tree."""
-        self.backend.write([(schema.pending_block_key(block_id), block)], [], sync=True)
-
-    def delete_pending_blocks(self, block_ids: list[bytes]) -> None:
-        """Forget uncommitted blocks that were pruned from the block tree."""
-        deletes = [schema.pending_block_key(block_id) for block_id in block_ids]
-        self.backend.write([], deletes, sync=False)
-
     # ---- reads --------------------------------------------------------------------------------
-
-    def load_safety_data(self) -> bytes | None:
-        """Return the last persisted safety record, or None on a fresh node."""
-        return self.backend.get(schema.SAFETY_DATA_KEY)
-
-    def load_sync_info(self) -> bytes | None:
-        """Return the last persisted sync info, or None on a fresh node."""
-        return self.backend.get(schema.META_SYNC_INFO_KEY)
-
-    def get_pending_blocks(self) -> list[tuple[bytes, bytes]]:
-        """Return every persisted uncommitted block as (block id, block)."""
-        prefix = schema.PENDING_BLOCK_PREFIX
-        return [(key[len(prefix):], value) for key, value in self.backend.scan(prefix, prefix, False)]
 
     def _get_u64(self, key: bytes) -> int | None:
         """Return a stored u64, or None."""

@@ -55,7 +55,7 @@ def test_fresh_store_is_empty_and_stamped(store: Store) -> None:
     assert store.get_latest_ledger_info() is None
     assert store.get_chain_id() == CHAIN_ID
     assert store.get_genesis_hash() == GENESIS_HASH
-    assert store.load_safety_data() is None
+    assert store.records.load_safety_data() is None
 
 
 def test_committed_block_is_readable_by_every_index(store: Store) -> None:
@@ -168,18 +168,55 @@ def test_a_batch_whose_last_certificate_does_not_end_it_is_refused(store: Store)
 
 
 def test_safety_data_sync_info_and_pending_blocks_round_trip(store: Store) -> None:
-    store.save_safety_data(b"safety-1")
-    store.save_safety_data(b"safety-2")
-    assert store.load_safety_data() == b"safety-2"
-    assert store.load_sync_info() is None
-    store.save_sync_info(b"sync-1")
-    assert store.load_sync_info() == b"sync-1"
-    store.save_pending_block(make_hash("block", 0), b"pending-0")
-    store.save_pending_block(make_hash("block", 1), b"pending-1")
+    store.records.save_safety_data(b"safety-1")
+    store.records.save_safety_data(b"safety-2")
+    assert store.records.load_safety_data() == b"safety-2"
+    assert store.records.load_sync_info() is None
+    store.records.save_sync_info(b"sync-1")
+    assert store.records.load_sync_info() == b"sync-1"
+    store.records.save_pending_block(make_hash("block", 0), b"pending-0")
+    store.records.save_pending_block(make_hash("block", 1), b"pending-1")
     commit_heights(store, 1)  # committing the first block drops it from the pending set
-    assert store.get_pending_blocks() == [(make_hash("block", 1), b"pending-1")]
-    store.delete_pending_blocks([make_hash("block", 1)])
-    assert store.get_pending_blocks() == []
+    assert store.records.get_pending_blocks() == [(make_hash("block", 1), b"pending-1")]
+    store.records.delete_pending_blocks([make_hash("block", 1)])
+    assert store.records.get_pending_blocks() == []
+
+
+def reopen(store: Store) -> Store:
+    """Return a new store over the same backend: what a restarted process finds on disk."""
+    return Store(store.backend, store.location, CHAIN_ID, GENESIS_HASH)
+
+
+def test_staged_records_are_read_at_once_and_durable_only_once_flushed(store: Store) -> None:
+    store.records.stage_safety_data(b"safety")
+    store.records.stage_sync_info(b"sync")
+    store.records.stage_pending_block(make_hash("block", 3), b"pending-3")
+    assert (store.records.load_safety_data(), store.records.load_sync_info()) == (b"safety", b"sync")
+    assert store.records.get_pending_blocks() == [(make_hash("block", 3), b"pending-3")]
+    assert reopen(store).records.load_safety_data() is None, "a crash before the flush loses the staged records"
+    store.records.flush()
+    on_disk = reopen(store).records
+    assert (on_disk.load_safety_data(), on_disk.load_sync_info()) == (b"safety", b"sync")
+    assert on_disk.get_pending_blocks() == [(make_hash("block", 3), b"pending-3")]
+    assert store.records.synced_batches == 1, "three records, one synced batch"
+
+
+def test_a_commit_batch_carries_the_staged_records_but_never_revives_a_committed_block(store: Store) -> None:
+    store.records.stage_safety_data(b"safety")
+    store.records.stage_pending_block(make_hash("block", 0), b"pending-0")  # the block committed below
+    store.records.stage_pending_block(make_hash("block", 1), b"pending-1")
+    commit_heights(store, 1)
+    assert not store.records.is_staged() and store.records.synced_batches == 0
+    on_disk = reopen(store).records
+    assert on_disk.load_safety_data() == b"safety"
+    assert on_disk.get_pending_blocks() == [(make_hash("block", 1), b"pending-1")]
+
+
+def test_a_staged_block_pruned_before_the_flush_is_never_written(store: Store) -> None:
+    store.records.stage_pending_block(make_hash("block", 2), b"pending-2")
+    store.records.delete_pending_blocks([make_hash("block", 2)])
+    store.records.flush()
+    assert reopen(store).records.get_pending_blocks() == []
 
 
 def test_schema_prefixes_never_overlap() -> None:
@@ -203,10 +240,10 @@ def test_reopened_level_store_keeps_everything(tmp_path: Path) -> None:
     path = str(tmp_path / "db")
     with LevelStore(path, chain_id=CHAIN_ID, genesis_hash=GENESIS_HASH) as store:
         commit_heights(store, 2)
-        store.save_safety_data(b"safety")
+        store.records.save_safety_data(b"safety")
     with LevelStore(path, chain_id=CHAIN_ID, genesis_hash=GENESIS_HASH) as store:
         assert store.get_latest_version() == 5
-        assert store.load_safety_data() == b"safety"
+        assert store.records.load_safety_data() == b"safety"
 
 
 def test_opening_a_database_of_another_schema_version_fails_clearly(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from node.runtime.config import RuntimeConfig
 from node.runtime.runtime import Runtime
 from node.runtime.wire import BroadcastData, DeferPayload, Outbound, SendData, SetTimer
 from node.storage import BlockCommit, MemoryStore
+from node.storage.store import Store
 from primitives.bcs import encode_uleb128
 from primitives.certified.ledger_info import compute_genesis_hash
 from primitives.certified.signatures import InsecureHashScheme, InsecureHashSigner
@@ -91,7 +92,7 @@ class Node:
     """One validator: its key, store (its disk) and the runtime (None while crashed)."""
 
     key: PrivateKey
-    store: MemoryStore
+    store: Store
     runtime: Runtime | None = None
     timer: SetTimer | None = None
     has_deferred_payload: bool = False
@@ -153,8 +154,9 @@ class Cluster:
                 self.dispatch(node, node.runtime.get_catchup_requests(is_startup=True))
 
     def crash(self, address: bytes) -> None:
-        """Lose the node's memory; its store (disk) survives."""
+        """Lose the node's memory; its store (disk) survives, without what was staged but not yet synced."""
         node = self.nodes[address]
+        node.store = Store(node.store.backend, node.store.location, None, None)
         node.runtime = None
         node.timer = None
         self.down.add(address)

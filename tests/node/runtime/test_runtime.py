@@ -241,7 +241,7 @@ def test_persisted_uncommitted_blocks_stay_few_as_the_chain_grows() -> None:
     store = next(iter(cluster.nodes.values())).store
     assert cluster.run_until(lambda: store.get_latest_version() >= 60)
     # Only the block tree above the committed root stays on disk as pending blocks.
-    assert len(store.get_pending_blocks()) <= 5
+    assert len(store.records.get_pending_blocks()) <= 5
 
 
 @dataclass(frozen=True, slots=True)
