@@ -20,6 +20,11 @@ from primitives.certified.ledger_info import decode_ledger_info
 RETENTION_VERSIONS_MIN = 100
 # State-value rows read per step of the sweep (it walks every key's versions, then starts again).
 STATE_VALUE_ROWS_PER_STEP = 5_000
+# A pass of the sweep walks every kept row, most of them above the floor: a new pass starts only once the floor
+# moved by this fraction of the state window since the last one began, so the walks cost a few rows per version
+# (back to back, they took a quarter of a validator's time in a soak) and superseded values stay below
+# 1 + 1/SWEEP_WINDOW_DIVISOR windows.
+SWEEP_WINDOW_DIVISOR = 2
 STALE_NODES_PER_STEP = 20_000
 # Ledger info, block, id index, quorum certificate, commit certificate, reputation record, write set.
 BLOCK_KEYS = 7
@@ -49,6 +54,7 @@ class PruneProgress:
     state_values: int = 0
     tree_nodes: int = 0
     sweep_cursor: bytes = schema.STATE_VALUE_PREFIX
+    sweep_floor: int = -1  # the state floor when the running (or last) pass began; -1 before the first
     block_cursor: bytes = schema.LEDGER_INFO_PREFIX
 
 
@@ -131,9 +137,14 @@ def prune_tree_step(store: Store, floor: int, progress: PruneProgress) -> int:
     return len(deletes) // 2
 
 
-def sweep_state_values_step(store: Store, floor: int, progress: PruneProgress) -> int:
-    """Walk the next rows of state values; delete each key's versions superseded at or below floor."""
+def sweep_state_values_step(store: Store, floor: int, progress: PruneProgress, gap_versions: int = 1) -> int:
+    """Walk the next rows of state values; delete each key's versions superseded at or below floor (a new pass
+    only once floor is gap_versions past the last pass's)."""
     prefix = schema.STATE_VALUE_PREFIX
+    if progress.sweep_cursor == prefix:
+        if progress.sweep_floor >= 0 and floor < progress.sweep_floor + gap_versions:
+            return 0
+        progress.sweep_floor = floor
     key_length = len(prefix) + schema.STATE_KEY_HASH_LENGTH_BYTES
     deletes: list[bytes] = []
     group: list[bytes] = []  # the current state key's rows at or below the floor, oldest first
@@ -166,7 +177,8 @@ def prune_state_step(store: Store, config: PruneConfig, progress: PruneProgress)
     floor = store.oldest_state_version
     if floor == 0:
         return 0
-    return prune_tree_step(store, floor, progress) + sweep_state_values_step(store, floor, progress)
+    gap_versions = max(1, config.state_retention_versions // SWEEP_WINDOW_DIVISOR)
+    return prune_tree_step(store, floor, progress) + sweep_state_values_step(store, floor, progress, gap_versions)
 
 
 def prune_step(store: Store, config: PruneConfig, progress: PruneProgress) -> int:

@@ -6,7 +6,7 @@ import pytest
 
 from contracts.state.smt import SparseMerkleTree
 from node.storage import schema
-from node.storage.pruner import PruneConfig, PruneProgress, prune_step
+from node.storage.pruner import PruneConfig, PruneProgress, prune_step, sweep_state_values_step
 from node.storage.records import PrunedVersionError
 from node.storage.views import LayeredNodeStore
 from tests.node.runtime.harness import Cluster, get_ledger_head, is_committed, make_transfer
@@ -92,3 +92,17 @@ def test_a_pruned_range_is_served_without_outputs_and_pruned_blocks_take_their_w
         schema.BLOCK_WRITE_SET_PREFIX, schema.BLOCK_WRITE_SET_PREFIX, False)]
     assert len(remaining) < write_sets_before
     assert all(store.backend.get(schema.BLOCK_PREFIX + position) is not None for position in remaining)
+
+
+def test_a_new_sweep_pass_waits_until_the_floor_moved_by_its_gap() -> None:
+    store = make_busy_store()
+    first_floor, gap_versions = store.get_latest_version() // 3, 10
+    progress = PruneProgress()
+    assert sweep_state_values_step(store, first_floor, progress, gap_versions) > 0
+    assert progress.sweep_cursor == schema.STATE_VALUE_PREFIX, "the small store is swept in one step"
+    rows = count_rows(store, schema.STATE_VALUE_PREFIX)
+    # Superseded rows lie below first_floor + gap - 1, but a pass right after the last one would walk every row again.
+    assert sweep_state_values_step(store, first_floor + gap_versions - 1, progress, gap_versions) == 0
+    assert count_rows(store, schema.STATE_VALUE_PREFIX) == rows
+    assert sweep_state_values_step(store, first_floor + gap_versions, progress, gap_versions) > 0
+    assert count_rows(store, schema.STATE_VALUE_PREFIX) < rows
