@@ -106,3 +106,22 @@ def test_a_new_sweep_pass_waits_until_the_floor_moved_by_its_gap() -> None:
     assert count_rows(store, schema.STATE_VALUE_PREFIX) == rows
     assert sweep_state_values_step(store, first_floor + gap_versions, progress, gap_versions) > 0
     assert count_rows(store, schema.STATE_VALUE_PREFIX) < rows
+
+
+def test_stale_tree_nodes_are_pruned_in_small_steps_from_where_the_last_one_stopped(monkeypatch) -> None:  # noqa: ANN001
+    from node.storage import pruner
+
+    monkeypatch.setattr(pruner, "STALE_NODES_PER_STEP", 3)
+    store = make_busy_store()
+    floor = store.get_latest_version() + 1 - RETENTION_VERSIONS
+    config = PruneConfig(RETENTION_VERSIONS, RETENTION_VERSIONS, batch_versions=7, retention_versions_min=1)
+    progress = PruneProgress()
+    steps = 0
+    while prune_step(store, config, progress):
+        steps += 1
+    prefix = schema.STALE_STATE_NODE_PREFIX
+    versions_left = [schema.decode_u64(key[len(prefix):len(prefix) + schema.U64_LENGTH_BYTES])
+                     for key, _ in store.backend.scan(prefix, prefix, False)]
+    assert progress.tree_nodes > 3 * 2 and steps > 2, "the nodes went in several steps"
+    assert versions_left and min(versions_left) > floor, "every node stale at or below the floor is gone"
+    assert progress.tree_cursor > prefix
