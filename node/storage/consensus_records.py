@@ -32,10 +32,6 @@ class ConsensusRecords:
         """Stage a certified, uncommitted block (durable at the next flush)."""
         self.staged[schema.pending_block_key(block_id)] = block
 
-    def is_staged(self) -> bool:
-        """Return whether records wait for a flush."""
-        return bool(self.staged)
-
     def flush(self) -> None:
         """Write every staged record in one synced batch (nothing to do when none is staged)."""
         if self.staged:
@@ -50,21 +46,6 @@ class ConsensusRecords:
         self.staged = {}
         return puts
 
-    def save_safety_data(self, safety_data: bytes) -> None:
-        """Persist the consensus safety record, synced before returning."""
-        self.stage_safety_data(safety_data)
-        self.flush()
-
-    def save_sync_info(self, sync_info: bytes) -> None:
-        """Persist the consensus sync info, synced before returning."""
-        self.stage_sync_info(sync_info)
-        self.flush()
-
-    def save_pending_block(self, block_id: bytes, block: bytes) -> None:
-        """Persist a certified, uncommitted block, synced before returning."""
-        self.stage_pending_block(block_id, block)
-        self.flush()
-
     def delete_pending_blocks(self, block_ids: list[bytes]) -> None:
         """Forget uncommitted blocks that were pruned from the block tree (staged or written)."""
         deletes = [schema.pending_block_key(block_id) for block_id in block_ids]
@@ -74,11 +55,15 @@ class ConsensusRecords:
 
     def load_safety_data(self) -> bytes | None:
         """Return the last safety record, or None on a fresh node."""
-        return self.staged.get(schema.SAFETY_DATA_KEY) or self.backend.get(schema.SAFETY_DATA_KEY)
+        return self.load(schema.SAFETY_DATA_KEY)
 
     def load_sync_info(self) -> bytes | None:
         """Return the last sync info, or None on a fresh node."""
-        return self.staged.get(schema.META_SYNC_INFO_KEY) or self.backend.get(schema.META_SYNC_INFO_KEY)
+        return self.load(schema.META_SYNC_INFO_KEY)
+
+    def load(self, key: bytes) -> bytes | None:
+        """Return a record, staged or written."""
+        return self.staged[key] if key in self.staged else self.backend.get(key)
 
     def get_pending_blocks(self) -> list[tuple[bytes, bytes]]:
         """Return every uncommitted block as (block id, block), in key order."""

@@ -168,14 +168,19 @@ def test_a_batch_whose_last_certificate_does_not_end_it_is_refused(store: Store)
 
 
 def test_safety_data_sync_info_and_pending_blocks_round_trip(store: Store) -> None:
-    store.records.save_safety_data(b"safety-1")
-    store.records.save_safety_data(b"safety-2")
+    store.records.stage_safety_data(b"safety-1")
+    store.records.flush()
+    store.records.stage_safety_data(b"safety-2")
+    store.records.flush()
     assert store.records.load_safety_data() == b"safety-2"
     assert store.records.load_sync_info() is None
-    store.records.save_sync_info(b"sync-1")
+    store.records.stage_sync_info(b"sync-1")
+    store.records.flush()
     assert store.records.load_sync_info() == b"sync-1"
-    store.records.save_pending_block(make_hash("block", 0), b"pending-0")
-    store.records.save_pending_block(make_hash("block", 1), b"pending-1")
+    store.records.stage_pending_block(make_hash("block", 0), b"pending-0")
+    store.records.flush()
+    store.records.stage_pending_block(make_hash("block", 1), b"pending-1")
+    store.records.flush()
     commit_heights(store, 1)  # committing the first block drops it from the pending set
     assert store.records.get_pending_blocks() == [(make_hash("block", 1), b"pending-1")]
     store.records.delete_pending_blocks([make_hash("block", 1)])
@@ -206,7 +211,7 @@ def test_a_commit_batch_carries_the_staged_records_but_never_revives_a_committed
     store.records.stage_pending_block(make_hash("block", 0), b"pending-0")  # the block committed below
     store.records.stage_pending_block(make_hash("block", 1), b"pending-1")
     commit_heights(store, 1)
-    assert not store.records.is_staged() and store.records.synced_batches == 0
+    assert not store.records.staged and store.records.synced_batches == 0
     on_disk = reopen(store).records
     assert on_disk.load_safety_data() == b"safety"
     assert on_disk.get_pending_blocks() == [(make_hash("block", 1), b"pending-1")]
@@ -240,7 +245,8 @@ def test_reopened_level_store_keeps_everything(tmp_path: Path) -> None:
     path = str(tmp_path / "db")
     with LevelStore(path, chain_id=CHAIN_ID, genesis_hash=GENESIS_HASH) as store:
         commit_heights(store, 2)
-        store.records.save_safety_data(b"safety")
+        store.records.stage_safety_data(b"safety")
+        store.records.flush()
     with LevelStore(path, chain_id=CHAIN_ID, genesis_hash=GENESIS_HASH) as store:
         assert store.get_latest_version() == 5
         assert store.records.load_safety_data() == b"safety"
